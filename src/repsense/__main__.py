@@ -1,0 +1,5 @@
+"""Allow ``python -m repsense``."""
+
+from repsense.cli import main
+
+raise SystemExit(main())

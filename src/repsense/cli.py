@@ -1,0 +1,61 @@
+"""The ``repsense`` command line: finds the subcommands in :mod:`repsense.commands`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from repsense import __version__
+from repsense.errors import InputError
+
+# The order people meet the commands in; anything else follows alphabetically.
+ORDER = ("analyze", "replay", "simulate", "scan", "pair", "record", "live", "report",
+         "plans", "sessions", "config")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors are bad input too: exit 2, one line
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser with every subcommand registered."""
+    parser = _Parser(
+        prog="repsense",
+        description="Count and time leg-curl, deadlift and glute-bridge reps from a leg-worn "
+        "IMU, live over Bluetooth LE or from recordings, and publish them over MQTT.",
+    )
+    parser.add_argument("--version", action="version", version=f"repsense {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    import repsense.commands as pkg
+
+    names = [m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_")]
+    names.sort(key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
+    for name in names:
+        importlib.import_module(f"repsense.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (2 for bad input, with one line on stderr)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print(f"repsense {args.command}: error: {exc}", file=sys.stderr)
+        return InputError.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Signal stages: timing repair, orientation (gravity), movement signal."""

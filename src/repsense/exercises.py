@@ -1,0 +1,63 @@
+"""Exercise ids and how each one maps movement phases to tempo phases.
+
+A rep, as the detector sees it, is an excursion of the limb segment away
+from its *rest pose* (where it dwells before the set starts) and back:
+``away`` movement, ``far`` pause, ``return`` movement, then the ``near``
+pause at the rest pose before the next rep.  Whether the ``away`` movement
+is the concentric (lifting) or the eccentric (lowering) phase depends on the
+exercise: a leg curl, a glute bridge and a deadlift from the floor start at
+the bottom and lift first; a Romanian or single-leg deadlift starts standing
+and lowers first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXERCISE_IDS: tuple[str, ...] = (
+    "leg_curl",
+    "deadlift",
+    "romanian_deadlift",
+    "single_leg_deadlift",
+    "glute_bridge",
+    "hip_thrust",
+    "generic",
+)
+"""Every exercise id repsense knows; ``auto`` asks for recognition."""
+
+PLACEMENTS: tuple[str, ...] = ("thigh", "shank")
+
+
+@dataclass(frozen=True)
+class ExerciseInfo:
+    """Static facts about one exercise id."""
+
+    id: str
+    name: str
+    away_is_concentric: bool
+    """True when the movement away from the rest pose lifts the load."""
+    family: str
+    """Coarse family used for recognition scores: curl, hinge, bridge, generic."""
+
+
+EXERCISES: dict[str, ExerciseInfo] = {
+    "leg_curl": ExerciseInfo("leg_curl", "leg curl", True, "curl"),
+    "deadlift": ExerciseInfo("deadlift", "deadlift", True, "hinge"),
+    "romanian_deadlift": ExerciseInfo("romanian_deadlift", "Romanian deadlift", False, "hinge"),
+    "single_leg_deadlift": ExerciseInfo(
+        "single_leg_deadlift", "single-leg deadlift", False, "hinge"
+    ),
+    "glute_bridge": ExerciseInfo("glute_bridge", "glute bridge", True, "bridge"),
+    "hip_thrust": ExerciseInfo("hip_thrust", "hip thrust", True, "bridge"),
+    "generic": ExerciseInfo("generic", "generic movement", True, "generic"),
+}
+
+
+def check_exercise(value: str, *, allow_auto: bool = True) -> str:
+    """Return ``value`` if it names an exercise (or ``auto``), else raise ``InputError``."""
+    from repsense.errors import InputError
+
+    if value in EXERCISES or (allow_auto and value == "auto"):
+        return value
+    choices = ", ".join(("auto",) * allow_auto + EXERCISE_IDS)
+    raise InputError(f"unknown exercise '{value}'; use one of: {choices}")

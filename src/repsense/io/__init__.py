@@ -1,0 +1,1 @@
+"""File adapters: canonical CSV recordings, sidecars and raw BLE captures."""
