@@ -1,0 +1,72 @@
+"""The shared in-process radio: one Bumble ``LocalLink`` per asyncio event loop.
+
+Bumble's ``LocalLink`` plays the part of the air between emulated
+controllers.  Every virtual peripheral and every central that our bleak
+backend creates puts its own ``bumble.controller.Controller`` on the link of
+the running event loop, so they can advertise to, scan for and connect to
+one another exactly as separate radios would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import weakref
+from dataclasses import dataclass, field
+
+from bumble.controller import Controller
+from bumble.device import Device
+from bumble.hci import Address
+from bumble.host import Host
+from bumble.link import LocalLink
+from bumble.transport.common import AsyncPipeSink
+
+
+@dataclass
+class Air:
+    """The link of one event loop and the peripherals that are on it."""
+
+    link: LocalLink = field(default_factory=LocalLink)
+    peripherals: dict[str, object] = field(default_factory=dict)
+    """Virtual peripherals by upper-case address (informational, for error messages)."""
+    _central_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def new_device(self, name: str, address: str | None = None) -> tuple[Device, Controller]:
+        """A powered-off Bumble device with its own controller on this link.
+
+        Centrals get a fresh static random address each so that several
+        scanners and clients can coexist (and reconnect) without clashing.
+        """
+        if address is None:
+            n = next(self._central_ids)
+            address = f"F0:00:00:00:{(n >> 8) & 0xFF:02X}:{n & 0xFF:02X}"
+        controller = Controller(name, link=self.link)
+        device = Device(
+            name=name,
+            address=Address(address),
+            host=Host(controller, AsyncPipeSink(controller)),
+        )
+        return device, controller
+
+    def remove(self, controller: Controller) -> None:
+        """Take a controller off the air (a central that closed, a sensor switched off)."""
+        self.link.controllers.discard(controller)
+
+    def has_address(self, address: str) -> bool:
+        """Is any controller on the link using ``address`` (advertising or connected)?"""
+        want = Address(address)
+        return any(
+            c.random_address == want or c.public_address == want for c in self.link.controllers
+        )
+
+
+_AIRS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Air] = weakref.WeakKeyDictionary()
+
+
+def get_air() -> Air:
+    """The :class:`Air` of the running event loop (created on first use)."""
+    loop = asyncio.get_running_loop()
+    air = _AIRS.get(loop)
+    if air is None:
+        air = _AIRS[loop] = Air()
+    return air
