@@ -1,0 +1,109 @@
+"""Shared helpers for the benchmark scripts: machine facts, tables, JSON output.
+
+Every benchmark prints a human table on stdout (or JSON with ``--json``) and
+records the machine it ran on, so a figure in BENCHMARKS.md can be traced to
+the hardware and the command that produced it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("REPSENSE_BENCH_CACHE", "/tmp/repsense-bench"))
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU model, core count, RAM and library versions of this machine."""
+    import numpy as np
+    import scipy
+
+    model = platform.processor() or "?"
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        m = re.search(r"Model name:\s*(.+)", out)
+        if m:
+            model = m.group(1).strip()
+    except OSError:
+        pass
+    ram_mb = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    ram_mb = int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "ram_mb": ram_mb,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def fmt(value: Any, digits: int = 3) -> str:
+    """Format a cell: floats rounded, None as a dash."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return "-"
+        return f"{value:.{digits}g}" if abs(value) >= 1000 else f"{value:.{digits}f}".rstrip(
+            "0"
+        ).rstrip(".") or "0"
+    return str(value)
+
+
+def table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str = "") -> str:
+    """A plain-text (Markdown-compatible) table of ``rows`` restricted to ``columns``."""
+    cells = [[fmt(r.get(c)) for c in columns] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    lines = []
+    if title:
+        lines.append(title)
+    lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)) + " |")
+    lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in cells:
+        lines.append(
+            "| " + " | ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) + " |"
+        )
+    return "\n".join(lines)
+
+
+def emit(result: dict[str, Any], as_json: bool, text: str) -> None:
+    """Print ``result`` as JSON or ``text`` (which should already include the table)."""
+    if as_json:
+        json.dump(result, sys.stdout, indent=2, default=_default)
+        sys.stdout.write("\n")
+    else:
+        print(text)
+
+
+def _default(value: Any) -> Any:
+    try:
+        import numpy as np
+
+        if isinstance(value, np.generic):
+            return value.item()
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value)}")
+
+
+def command_line() -> str:
+    """The command that is running, for the record."""
+    return " ".join([Path(sys.executable).name, *sys.argv])
