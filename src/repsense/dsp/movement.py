@@ -1,11 +1,18 @@
-"""Movement signal: the tilt trajectory of the segment, decimated for the rep detector.
+"""Movement signal: the segment's tilt angle in its plane of motion, for the rep detector.
 
-Output per kept sample: time, unit up-vector (gravity direction in the sensor
-frame) and the tilt speed — the part of the angular velocity that changes the
-segment's inclination, i.e. the component perpendicular to gravity.  With a
-gyroscope it is measured; with an accelerometer only it is the rate of change
-of the gravity direction.  Rotations about the vertical (turning round) do
-not change tilt and so never look like reps.
+Coordinate convention: everything is in the sensor frame, so the strap may sit
+any way round.  The tilt-rate vector ``w`` is the part of the angular velocity
+perpendicular to gravity — measured by the gyroscope, or, without one, the
+rate of change of the gravity direction (``up × d(up)/dt``).  Rotations about
+the vertical (turning round) have no tilt and never look like reps.
+
+The movement axis ``u`` is the principal axis of ``w`` (largest eigenvector of
+its exponentially weighted covariance), found from the data, not assumed.  The
+movement angle ``theta`` is the angle of the up vector about ``u`` in the
+plane perpendicular to it — a signed, one-dimensional trajectory for a curl, a
+hinge or a bridge whatever the mounting.  ``u`` is re-estimated once per
+second of samples on a fixed sample grid, so results do not depend on how the
+input was chunked.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import numpy as np
 from repsense.dsp.filters import StreamingLowpass
 
 DETECTOR_RATE_HZ = 25.0
+AXIS_UPDATE_SAMPLES = 25  # decimated samples between axis updates (1 s at 25 Hz)
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,53 +34,126 @@ class MovementBlock:
     t: np.ndarray
     up: np.ndarray
     """Unit up-vector in the sensor frame, ``(n, 3)``."""
+    theta: np.ndarray
+    """Tilt angle about the movement axis in degrees, ``(n,)``."""
     speed: np.ndarray
     """Tilt speed in deg/s, ``(n,)``."""
 
 
 class MovementSignal:
-    """Tilt speed and decimation to about 25 Hz.
+    """Tilt speed, movement axis and angle, decimated to about 25 Hz.
 
     Parameters
     ----------
     rate_hz
         Input sample rate.
     speed_cutoff_hz
-        Low-pass applied to the tilt speed (noise at rest, tremor).
+        Low-pass applied to the tilt rate (noise at rest, tremor).
+    axis_memory_s
+        Time constant of the movement-axis covariance.
+    moving_dps
+        Only samples tilting faster than this shape the axis.
     """
 
-    def __init__(self, rate_hz: float, speed_cutoff_hz: float = 3.0) -> None:
+    def __init__(self, rate_hz: float, speed_cutoff_hz: float = 3.0,
+                 axis_memory_s: float = 30.0, moving_dps: float = 8.0) -> None:
         self.rate_hz = rate_hz
         self.step = max(1, int(rate_hz // DETECTOR_RATE_HZ))
-        self._speed_lp = StreamingLowpass(speed_cutoff_hz, rate_hz)
+        self._rate_lp = StreamingLowpass(speed_cutoff_hz, rate_hz)
         self._index = 0
         self._prev_up: np.ndarray | None = None
         self._prev_t: float | None = None
+        dec_rate = rate_hz / self.step
+        self._decay = float(np.exp(-AXIS_UPDATE_SAMPLES / dec_rate / axis_memory_s))
+        self.moving_dps = moving_dps
+        self._cov = np.zeros((3, 3))
+        self._pending_w: list[np.ndarray] = []
+        self._pending_n = 0
+        self.axis_: np.ndarray | None = None
+        self._ref: np.ndarray | None = None
+        self._first_up: np.ndarray | None = None
+        self._last_theta: float | None = None
 
     def push(self, t: np.ndarray, up: np.ndarray, gyr: np.ndarray | None) -> MovementBlock:
-        """Compute the tilt speed of every sample and keep every ``step``-th sample."""
+        """Process one chunk; returns the decimated samples in it."""
         n = t.shape[0]
         if gyr is not None:
             along = np.einsum("ij,ij->i", gyr, up)
-            tilt = gyr - along[:, None] * up
-            raw = np.sqrt(np.einsum("ij,ij->i", tilt, tilt))
+            w = gyr - along[:, None] * up
         else:
-            raw = self._gravity_rate(t, up)
-        speed = np.abs(self._speed_lp(raw[:, None])[:, 0])
+            w = self._gravity_rate(t, up)
+        w = self._rate_lp(w)
         first = (-self._index) % self.step
         keep = slice(first, n, self.step)
         self._index += n
-        return MovementBlock(t[keep], up[keep], speed[keep])
+        td, upd, wd = t[keep], up[keep], w[keep]
+        if self._first_up is None and td.shape[0]:
+            self._first_up = upd[0].copy()
+        speed = np.sqrt(np.einsum("ij,ij->i", wd, wd))
+        theta = np.empty(td.shape[0])
+        # Walk the fixed grid of axis updates.
+        i = 0
+        m = td.shape[0]
+        while i < m:
+            room = AXIS_UPDATE_SAMPLES - self._pending_n
+            j = min(m, i + room)
+            theta[i:j] = self._angle(upd[i:j])
+            moving = speed[i:j] > self.moving_dps
+            self._pending_w.append(wd[i:j][moving])
+            self._pending_n += j - i
+            if self._pending_n == AXIS_UPDATE_SAMPLES:
+                self._update_axis(upd[j - 1])
+            i = j
+        if m:
+            # Keep the angle continuous across +-180 deg (a curl past vertical).
+            prev = theta[0] if self._last_theta is None else self._last_theta
+            theta = np.degrees(np.unwrap(np.radians(np.concatenate([[prev], theta]))))[1:]
+            self._last_theta = float(theta[-1])
+        return MovementBlock(td, upd, theta, speed)
+
+    def _angle(self, up: np.ndarray) -> np.ndarray:
+        if self.axis_ is None or self._ref is None:
+            # No movement seen yet: unsigned tilt from the first sample.
+            assert self._first_up is not None
+            return np.degrees(np.arccos(np.clip(up @ self._first_up, -1.0, 1.0)))
+        side = np.cross(self.axis_, self._ref)
+        return np.degrees(np.arctan2(up @ side, up @ self._ref))
+
+    def _update_axis(self, up_now: np.ndarray) -> None:
+        w = np.concatenate(self._pending_w) if self._pending_w else np.empty((0, 3))
+        self._pending_w, self._pending_n = [], 0
+        self._cov *= self._decay
+        if w.shape[0]:
+            self._cov += w.T @ w
+        if np.trace(self._cov) <= 0:
+            return
+        vals, vecs = np.linalg.eigh(self._cov)
+        u = vecs[:, -1]
+        if vals[-1] < 25.0 * AXIS_UPDATE_SAMPLES:
+            return  # too little movement yet to know the axis
+        first = self.axis_ is None
+        if not first and float(u @ self.axis_) < 0:
+            u = -u
+        ref = self._first_up if self._ref is None else self._ref
+        assert ref is not None
+        ref = ref - float(ref @ u) * u
+        norm = float(np.linalg.norm(ref))
+        if norm < 1e-6:
+            return
+        ref = ref / norm
+        if first and float(up_now @ np.cross(u, ref)) < 0:
+            u = -u  # continue the unsigned angle used so far with the same sign
+        self.axis_, self._ref = u, ref
 
     def _gravity_rate(self, t: np.ndarray, up: np.ndarray) -> np.ndarray:
         prev_up = up[0] if self._prev_up is None else self._prev_up
         prev_t = t[0] if self._prev_t is None else self._prev_t
         up0 = np.vstack([prev_up[None, :], up[:-1]])
         t0 = np.concatenate([[prev_t], t[:-1]])
-        dot = np.clip(np.einsum("ij,ij->i", up, up0), -1.0, 1.0)
-        dt = np.maximum(t - t0, 1e-6)
-        rate = np.degrees(np.arccos(dot)) / dt
-        rate[t - t0 <= 0] = 0.0
+        dt = t - t0
+        cross = np.cross(up0, up)
+        rate = np.degrees(cross) / np.maximum(dt, 1e-6)[:, None]
+        rate[dt <= 0] = 0.0
         self._prev_up = up[-1].copy()
         self._prev_t = float(t[-1])
         return rate

@@ -78,7 +78,6 @@ class CsvRecording:
 
     def chunks(self) -> Iterator[SampleChunk]:
         """Yield the samples in chunks of up to ``chunk_rows`` rows, checking as it goes."""
-        cols = self._columns
         acc_scale = ACC_UNITS[self.acc_unit]
         gyr_scale = GYR_UNITS[self.gyr_unit] if self.gyr_unit else 1.0
         line_no = 1  # the header

@@ -1,0 +1,1 @@
+"""Rep stages: segmentation of reps (detector), phase timing (tempo), exercise recognition."""

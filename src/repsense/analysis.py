@@ -1,0 +1,101 @@
+"""Whole-recording analysis in the ``repsense.analysis/1`` JSON contract.
+
+This is the offline adapter: it reads a recording in chunks, pushes them
+through the very same :class:`~repsense.pipeline.Pipeline` a live sensor uses,
+and collects the events into one result object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from repsense.events import Event, SessionEnd, SetEnd, Warning
+from repsense.io.open import RecordingSource, open_recording
+from repsense.pipeline import Pipeline
+
+SCHEMA = "repsense.analysis/1"
+
+
+def resolve_placement(placement: str, meta: dict[str, Any]) -> str:
+    """``auto`` takes the sidecar's placement when it has one."""
+    if placement == "auto" and meta.get("placement") in ("thigh", "shank"):
+        return str(meta["placement"])
+    return placement
+
+
+def pipeline_for(
+    source: RecordingSource, exercise: str = "auto", placement: str = "auto",
+    session_id: str = "analysis", set_gap_s: float | None = None,
+) -> Pipeline:
+    """A pipeline configured from a recording's sidecar and the user's options."""
+    rate = source.meta.get("sample_rate_hz")
+    return Pipeline(
+        exercise=exercise,
+        placement=resolve_placement(placement, source.meta),
+        sample_rate_hz=float(rate) if rate else None,
+        session_id=session_id,
+        set_gap_s=set_gap_s,
+        mounting_up=source.meta.get("mounting_up"),
+    )
+
+
+def run_events(source: RecordingSource, pipeline: Pipeline) -> Iterator[Event]:
+    """Every event of a recording, in order, as the pipeline makes them."""
+    problems = getattr(source, "problem_events", None)
+    for chunk in source.chunks():
+        yield from pipeline.push(chunk)
+    yield from pipeline.finish()
+    if problems is not None:
+        yield from problems(pipeline)
+
+
+def summarize(events: Iterable[Event], source: RecordingSource, pipeline: Pipeline) -> dict:
+    """Build the ``repsense.analysis/1`` object from a finished event stream."""
+    sets: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = []
+    duration = 0.0
+    for ev in events:
+        if isinstance(ev, SetEnd):
+            sets.append({
+                "index": ev.set_index,
+                "exercise": ev.exercise,
+                "confidence": round(ev.confidence, 3),
+                "start_s": round(ev.start_s, 3),
+                "end_s": round(ev.end_s, 3),
+                "rest_before_s": None if ev.rest_before_s is None else round(ev.rest_before_s, 3),
+                "velocity_loss_pct": (
+                    None if ev.velocity_loss_pct is None else round(ev.velocity_loss_pct, 1)
+                ),
+                "reps": [r.to_dict() for r in ev.reps],
+                **({"note": ev.note} if ev.note else {}),
+            })
+        elif isinstance(ev, Warning):
+            w = {"code": ev.code, "time_s": round(ev.time_s, 3), "message": ev.message}
+            if ev.gap_s is not None:
+                w["gap_s"] = round(ev.gap_s, 3)
+            if ev.lost_samples is not None:
+                w["lost_samples"] = ev.lost_samples
+            warnings.append(w)
+        elif isinstance(ev, SessionEnd):
+            duration = ev.duration_s
+    return {
+        "schema": SCHEMA,
+        "source": str(source.path),
+        "duration_s": round(duration, 3),
+        "sample_rate_hz": round(pipeline.rate_hz or 0.0, 3),
+        "sets": sets,
+        "total_reps": sum(len(s["reps"]) for s in sets),
+        "warnings": warnings,
+    }
+
+
+def analyze_recording(
+    path: str | Path, exercise: str = "auto", placement: str = "auto",
+    set_gap_s: float | None = None,
+) -> dict[str, Any]:
+    """Analyse a whole recording; raises :class:`~repsense.errors.InputError` on bad input."""
+    source = open_recording(path)
+    pipeline = pipeline_for(source, exercise, placement, set_gap_s=set_gap_s)
+    return summarize(run_events(source, pipeline), source, pipeline)

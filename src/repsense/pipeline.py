@@ -1,0 +1,156 @@
+"""The sans-IO processing pipeline: ``push(chunk) -> events``.
+
+Stages, each in its own module::
+
+    TimingRepair (dsp/timing) -> GravityEstimator (dsp/orientation)
+    -> MovementSignal (dsp/movement) -> RepDetector (reps/detector)
+    -> SetTracker (sets/tracker) -> events
+
+All state lives in these objects; there is no I/O, no thread, no clock.  Every
+stage is causal and keeps its filter state between calls, so feeding a
+recording sample by sample, in random chunks or all at once gives identical
+events — the property the tests check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from repsense.dsp.movement import MovementSignal
+from repsense.dsp.orientation import GravityEstimator
+from repsense.dsp.timing import TimingRepair
+from repsense.events import Event, SessionEnd, Warning
+from repsense.exercises import check_exercise
+from repsense.reps.detector import DetectorConfig, RepDetector
+from repsense.reps.phases import PhaseTimer
+from repsense.samples import SampleChunk
+from repsense.sets.tracker import SetTracker
+
+DEFAULT_SET_GAP_S = 15.0
+
+
+class Pipeline:
+    """Rep, set and rest events from a stream of IMU samples.
+
+    Parameters
+    ----------
+    exercise
+        Exercise id or ``auto``.
+    placement
+        ``thigh``, ``shank`` or ``auto``.
+    sample_rate_hz
+        Nominal rate if known (sensor configuration, sidecar); else estimated.
+    session_id
+        Prefix of every event id.
+    set_gap_s
+        Quiet time that ends a set.
+    mounting_up
+        Up vector in the sensor frame with the segment vertical, from pairing.
+    """
+
+    def __init__(
+        self,
+        exercise: str = "auto",
+        placement: str = "auto",
+        sample_rate_hz: float | None = None,
+        session_id: str = "session",
+        set_gap_s: float | None = None,
+        mounting_up: Sequence[float] | None = None,
+        detector: DetectorConfig | None = None,
+    ) -> None:
+        self.exercise = check_exercise(exercise)
+        self.placement = placement
+        self.session_id = session_id
+        self._seq = 0
+        self.timing = TimingRepair(sample_rate_hz)
+        self.tracker = SetTracker(
+            self.exercise, placement, self._next_id,
+            set_gap_s=DEFAULT_SET_GAP_S if set_gap_s is None else set_gap_s,
+            mounting_up=mounting_up,
+        )
+        self._detector_cfg = detector
+        self.gravity: GravityEstimator | None = None
+        self.movement: MovementSignal | None = None
+        self.detector: RepDetector | None = None
+        self.has_gyro: bool | None = None
+        self._finished = False
+        self._pending: list[Event] = []
+        if self.exercise == "leg_curl" and placement == "thigh":
+            self._pending.append(self._warning(
+                0.0, "placement", "a thigh sensor sees almost nothing of a lying leg curl; "
+                "strap the sensor to the shank for curls"))
+
+    def _next_id(self) -> tuple[str, int]:
+        self._seq += 1
+        return f"{self.session_id}-{self._seq}", self._seq
+
+    def _warning(self, t: float, code: str, message: str, **kw: float | int) -> Warning:
+        eid, seq = self._next_id()
+        return Warning(eid, seq, t, code, message, **kw)  # type: ignore[arg-type]
+
+    @property
+    def rate_hz(self) -> float | None:
+        """Nominal sample rate once known."""
+        return self.timing.rate_hz_
+
+    def set_exercise(self, exercise: str) -> None:
+        """The user named the exercise (applies to the current and later sets)."""
+        self.exercise = check_exercise(exercise)
+        self.tracker.exercise = self.exercise
+
+    def end_set(self) -> list[Event]:
+        """The user ended the set by hand."""
+        t = self.timing.last_t_ or 0.0
+        return self.tracker.end_set(t)
+
+    def push(self, chunk: SampleChunk) -> list[Event]:
+        """Process a chunk of samples; return the events it completed."""
+        if self._finished:
+            raise RuntimeError("push() after finish()")
+        events, self._pending = self._pending, []
+        ready, gaps = self.timing.push(chunk)
+        if ready is not None:
+            events += self._process(ready, gaps)
+        return events
+
+    def finish(self) -> list[Event]:
+        """The stream ended: close the open set and report the session totals."""
+        if self._finished:
+            return []
+        events, self._pending = self._pending, []
+        ready, gaps = self.timing.finish()
+        if ready is not None:
+            events += self._process(ready, gaps)
+        self._finished = True
+        t_end = self.timing.last_t_ or 0.0
+        events += self.tracker.end_set(t_end)
+        t0 = self.timing.first_t_ or 0.0
+        eid, seq = self._next_id()
+        events.append(SessionEnd(eid, seq, t_end, self.tracker.sets_done,
+                                 self.tracker.total_reps, t_end - t0))
+        return events
+
+    def _process(self, chunk: SampleChunk, gaps: list) -> list[Event]:
+        if self.gravity is None:
+            rate = self.timing.rate_hz_ or 100.0
+            self.has_gyro = chunk.gyr is not None
+            self.gravity = GravityEstimator(rate)
+            self.movement = MovementSignal(rate)
+            timer = PhaseTimer(self.gravity._lp.sos, rate)
+            self.detector = RepDetector(timer, self._detector_cfg)
+        assert self.movement is not None and self.detector is not None
+        events: list[Event] = [
+            self._warning(g.end_s, "sensor_gap",
+                          f"no samples for {g.end_s - g.start_s:.2f} s "
+                          f"(about {g.lost_samples} lost) at {g.start_s:.2f} s",
+                          gap_s=g.end_s - g.start_s, lost_samples=g.lost_samples)
+            for g in gaps
+        ]
+        gyr = chunk.gyr if self.has_gyro else None
+        up = self.gravity.push(chunk.acc)
+        block = self.movement.push(chunk.t, up, gyr)
+        for cand in self.detector.push(block):
+            events += self.tracker.add_rep(cand)
+        events += self.tracker.tick(float(chunk.t[-1]))
+        events.sort(key=lambda e: e.seq)
+        return events

@@ -1,0 +1,275 @@
+"""Rep detector: excursions of the segment's tilt away from its rest pose and back.
+
+Coordinate convention: the detector works on the unit "up" vector in the
+sensor frame (gravity direction from :mod:`repsense.dsp.orientation`), so it
+does not care how the strap is rotated on the leg.  The *rest pose* ``up0`` is
+where the segment dwells, still, before a rep; the tilt ``delta`` is the angle
+between the current up vector and ``up0``.  A rep is an excursion of
+``delta``: it leaves the rest pose, reaches a far pose at least ``min_rom_deg``
+away, and comes back to within 30 % of its range.  Thresholds adapt to the
+set's typical range of motion (hysteresis), so a set of 25° bridges and a set
+of 110° curls are both counted, and tremor or sway at rest is not.
+
+A rep is reported as soon as it is back near the rest pose, stops or turns
+round — typically before the movement has fully settled, so the event is out
+within a few detector samples of the movement's end.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from repsense.dsp.movement import MovementBlock
+from repsense.reps.phases import PhaseTimer
+
+IDLE, AWAY, RETURN, CLOSING, STALE = range(5)
+
+
+@dataclass(frozen=True)
+class RepCandidate:
+    """A completed excursion with its raw (exercise-agnostic) phase times.
+
+    ``away``/``far``/``return`` follow the excursion; mapping them onto
+    concentric/eccentric happens once the exercise is known.
+    """
+
+    start_s: float
+    away_end_s: float
+    return_start_s: float
+    end_s: float
+    detected_s: float
+    """Sample time at which the detector knew the rep was complete."""
+    rom_deg: float
+    peak_speed_dps: float
+    away_speed_dps: float
+    return_speed_dps: float
+    rest_up: tuple[float, float, float]
+    far_up: tuple[float, float, float]
+
+
+@dataclass
+class DetectorConfig:
+    """Tunable constants; defaults suit gym exercises of 0.3-15 s per rep."""
+
+    min_rom_deg: float = 6.0
+    start_deg: float = 3.0
+    still_dps: float = 12.0
+    still_s: float = 0.4
+    max_rep_s: float = 20.0
+    min_rep_s: float = 0.5
+    rel_min_rom: float = 0.35
+    """Within a set, an excursion must reach this fraction of the set's typical range."""
+    set_memory_s: float = 15.0
+    """The typical range is forgotten after this long without reps (a new set)."""
+
+
+class RepDetector:
+    """Online rep segmentation on the decimated movement signal.
+
+    Parameters
+    ----------
+    timer
+        Phase timer calibrated for the upstream filter.
+    config
+        Thresholds.
+
+    Attributes
+    ----------
+    rest_up_
+        Current rest pose (unit up vector) or ``None`` before the first still moment.
+    """
+
+    def __init__(self, timer: PhaseTimer, config: DetectorConfig | None = None) -> None:
+        self.timer = timer
+        self.cfg = config or DetectorConfig()
+        self.rest_up_: tuple[float, float, float] | None = None
+        self._base: float | None = None  # movement angle at the rest pose
+        self._dir = 1.0
+        self._state = IDLE
+        self._still_s = 0.0
+        self._last_t: float | None = None
+        self._idle_hist: deque[tuple[float, float, float]] = deque(maxlen=64)
+        self._exc: list[tuple[float, float, float]] = []  # (t, delta, speed)
+        self._peak = 0.0
+        self._exc_base = 0.0
+        self._peak_i = 0
+        self._peak_up: tuple[float, float, float] = (0.0, 0.0, 1.0)
+        self._min_after = math.inf
+        self._min_after_i = 0
+        self._closing_since = 0.0
+        self._roms: deque[float] = deque(maxlen=8)
+        self._last_rep_end = -math.inf
+
+    # -- thresholds ---------------------------------------------------------------
+    def _typical_rom(self, t: float) -> float | None:
+        if not self._roms or t - self._last_rep_end > self.cfg.set_memory_s:
+            return None
+        return float(np.median(self._roms))
+
+    def _min_rom(self, t: float) -> float:
+        typ = self._typical_rom(t)
+        base = self.cfg.min_rom_deg
+        return base if typ is None else max(base, self.cfg.rel_min_rom * typ)
+
+    # -- main loop ----------------------------------------------------------------
+    def push(self, block: MovementBlock) -> list[RepCandidate]:
+        """Feed decimated samples; return the reps completed in them."""
+        out: list[RepCandidate] = []
+        ts = block.t.tolist()
+        ups = block.up.tolist()
+        thetas = block.theta.tolist()
+        speeds = block.speed.tolist()
+        cfg = self.cfg
+        for t, up, theta, speed in zip(ts, ups, thetas, speeds, strict=True):
+            dt = 0.0 if self._last_t is None else t - self._last_t
+            self._last_t = t
+            if self._base is None:
+                self._base = theta
+                self.rest_up_ = (up[0], up[1], up[2])
+            state = self._state
+            if state == IDLE:
+                if speed < cfg.still_dps:
+                    self._still_s += dt
+                    if self._still_s >= cfg.still_s:
+                        self._set_rest(theta, up)
+                else:
+                    self._still_s = 0.0
+                e = theta - self._base
+                self._idle_hist.append((t, e, speed))
+                if abs(e) > cfg.start_deg:
+                    self._dir = 1.0 if e > 0 else -1.0
+                    self._begin(t, abs(e), speed, up)
+            elif state == STALE:
+                # Posture changed or the strap moved: wait for stillness, then a new rest pose.
+                if speed < cfg.still_dps:
+                    self._still_s += dt
+                    if self._still_s >= cfg.still_s:
+                        self._set_rest(theta, up)
+                        self._state = IDLE
+                else:
+                    self._still_s = 0.0
+            else:
+                delta = self._dir * (theta - self._base)
+                rep = self._excursion(t, delta, speed, up)
+                if rep is not None:
+                    out.append(rep)
+        return out
+
+    def _set_rest(self, theta: float, up: list[float]) -> None:
+        self._base = theta
+        self.rest_up_ = (up[0], up[1], up[2])
+        self._idle_hist.clear()
+
+    def _begin(self, t: float, delta: float, speed: float, up: list[float]) -> None:
+        # Keep the lead-in from the lowest recent point so the start can be timed.
+        hist = [(ht, self._dir * he, hs) for ht, he, hs in self._idle_hist]
+        lo = min(range(len(hist)), key=lambda i: hist[i][1]) if hist else 0
+        self._exc = hist[lo:] if hist else [(t, delta, speed)]
+        self._exc_base = min(x[1] for x in self._exc)
+        self._idle_hist.clear()
+        self._state = AWAY
+        self._peak = delta
+        self._peak_i = len(self._exc) - 1
+        self._peak_up = (up[0], up[1], up[2])
+        self._still_s = 0.0
+
+    def _excursion(
+        self, t: float, delta: float, speed: float, up: list[float]
+    ) -> RepCandidate | None:
+        cfg = self.cfg
+        exc = self._exc
+        exc.append((t, delta, speed))
+        if t - exc[0][0] > cfg.max_rep_s:
+            self._state = STALE
+            self._still_s = 0.0
+            return None
+        state = self._state
+        base = self._exc_base
+        amp = self._peak - base
+        if state == AWAY:
+            if delta > self._peak:
+                self._peak, self._peak_i = delta, len(exc) - 1
+                self._peak_up = (up[0], up[1], up[2])
+            elif amp >= self._min_rom(t) and delta < base + 0.65 * amp:
+                self._state = RETURN
+                self._min_after, self._min_after_i = delta, len(exc) - 1
+            elif amp < self._min_rom(t) and delta < base + 0.5 * cfg.start_deg:
+                self._state = IDLE  # a small wobble, not a rep
+                self._idle_hist.extend((x[0], self._dir * x[1], x[2]) for x in exc[-8:])
+            return None
+        if delta < self._min_after:
+            self._min_after, self._min_after_i = delta, len(exc) - 1
+        if state == RETURN:
+            if delta > base + 0.9 * amp:
+                self._state = AWAY  # it went back up: still the far part of the same rep
+                if delta > self._peak:
+                    self._peak, self._peak_i = delta, len(exc) - 1
+                    self._peak_up = (up[0], up[1], up[2])
+            elif delta <= base + 0.3 * amp:
+                self._state = CLOSING
+                self._closing_since = t
+            return None
+        # CLOSING: wait until it is back at rest, stops, or turns round.
+        near = base + 0.1 * amp
+        turned = delta > self._min_after + max(1.0, 0.05 * amp)
+        stopped = speed < cfg.still_dps and t - self._closing_since > 0.1
+        if delta <= near or turned or stopped or t - self._closing_since > 1.0:
+            return self._complete(t, turned)
+        return None
+
+    def _complete(self, t: float, turned: bool) -> RepCandidate | None:
+        exc = self._exc
+        end_i = self._min_after_i if turned else len(exc) - 1
+        arr = np.asarray(exc[: end_i + 1])
+        tt, dd, ss = arr[:, 0], arr[:, 1], arr[:, 2]
+        p = self._peak_i
+        base_start = float(dd[: p + 1].min())
+        base_end = float(dd[p:].min())
+        rom = self._peak - base_start
+        rest = self.rest_up_ or (0.0, 0.0, 1.0)
+        # Restart: a turned rep's tail is the next rep's lead-in.
+        tail = exc[end_i:] if turned else []
+        self._state = IDLE
+        self._idle_hist.clear()
+        self._idle_hist.extend(tail)
+        self._still_s = 0.0
+        if tail:
+            _, d_last, s_last = tail[-1]
+            if d_last > self.cfg.start_deg:
+                self._exc = list(tail)
+                self._exc_base = min(x[1] for x in tail)
+                self._state = AWAY
+                self._peak = max(x[1] for x in tail)
+                self._peak_i = max(range(len(tail)), key=lambda i: tail[i][1])
+        away = self.timer.movement(tt[: p + 1], dd[: p + 1], base_start, self._peak)
+        ret = self.timer.movement(tt[p:], dd[p:], self._peak, base_end)
+        if away is None or ret is None:
+            return None
+        start, away_end = away
+        return_start, end = ret
+        if return_start < away_end:  # no pause: the turn point splits the two
+            mid = 0.5 * (return_start + away_end)
+            away_end = return_start = mid
+        if end - start < self.cfg.min_rep_s:
+            return None
+        self._roms.append(rom)
+        self._last_rep_end = end
+        speed_away = float(ss[: p + 1].max())
+        speed_ret = float(ss[p:].max())
+        return RepCandidate(
+            start_s=start,
+            away_end_s=away_end,
+            return_start_s=return_start,
+            end_s=end,
+            detected_s=t,
+            rom_deg=rom,
+            peak_speed_dps=max(speed_away, speed_ret),
+            away_speed_dps=speed_away,
+            return_speed_dps=speed_ret,
+            rest_up=rest,
+            far_up=self._peak_up,
+        )

@@ -1,0 +1,97 @@
+"""Map raw excursion phases onto each exercise's tempo (concentric, eccentric, pauses)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from repsense.events import RepTempo
+from repsense.exercises import EXERCISES
+from repsense.reps.detector import RepCandidate
+
+PARTIAL_FRACTION = 0.6
+"""A rep whose range of motion is below 60 % of its set's median range is ``partial``."""
+
+
+def tempo_string(eccentric: float, bottom: float, concentric: float, top: float) -> str:
+    """The usual 4-digit tempo notation: eccentric-bottom pause-concentric-top pause."""
+    return "-".join(str(int(round(max(x, 0.0)))) for x in (eccentric, bottom, concentric, top))
+
+
+def rep_tempo(
+    cand: RepCandidate,
+    index: int,
+    exercise: str,
+    prev_end_s: float | None,
+    set_median_rom: float,
+) -> RepTempo:
+    """Tempo of one rep.
+
+    Parameters
+    ----------
+    cand
+        The detector's excursion.
+    index
+        1-based rep number in the set.
+    exercise
+        Exercise id deciding whether the away movement is concentric.
+    prev_end_s
+        End of the previous rep in the same set (the near pause is the dwell
+        since then); ``None`` for the first rep.
+    set_median_rom
+        Median range of the set so far, for the ``partial`` flag.
+    """
+    away = cand.away_end_s - cand.start_s
+    far = max(0.0, cand.return_start_s - cand.away_end_s)
+    back = cand.end_s - cand.return_start_s
+    near = 0.0 if prev_end_s is None else max(0.0, cand.start_s - prev_end_s)
+    if EXERCISES[exercise].away_is_concentric:
+        conc, ecc, top, bottom = away, back, far, near
+    else:
+        conc, ecc, top, bottom = back, away, near, far
+    return RepTempo(
+        index=index,
+        start_s=cand.start_s,
+        end_s=cand.end_s,
+        concentric_s=conc,
+        eccentric_s=ecc,
+        top_pause_s=top,
+        bottom_pause_s=bottom,
+        tempo=tempo_string(ecc, bottom, conc, top),
+        rom_deg=cand.rom_deg,
+        peak_speed_dps=cand.peak_speed_dps,
+        partial=cand.rom_deg < PARTIAL_FRACTION * set_median_rom,
+    )
+
+
+def concentric_speed(cand: RepCandidate, exercise: str) -> float:
+    """Peak tilt speed of the rep's concentric movement (deg/s)."""
+    return cand.away_speed_dps if EXERCISES[exercise].away_is_concentric else cand.return_speed_dps
+
+
+def set_tempos(cands: Sequence[RepCandidate], exercise: str) -> tuple[RepTempo, ...]:
+    """Tempo of every rep of a finished set, ``partial`` judged against the whole set."""
+    if not cands:
+        return ()
+    median = float(np.median([c.rom_deg for c in cands]))
+    out = []
+    for i, c in enumerate(cands):
+        prev = cands[i - 1].end_s if i else None
+        out.append(rep_tempo(c, i + 1, exercise, prev, median))
+    return tuple(out)
+
+
+def velocity_loss_pct(cands: Sequence[RepCandidate], exercise: str) -> float | None:
+    """Velocity loss across a set: 100 × (fastest − last) / fastest concentric peak speed.
+
+    The fatigue marker coaches use (González-Badillo et al., 2011); ``None``
+    for sets of fewer than two reps.
+    """
+    if len(cands) < 2:
+        return None
+    speeds = [concentric_speed(c, exercise) for c in cands]
+    best = max(speeds)
+    if best <= 0:
+        return None
+    return max(0.0, 100.0 * (best - speeds[-1]) / best)

@@ -1,0 +1,145 @@
+"""Set tracker: groups reps into sets, times the rest between them, names the exercise.
+
+A set starts with its first rep and ends after ``set_gap_s`` without a new
+rep, or earlier when the rest pose changes by more than ``posture_change_deg``
+(the lifter moved to another exercise).  While resting, a :class:`~repsense.events.Rest`
+event goes out every ``rest_tick_s`` seconds of sample time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from repsense.events import Event, Rep, Rest, SetEnd, SetStart
+from repsense.reps.detector import RepCandidate
+from repsense.reps.recognize import recognize
+from repsense.reps.tempo import rep_tempo, set_tempos, velocity_loss_pct
+
+IdMaker = Callable[[], tuple[str, int]]
+
+
+def _angle(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = float(np.dot(a, b))
+    return math.degrees(math.acos(max(-1.0, min(1.0, dot))))
+
+
+class SetTracker:
+    """Turns rep candidates and the passing of time into set/rep/rest events.
+
+    Parameters
+    ----------
+    exercise
+        Exercise id, or ``auto`` to recognise it per set.
+    placement
+        ``thigh``, ``shank`` or ``auto``.
+    next_id
+        Gives ``(event_id, seq)`` for every new event.
+    set_gap_s
+        Quiet time that ends a set.
+    mounting_up
+        Up vector with the segment vertical, from the sensor profile (optional).
+    """
+
+    def __init__(
+        self,
+        exercise: str,
+        placement: str,
+        next_id: IdMaker,
+        set_gap_s: float = 15.0,
+        posture_change_deg: float = 40.0,
+        rest_tick_s: float = 1.0,
+        mounting_up: Sequence[float] | None = None,
+    ) -> None:
+        self.exercise = exercise
+        self.placement = placement
+        self.next_id = next_id
+        self.set_gap_s = set_gap_s
+        self.posture_change_deg = posture_change_deg
+        self.rest_tick_s = rest_tick_s
+        self.mounting_up = mounting_up
+        self.sets_done = 0
+        self.total_reps = 0
+        self._reps: list[RepCandidate] = []
+        self._set_start: float | None = None
+        self._last_set_end: float | None = None
+        self._next_rest_tick: float | None = None
+
+    @property
+    def in_set(self) -> bool:
+        return bool(self._reps)
+
+    def _exercise_now(self) -> tuple[str, float, str]:
+        if self.exercise != "auto":
+            return self.exercise, 1.0, ""
+        return recognize(self._reps, self.placement, self.mounting_up)
+
+    def add_rep(self, cand: RepCandidate) -> list[Event]:
+        """A completed rep: maybe close the old set, open a new one, and report the rep."""
+        events: list[Event] = []
+        if self._reps and (
+            _angle(cand.rest_up, self._reps[0].rest_up) > self.posture_change_deg
+            or cand.start_s - self._reps[-1].end_s > self.set_gap_s
+        ):
+            events += self.end_set(cand.start_s)
+        events += self.tick(cand.start_s)
+        if not self._reps:
+            rest_before = None if self._last_set_end is None else cand.start_s - self._last_set_end
+            self._set_start = cand.start_s
+            self._reps.append(cand)
+            ex, conf, _ = self._exercise_now()
+            eid, seq = self.next_id()
+            events.append(
+                SetStart(eid, seq, cand.detected_s, self.sets_done + 1, ex, conf,
+                         cand.start_s, rest_before)
+            )
+        else:
+            self._reps.append(cand)
+        ex, _, _ = self._exercise_now()
+        prev_end = self._reps[-2].end_s if len(self._reps) > 1 else None
+        median = float(np.median([c.rom_deg for c in self._reps]))
+        tempo = rep_tempo(cand, len(self._reps), ex, prev_end, median)
+        eid, seq = self.next_id()
+        events.append(
+            Rep(eid, seq, cand.detected_s, self.sets_done + 1, ex, tempo, len(self._reps))
+        )
+        return events
+
+    def tick(self, t: float) -> list[Event]:
+        """Time has reached ``t`` (sample time): end a quiet set, send rest updates."""
+        events: list[Event] = []
+        if self._reps and t - self._reps[-1].end_s >= self.set_gap_s:
+            events += self.end_set(self._reps[-1].end_s + self.set_gap_s)
+        if not self._reps and self._next_rest_tick is not None and self._last_set_end is not None:
+            while t >= self._next_rest_tick:
+                eid, seq = self.next_id()
+                events.append(
+                    Rest(eid, seq, self._next_rest_tick,
+                         self._next_rest_tick - self._last_set_end, self.sets_done)
+                )
+                self._next_rest_tick += self.rest_tick_s
+        return events
+
+    def end_set(self, t: float) -> list[Event]:
+        """Close the current set now (quiet period over, posture change, user said so)."""
+        if not self._reps:
+            return []
+        ex, conf, note = self._exercise_now()
+        reps = set_tempos(self._reps, ex)
+        self.sets_done += 1
+        self.total_reps += len(reps)
+        rest_before = None
+        if self._last_set_end is not None and self._set_start is not None:
+            rest_before = self._set_start - self._last_set_end
+        eid, seq = self.next_id()
+        event = SetEnd(
+            eid, seq, t, self.sets_done, ex, conf, reps[0].start_s, reps[-1].end_s,
+            rest_before, velocity_loss_pct(self._reps, ex), reps, note,
+        )
+        self._last_set_end = reps[-1].end_s
+        self._next_rest_tick = math.floor(t) + self.rest_tick_s
+        self._reps = []
+        self._set_start = None
+        return [event]
