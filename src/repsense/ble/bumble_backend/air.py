@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 import weakref
 from dataclasses import dataclass, field
 
@@ -30,6 +31,24 @@ class Air:
     peripherals: dict[str, object] = field(default_factory=dict)
     """Virtual peripherals by upper-case address (informational, for error messages)."""
     _central_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    time_scale: float = 1.0
+    """How many seconds of sensor time pass per wall-clock second (virtual sensors run fast)."""
+    _anchor: tuple[float, float] = field(default_factory=lambda: (time.monotonic(), 0.0))
+
+    def now(self) -> float:
+        """Time on the air's clock in seconds: wall time scaled by :attr:`time_scale`."""
+        real0, virt0 = self._anchor
+        return virt0 + (time.monotonic() - real0) * self.time_scale
+
+    def set_time_scale(self, scale: float) -> None:
+        """Change the pace without making :meth:`now` jump."""
+        self._anchor = (time.monotonic(), self.now())
+        self.time_scale = float(scale)
+
+    async def sleep_until(self, t: float) -> None:
+        """Sleep until :meth:`now` reaches ``t``."""
+        delay = (t - self.now()) / self.time_scale
+        await asyncio.sleep(max(delay, 0.0))
 
     def new_device(self, name: str, address: str | None = None) -> tuple[Device, Controller]:
         """A powered-off Bumble device with its own controller on this link.
