@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from repsense.dsp.movement import MovementSignal
 from repsense.dsp.orientation import GravityEstimator
 from repsense.dsp.timing import TimingRepair
 from repsense.events import Event, SessionEnd, Warning
 from repsense.exercises import check_exercise
-from repsense.reps.detector import DetectorConfig, RepDetector
+from repsense.reps.detector import DetectorConfig, RepCandidate, RepDetector
 from repsense.reps.phases import PhaseTimer
 from repsense.samples import SampleChunk
 from repsense.sets.tracker import SetTracker
@@ -136,21 +138,42 @@ class Pipeline:
             self.has_gyro = chunk.gyr is not None
             self.gravity = GravityEstimator(rate)
             self.movement = MovementSignal(rate)
-            timer = PhaseTimer(self.gravity._lp.sos, rate)
+            timer = PhaseTimer(self.gravity.sos, rate)
             self.detector = RepDetector(timer, self._detector_cfg)
         assert self.movement is not None and self.detector is not None
-        events: list[Event] = [
-            self._warning(g.end_s, "sensor_gap",
-                          f"no samples for {g.end_s - g.start_s:.2f} s "
-                          f"(about {g.lost_samples} lost) at {g.start_s:.2f} s",
-                          gap_s=g.end_s - g.start_s, lost_samples=g.lost_samples)
-            for g in gaps
-        ]
+        events: list[Event] = []
+        # Process the parts between gaps in order, each gap's warning before the samples
+        # after it, so the event order is the same however the stream was chunked.
+        cuts = [int(np.searchsorted(chunk.t, g.end_s)) for g in gaps]
+        bounds = [0, *cuts, len(chunk)]
+        for k in range(len(bounds) - 1):
+            if k:
+                g = gaps[k - 1]
+                events.append(self._warning(
+                    g.end_s, "sensor_gap",
+                    f"no samples for {g.end_s - g.start_s:.2f} s "
+                    f"(about {g.lost_samples} lost) at {g.start_s:.2f} s",
+                    gap_s=g.end_s - g.start_s, lost_samples=g.lost_samples))
+            part = chunk.slice(bounds[k], bounds[k + 1])
+            if len(part):
+                events += self._process_part(part)
+        return events
+
+    def _process_part(self, chunk: SampleChunk) -> list[Event]:
+        assert self.gravity is not None and self.movement is not None
+        assert self.detector is not None
+        events: list[Event] = []
+        tracker = self.tracker
+
+        def on_sample(t: float) -> None:
+            if tracker.due(t):
+                events.extend(tracker.tick(t))
+
+        def on_rep(cand: RepCandidate) -> None:
+            events.extend(tracker.add_rep(cand))
+
         gyr = chunk.gyr if self.has_gyro else None
         up = self.gravity.push(chunk.acc)
         block = self.movement.push(chunk.t, up, gyr)
-        for cand in self.detector.push(block):
-            events += self.tracker.add_rep(cand)
-        events += self.tracker.tick(float(chunk.t[-1]))
-        events.sort(key=lambda e: e.seq)
+        self.detector.push(block, on_sample, on_rep)
         return events

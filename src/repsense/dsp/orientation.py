@@ -35,6 +35,11 @@ class GravityEstimator:
         self._lp = StreamingLowpass(cutoff_hz, rate_hz)
         self._carry: np.ndarray | None = None
 
+    @property
+    def sos(self) -> np.ndarray:
+        """The low-pass filter's second-order sections (the phase timer calibrates on it)."""
+        return self._lp.sos
+
     def push(self, acc: np.ndarray) -> np.ndarray:
         """Return the unit up-vector for every row of ``acc`` (g), shape ``(n, 3)``."""
         if acc.shape[0] == 0:

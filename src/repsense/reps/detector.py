@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,8 +117,16 @@ class RepDetector:
         return base if typ is None else max(base, self.cfg.rel_min_rom * typ)
 
     # -- main loop ----------------------------------------------------------------
-    def push(self, block: MovementBlock) -> list[RepCandidate]:
-        """Feed decimated samples; return the reps completed in them."""
+    def push(
+        self, block: MovementBlock, on_sample: Callable[[float], None] | None = None,
+        on_rep: Callable[[RepCandidate], None] | None = None,
+    ) -> list[RepCandidate]:
+        """Feed decimated samples; return the reps completed in them.
+
+        ``on_sample(t)`` runs before each sample and ``on_rep(rep)`` as soon as a
+        rep completes, so that the caller's events interleave with time exactly
+        as they would sample by sample, however the input was chunked.
+        """
         out: list[RepCandidate] = []
         ts = block.t.tolist()
         ups = block.up.tolist()
@@ -125,6 +134,8 @@ class RepDetector:
         speeds = block.speed.tolist()
         cfg = self.cfg
         for t, up, theta, speed in zip(ts, ups, thetas, speeds, strict=True):
+            if on_sample is not None:
+                on_sample(t)
             dt = 0.0 if self._last_t is None else t - self._last_t
             self._last_t = t
             if self._base is None:
@@ -157,6 +168,8 @@ class RepDetector:
                 rep = self._excursion(t, delta, speed, up)
                 if rep is not None:
                     out.append(rep)
+                    if on_rep is not None:
+                        on_rep(rep)
         return out
 
     def _set_rest(self, theta: float, up: list[float]) -> None:
@@ -217,18 +230,23 @@ class RepDetector:
         near = base + 0.1 * amp
         turned = delta > self._min_after + max(1.0, 0.05 * amp)
         stopped = speed < cfg.still_dps and t - self._closing_since > 0.1
-        if delta <= near or turned or stopped or t - self._closing_since > 1.0:
-            return self._complete(t, turned)
+        if delta <= near:
+            return self._complete(t, "near")
+        if turned or stopped or t - self._closing_since > 1.0:
+            return self._complete(t, "turned" if turned else "stopped")
         return None
 
-    def _complete(self, t: float, turned: bool) -> RepCandidate | None:
+    def _complete(self, t: float, how: str) -> RepCandidate | None:
+        turned = how == "turned"
         exc = self._exc
         end_i = self._min_after_i if turned else len(exc) - 1
         arr = np.asarray(exc[: end_i + 1])
         tt, dd, ss = arr[:, 0], arr[:, 1], arr[:, 2]
         p = self._peak_i
         base_start = float(dd[: p + 1].min())
-        base_end = float(dd[p:].min())
+        # Back in the rest zone: the last 10 % of the way is still to come, so the rep
+        # ends at the level it started from; if it stopped or turned short, where it did.
+        base_end = base_start if how == "near" else float(dd[p:].min())
         rom = self._peak - base_start
         rest = self.rest_up_ or (0.0, 0.0, 1.0)
         # Restart: a turned rep's tail is the next rep's lead-in.

@@ -79,12 +79,8 @@ class SetTracker:
     def add_rep(self, cand: RepCandidate) -> list[Event]:
         """A completed rep: maybe close the old set, open a new one, and report the rep."""
         events: list[Event] = []
-        if self._reps and (
-            _angle(cand.rest_up, self._reps[0].rest_up) > self.posture_change_deg
-            or cand.start_s - self._reps[-1].end_s > self.set_gap_s
-        ):
+        if self._reps and _angle(cand.rest_up, self._reps[0].rest_up) > self.posture_change_deg:
             events += self.end_set(cand.start_s)
-        events += self.tick(cand.start_s)
         if not self._reps:
             rest_before = None if self._last_set_end is None else cand.start_s - self._last_set_end
             self._set_start = cand.start_s
@@ -106,6 +102,12 @@ class SetTracker:
             Rep(eid, seq, cand.detected_s, self.sets_done + 1, ex, tempo, len(self._reps))
         )
         return events
+
+    def due(self, t: float) -> bool:
+        """Cheap test: would :meth:`tick` at ``t`` make an event?"""
+        if self._reps:
+            return t - self._reps[-1].end_s >= self.set_gap_s
+        return self._next_rest_tick is not None and t >= self._next_rest_tick
 
     def tick(self, t: float) -> list[Event]:
         """Time has reached ``t`` (sample time): end a quiet set, send rest updates."""

@@ -1,0 +1,155 @@
+"""The sans-IO pipeline: counts, chunk invariance, rotation invariance, rates, accel-only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.spatial.transform import Rotation
+
+from repsense.events import Rep, SessionEnd, SetEnd
+from repsense.pipeline import Pipeline
+from repsense.samples import SampleChunk
+
+from .synth import make
+
+
+def run(chunk: SampleChunk, sizes: list[int] | None = None, **kw) -> list[dict]:
+    p = Pipeline(**kw)
+    events = []
+    if sizes is None:
+        events += p.push(chunk)
+    else:
+        i = 0
+        k = 0
+        while i < len(chunk):
+            n = sizes[k % len(sizes)]
+            events += p.push(chunk.slice(i, i + n))
+            i += n
+            k += 1
+    events += p.finish()
+    return [e.to_dict() for e in events]
+
+
+def set_counts(events: list[dict]) -> list[int]:
+    return [len(e["reps"]) for e in events if e["type"] == "set_end"]
+
+
+def test_counts_sets_and_reps():
+    chunk, sched = make(sets=3, reps=6)
+    events = run(chunk)
+    assert set_counts(events) == [6, 6, 6]
+    assert events[-1]["type"] == SessionEnd.type
+    assert events[-1]["total_reps"] == 18
+
+
+def test_event_ids_unique_and_sequential():
+    chunk, _ = make(sets=2, reps=4)
+    events = run(chunk, session_id="abc")
+    ids = [e["id"] for e in events]
+    assert len(set(ids)) == len(ids)
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert all(i.startswith("abc-") for i in ids)
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=700), min_size=1, max_size=8))
+def test_chunking_never_changes_events(sizes):
+    chunk, _ = make(sets=2, reps=4, rate=40.0)
+    assert run(chunk, sizes) == run(chunk)
+
+
+def test_sample_by_sample_equals_all_at_once():
+    chunk, _ = make(sets=1, reps=3, rate=25.0)
+    assert run(chunk, [1]) == run(chunk)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_counts_do_not_depend_on_mounting(seed):
+    mount = Rotation.random(random_state=seed)
+    chunk, _ = make(sets=2, reps=5, mount=mount, seed=seed)
+    assert set_counts(run(chunk)) == [5, 5]
+
+
+@pytest.mark.parametrize("rate", [10.0, 25.0, 100.0, 400.0])
+def test_rates_10_to_400_hz(rate):
+    chunk, _ = make(sets=2, reps=5, rate=rate)
+    assert set_counts(run(chunk)) == [5, 5]
+
+
+def test_accelerometer_only():
+    chunk, _ = make(sets=2, reps=5, gyro=False, mount=Rotation.random(random_state=3))
+    assert set_counts(run(chunk)) == [5, 5]
+
+
+def test_small_bridges_are_counted():
+    chunk, _ = make(sets=2, reps=8, rom=25.0, away=1.5, far=2.0, back=1.5)
+    assert set_counts(run(chunk)) == [8, 8]
+
+
+def test_noise_at_rest_gives_no_reps():
+    rng = np.random.default_rng(1)
+    t = np.arange(0, 120, 0.02)
+    acc = np.tile([0.1, 0.2, 0.97], (t.size, 1)) + rng.normal(0, 0.01, (t.size, 3))
+    gyr = rng.normal(0, 1.0, (t.size, 3))
+    assert set_counts(run(SampleChunk(t, acc, gyr))) == []
+
+
+def test_tempo_matches_schedule():
+    chunk, sched = make(sets=1, reps=6, away=1.0, far=1.0, back=3.0, near=1.0, rate=100.0)
+    events = run(chunk, exercise="glute_bridge")
+    reps = next(e for e in events if e["type"] == SetEnd.type)["reps"]
+    assert len(reps) == 6
+    for rep, (s0, a1, r0, e) in zip(reps, sched, strict=True):
+        assert rep["concentric_s"] == pytest.approx(a1 - s0, abs=0.15)
+        assert rep["eccentric_s"] == pytest.approx(e - r0, abs=0.15)
+        assert rep["top_pause_s"] == pytest.approx(r0 - a1, abs=0.2)
+        assert rep["start_s"] == pytest.approx(s0, abs=0.15)
+        assert rep["end_s"] == pytest.approx(e, abs=0.15)
+        assert rep["rom_deg"] == pytest.approx(50.0, abs=5.0)
+    assert reps[0]["tempo"] == "3-0-1-1"
+
+
+def test_romanian_deadlift_maps_away_to_eccentric():
+    chunk, _ = make(sets=1, reps=4, away=3.0, far=0.5, back=1.0, near=1.0)
+    events = run(chunk, exercise="romanian_deadlift")
+    reps = next(e for e in events if e["type"] == SetEnd.type)["reps"]
+    assert reps[1]["eccentric_s"] == pytest.approx(3.0, abs=0.2)
+    assert reps[1]["concentric_s"] == pytest.approx(1.0, abs=0.2)
+    assert reps[1]["top_pause_s"] == pytest.approx(1.0, abs=0.25)
+
+
+def test_rep_event_is_prompt():
+    chunk, sched = make(sets=1, reps=5, rate=100.0)
+    events = run(chunk)
+    rep_times = [e["time_s"] for e in events if e["type"] == Rep.type]
+    for t_event, (_, _, _, end) in zip(rep_times, sched, strict=True):
+        assert t_event - end <= 0.3
+
+
+def test_partial_reps_are_counted_and_flagged():
+    chunk, _ = make(sets=1, reps=6, rom=60.0)
+    half, _ = make(sets=1, reps=1, rom=28.0)
+    # splice a low-amplitude rep into the set, right after the last full one
+    t_off = chunk.t[-1] - 4.0
+    keep = chunk.t < t_off
+    extra_t = half.t + t_off
+    joined = SampleChunk(
+        np.concatenate([chunk.t[keep], extra_t]),
+        np.concatenate([chunk.acc[keep], half.acc]),
+        np.concatenate([chunk.gyr[keep], half.gyr]),
+    )
+    reps = next(e for e in run(joined) if e["type"] == SetEnd.type)["reps"]
+    assert len(reps) == 7
+    assert [r["partial"] for r in reps] == [False] * 6 + [True]
+
+
+def test_gap_becomes_warning_not_samples():
+    chunk, _ = make(sets=1, reps=4)
+    cut = (chunk.t > 20) & (chunk.t < 22)
+    holed = SampleChunk(chunk.t[~cut], chunk.acc[~cut], chunk.gyr[~cut])
+    events = run(holed)
+    gaps = [e for e in events if e["type"] == "warning" and e["code"] == "sensor_gap"]
+    assert len(gaps) == 1
+    assert gaps[0]["gap_s"] == pytest.approx(2.0, abs=0.05)
