@@ -1,0 +1,48 @@
+"""Small shared helpers for the protocol modules (not public API)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from repsense.samples import SampleChunk
+from repsense.sensors.base import DecodeProblem
+
+
+def to_int16(values: np.ndarray, lsb: float) -> np.ndarray:
+    """Quantise ``values`` (units) to int16 counts of size ``lsb``, saturating like an ADC."""
+    raw = np.rint(np.asarray(values, dtype=np.float64) / lsb)
+    return np.clip(raw, -32768, 32767).astype("<i2")
+
+
+def hex_preview(data: bytes, limit: int = 24) -> str:
+    """Short hex of ``data`` for problem messages."""
+    h = data[:limit].hex(" ")
+    return h + (" …" if len(data) > limit else "")
+
+
+def malformed(arrival_s: float, what: str, data: bytes) -> DecodeProblem:
+    """A ``malformed`` problem naming what was wrong and the first bytes."""
+    return DecodeProblem(
+        kind="malformed",
+        time_s=float(arrival_s),
+        message=f"{what} ({len(data)} bytes: {hex_preview(data)}); notification skipped",
+    )
+
+
+def lost(time_s: float, n: int, why: str) -> DecodeProblem:
+    """A ``lost`` problem for ``n`` samples."""
+    return DecodeProblem(
+        kind="lost",
+        time_s=float(time_s),
+        message=f"{n} samples lost ({why})",
+        lost_samples=int(n),
+    )
+
+
+def chunk(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray | None) -> SampleChunk:
+    """A contiguous float64 SampleChunk."""
+    return SampleChunk(
+        np.ascontiguousarray(t, dtype=np.float64),
+        np.ascontiguousarray(acc, dtype=np.float64),
+        None if gyr is None else np.ascontiguousarray(gyr, dtype=np.float64),
+    )
