@@ -1,0 +1,158 @@
+"""``repsense live``: a training session with a sensor, a plan and a live view."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from repsense.errors import InputError
+from repsense.exercises import EXERCISE_IDS, check_exercise
+
+EPILOG = """\
+keys in the full-screen view:
+  n next exercise   p previous exercise   u undo last rep   e / space end set
+  q end session     k keep the plan / s switch (when asked about the exercise)
+The same actions arrive as MQTT commands. Ctrl-C ends the session cleanly (it is saved).
+
+examples:
+  repsense live --sensor sim:romanian_deadlift --plan hamstrings-glutes-gym --speed 20
+  repsense live --sensor left-thigh --plan heavy-3x3-6 --mqtt mqtt://localhost:1883
+  repsense live --sensor sim:recordings/leg_curl_shank.csv --plain
+
+Settings also come from the config file and REPSENSE_* variables (see `repsense config show`).
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "live",
+        help="train with a sensor: follow a plan, see reps and tempo live, store the session",
+        description="Run a live training session: stream a sensor (a paired profile, a "
+        "Bluetooth address, or sim:EXERCISE / sim:RECORDING for the virtual sensor), follow a "
+        "plan set by set, show reps, tempo against the target, rest countdown and link status "
+        "full-screen (or one line per event with --plain or without a terminal), publish to "
+        "MQTT, and store the session (raw samples, events, summary) in the history.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--sensor", default=None, metavar="PROFILE|ADDRESS|sim:EXERCISE|sim:FILE",
+                   help="the sensor: a profile from `repsense pair`, a Bluetooth address, "
+                   "sim:EXERCISE (simulated lifter on the virtual BLE sensor; with --plan it "
+                   "does the whole plan) or sim:FILE.csv (a recording on the virtual sensor); "
+                   "default: live.sensor from the config")
+    p.add_argument("--plan", default=None, metavar="NAME|FILE",
+                   help="plan to follow: a name from `repsense plans` or a .toml file")
+    p.add_argument("--exercise", default=None, metavar="ID",
+                   help="without a plan: the exercise (auto recognises); with a plan: start at "
+                   "this exercise. One of auto, " + ", ".join(EXERCISE_IDS))
+    p.add_argument("--placement", default=None, choices=("auto", "thigh", "shank"),
+                   help="where the sensor is strapped (default: the plan's, else the profile's)")
+    p.add_argument("--set-gap", type=float, default=None, metavar="S",
+                   help="seconds without a rep that end a set (default 15)")
+    p.add_argument("--speed", type=float, default=None, metavar="X",
+                   help="for sim: sensors, run X times faster than real time (0 = as fast as "
+                   "possible, in-process); default 1")
+    p.add_argument("--plain", action="store_true", default=None,
+                   help="one line per event instead of the full-screen view (automatic when "
+                   "stdout is not a terminal)")
+    p.add_argument("--no-bell", dest="bell", action="store_false", default=None,
+                   help="no terminal bell when rest is over")
+    p.add_argument("--seed", type=int, default=None, help="random seed of the simulated lifter")
+    p.add_argument("--sim-transport", choices=("ble", "direct"), default="ble",
+                   help="sim: through the virtual BLE sensor (default) or directly in-process")
+    p.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="where sessions are stored (default: REPSENSE_DATA_DIR, the config, or "
+                   "the platform's user data directory)")
+    _add_mqtt(p)
+    p.set_defaults(func=run)
+
+
+def _add_mqtt(p: argparse.ArgumentParser) -> None:
+    try:
+        from repsense.publish.mqtt import add_mqtt_arguments
+    except ImportError:
+        p.add_argument("--mqtt", default=None, metavar="URL",
+                       help="publish to this MQTT broker (mqtt://[user[:pass]@]host[:port])")
+        p.add_argument("--sensor-id", default=None, help="sensor id in MQTT topics")
+        return
+    add_mqtt_arguments(p)
+
+
+def _open_sink(args: argparse.Namespace, url: str | None, sensor_id: str) -> Any:
+    """The MQTT sink, or ``None`` without a URL."""
+    if not url:
+        return None
+    try:
+        from repsense.publish.mqtt import open_sink_from_args
+    except ImportError:
+        raise InputError("--mqtt: MQTT publishing is not available in this build") from None
+    args.mqtt = url
+    if getattr(args, "sensor_id", None) is None:
+        args.sensor_id = sensor_id
+    return open_sink_from_args(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    from repsense.live.config import Config, data_dir, mask_text
+    from repsense.live.plans import find_plan
+    from repsense.live.runner import LiveOptions, run_live
+    from repsense.live.sources import open_source
+
+    cfg = Config(flags={
+        "live.sensor": args.sensor,
+        "live.plan": args.plan,
+        "live.speed": args.speed,
+        "live.plain": args.plain,
+        "live.bell": args.bell,
+        "analysis.exercise": args.exercise,
+        "analysis.placement": args.placement,
+        "mqtt.url": getattr(args, "mqtt", None),
+        "paths.data_dir": args.data_dir,
+    })
+    sensor = str(cfg.get("live.sensor"))
+    speed = float(cfg.get("live.speed"))
+    if speed < 0:
+        raise InputError(f"--speed {speed:g}: give 0 (as fast as possible) or a positive factor")
+    if not sensor.startswith("sim:") and speed != 1.0:
+        raise InputError(f"--speed {speed:g}: only sim: sensors can run faster than real time; "
+                         "drop --speed for a real sensor")
+    if args.set_gap is not None and not 2.0 <= args.set_gap <= 600.0:
+        raise InputError(f"--set-gap {args.set_gap}: give a quiet period of 2-600 seconds")
+    exercise = check_exercise(str(cfg.get("analysis.exercise")))
+    plan_ref = cfg.get("live.plan")
+    plan = find_plan(str(plan_ref)) if plan_ref else None
+    if plan is not None and exercise != "auto" and exercise not in {e.id for e in plan.exercises}:
+        raise InputError(f"--exercise {exercise}: plan '{plan.name}' has no {exercise}; "
+                         "pick one of " + ", ".join(dict.fromkeys(e.id for e in plan.exercises)))
+    source = open_source(sensor, plan, speed=speed, seed=args.seed,
+                         transport=args.sim_transport)
+    url = cfg.get("mqtt.url")
+    sensor_id = cfg.get("mqtt.sensor_id") or _sensor_id(sensor)
+    sink = _open_sink(args, url, sensor_id)
+    options = LiveOptions(
+        sensor=sensor, plan=plan, exercise=exercise if plan is None else "auto",
+        placement=str(cfg.get("analysis.placement")), speed=speed,
+        plain=bool(cfg.get("live.plain")), bell=bool(cfg.get("live.bell")),
+        set_gap_s=args.set_gap, data_dir=data_dir(cfg),
+        mqtt_label="off" if not url else f"→ {mask_text(str(url))}",
+    )
+
+    def start_at(runner: Any) -> None:
+        if plan is not None and exercise != "auto":
+            runner.session.act(f"exercise:{exercise}")
+
+    result = run_live(options, source, sink, out=sys.stdout, on_runner=start_at)
+    s = result.summary
+    print(f"session {result.session_id} saved in {result.path}: {s.get('total_sets', 0)} sets, "
+          f"{s.get('total_reps', 0)} reps ({s.get('end_reason', '')}); "
+          f"`repsense report {result.session_id}` draws it")
+    return 0
+
+
+def _sensor_id(sensor: str) -> str:
+    """A default MQTT sensor id from ``--sensor``."""
+    if sensor.startswith("sim:"):
+        tail = sensor[4:].rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        return f"sim-{tail}" if tail else "sim"
+    return sensor.replace(":", "").lower()
