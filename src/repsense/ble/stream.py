@@ -130,14 +130,22 @@ class StreamStats:
     reconnects: int = 0
     first_sample_s: float | None = None
     last_sample_s: float | None = None
+    first_arrival_s: float | None = None
+    last_arrival_s: float | None = None
+    arrived_after_first: int = 0
+    """Samples (received + lost) that arrived after the first data notification."""
 
     @property
     def measured_rate_hz(self) -> float | None:
-        """Samples per second of sample time (lost samples included in the span)."""
-        if self.first_sample_s is None or self.last_sample_s is None or self.samples < 2:
+        """Samples per second of host (arrival) time, lost ones included.
+
+        Measured on arrival times rather than on the driver's sample times,
+        which are partly derived from the nominal rate.
+        """
+        if self.first_arrival_s is None or self.last_arrival_s is None:
             return None
-        span = self.last_sample_s - self.first_sample_s
-        return (self.samples + self.lost_samples - 1) / span if span > 0 else None
+        span = self.last_arrival_s - self.first_arrival_s
+        return self.arrived_after_first / span if span > 0 else None
 
     @property
     def loss_pct(self) -> float:
@@ -438,14 +446,21 @@ class SensorStream:
             self.on_notification(arrival, uuid, payload)
         assert self.driver is not None
         result = self.driver.decode(uuid, payload, arrival)
+        st = self.stats
+        lost = 0
         for p in result.problems:
             if p.kind == "malformed":
-                self.stats.malformed += 1
-            self.stats.lost_samples += int(p.lost_samples)
+                st.malformed += 1
+            lost += int(p.lost_samples)
             self._put(Problem(p))
+        st.lost_samples += lost
         chunk = result.chunk
         if chunk is not None and len(chunk):
-            st = self.stats
+            if st.first_arrival_s is None:
+                st.first_arrival_s = arrival
+            else:
+                st.arrived_after_first += len(chunk) + lost
+            st.last_arrival_s = arrival
             st.samples += len(chunk)
             if st.first_sample_s is None:
                 st.first_sample_s = float(chunk.t[0])

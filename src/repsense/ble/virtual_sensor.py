@@ -89,16 +89,23 @@ class StillSource:
     """Endless samples of a sensor lying still with a fixed gravity direction."""
 
     def __init__(self, gravity: Iterable[float] = (0.0, 0.0, 1.0), noise_g: float = 0.003,
-                 seed: int = 0) -> None:
+                 seed: int = 0, wobble_deg: float = 0.0) -> None:
         g = np.asarray(list(gravity), dtype=float)
         self.gravity = g / np.linalg.norm(g)
         self.noise_g = noise_g
+        self.wobble_deg = wobble_deg
         self._rng = np.random.default_rng(seed)
 
     def samples(self, t: np.ndarray) -> SampleChunk:
+        """Samples at times ``t``; ``wobble_deg`` sways the sensor about x at 1 Hz (fidgeting)."""
         n = len(t)
-        acc = self.gravity + self._rng.normal(0.0, self.noise_g, (n, 3))
+        angle = np.radians(self.wobble_deg) * np.sin(2 * np.pi * t)
+        c, s = np.cos(angle), np.sin(angle)
+        gx, gy, gz = self.gravity
+        acc = np.column_stack([np.full(n, gx), c * gy - s * gz, s * gy + c * gz])
+        acc += self._rng.normal(0.0, self.noise_g, (n, 3))
         gyr = self._rng.normal(0.0, 0.2, (n, 3))
+        gyr[:, 0] += self.wobble_deg * 2 * np.pi * np.cos(2 * np.pi * t)
         return SampleChunk(t, acc, gyr)
 
 
@@ -162,6 +169,7 @@ class VirtualSensor:
         faults: Faults | None = None,
         loop_source: bool = False,
         tick_s: float = 0.004,
+        advertise_battery: int | None = None,
         **encoder_options: Any,
     ) -> None:
         self.protocol = protocol
@@ -172,6 +180,7 @@ class VirtualSensor:
         self.faults = faults or Faults()
         self.loop_source = loop_source
         self.tick_s = tick_s
+        self.advertise_battery = advertise_battery
         self.profile = self.encoder.gatt()
         self.name = self.profile.name
         self.air: Air | None = None
@@ -322,6 +331,9 @@ class VirtualSensor:
             structures.append((AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
                                b"".join(bytes(UUID(normalize_uuid(u))) for u in long_)))
         structures.append((AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode()))
+        if self.advertise_battery is not None:  # Battery Service data: 0x180F + percent
+            structures.append((AdvertisingData.SERVICE_DATA_16_BIT_UUID,
+                               b"\x0f\x18" + bytes([self.advertise_battery])))
         for company, payload in self.profile.manufacturer_data.items():
             structures.append((AdvertisingData.MANUFACTURER_SPECIFIC_DATA,
                                int(company).to_bytes(2, "little") + bytes(payload)))
@@ -492,6 +504,12 @@ class VirtualSensor:
                 return
             await asyncio.sleep(self.tick_s)
 
+    def _junk(self, good: bytes) -> bytes:
+        """A malformed notification: a real one cut short, or random bytes."""
+        if good and len(good) > 2 and self._rng.random() < 0.5:
+            return good[: self._rng.randrange(1, len(good) - 1)]
+        return bytes(self._rng.randrange(256) for _ in range(self._rng.randrange(1, 12)))
+
     async def _send(self, notifications: list[GattNotification], *, data_path: bool) -> None:
         if self.device is None:
             return
@@ -512,8 +530,7 @@ class VirtualSensor:
                     await self.device.notify_subscribers(char, note.data)
                 self.notifications_sent += 1
                 if data_path and f.malformed_every and self._data_sent % f.malformed_every == 0:
-                    size = self._rng.randrange(1, 12)
-                    junk = bytes(self._rng.randrange(256) for _ in range(size))
+                    junk = self._junk(note.data)
                     await self.device.notify_subscribers(char, junk)
                     self.malformed_sent += 1
             except Exception as exc:  # the link went away mid-send
@@ -530,7 +547,8 @@ def parse_spec(spec: str) -> VirtualSensor:
     Keys: ``name``, ``address``, ``rate`` (Hz), ``speed``, ``loop`` (0/1),
     ``drop_at`` (sensor seconds, ``+``-separated), ``down`` (s), ``buffer``
     (0/1), ``malformed_every``, ``lose_every``, ``seed``, ``gravity``
-    (``x+y+z`` for the still source).
+    (``x+y+z`` for the still source), ``wobble`` (degrees of sway: "not standing
+    still"), ``battery_adv`` (percent advertised as Battery Service data).
     """
     from repsense.errors import InputError
 
@@ -560,6 +578,9 @@ def parse_spec(spec: str) -> VirtualSensor:
         if "rate" in kv:
             enc["rate_hz"] = float(kv.pop("rate"))
         gravity = kv.pop("gravity", None)
+        wobble = float(kv.pop("wobble", 0.0))
+        battery = kv.pop("battery_adv", None)
+        battery_adv = None if battery is None else int(battery)
     except ValueError as exc:
         raise InputError(
             f"--virtual '{spec}': {exc}; see docs/ble.md for the option list"
@@ -568,13 +589,14 @@ def parse_spec(spec: str) -> VirtualSensor:
         raise InputError(
             f"--virtual '{spec}': unknown option(s) {', '.join(sorted(kv))}; known: name, "
             "address, rate, speed, loop, drop_at, down, buffer, malformed_every, lose_every, "
-            "seed, gravity"
+            "seed, gravity, wobble, battery_adv"
         )
     src: Any = source or None
-    if gravity is not None:
-        src = StillSource([float(x) for x in gravity.split("+")])
+    if gravity is not None or wobble:
+        g = [0.0, 0.0, 1.0] if gravity is None else [float(x) for x in gravity.split("+")]
+        src = StillSource(g, wobble_deg=wobble)
     return VirtualSensor(protocol.strip(), src, address=address, speed=speed, faults=faults,
-                         loop_source=loop, **enc)
+                         loop_source=loop, advertise_battery=battery_adv, **enc)
 
 
 @contextlib.asynccontextmanager
