@@ -24,7 +24,7 @@ from repsense.dsp.timing import TimingRepair
 from repsense.events import Event, SessionEnd, Warning
 from repsense.exercises import check_exercise
 from repsense.reps.detector import DetectorConfig, RepCandidate, RepDetector
-from repsense.reps.phases import PhaseTimer
+from repsense.reps.phases import SpeedPhaseTimer
 from repsense.samples import SampleChunk
 from repsense.sets.tracker import SetTracker
 
@@ -138,7 +138,8 @@ class Pipeline:
             self.has_gyro = chunk.gyr is not None
             self.gravity = GravityEstimator(rate)
             self.movement = MovementSignal(rate)
-            timer = PhaseTimer(self.gravity.sos, rate)
+            chain = [self.movement.sos] if self.has_gyro else [self.gravity.sos, self.movement.sos]
+            timer = SpeedPhaseTimer(chain, rate)
             self.detector = RepDetector(timer, self._detector_cfg)
         assert self.movement is not None and self.detector is not None
         events: list[Event] = []

@@ -74,6 +74,11 @@ class MovementSignal:
         self._first_up: np.ndarray | None = None
         self._last_theta: float | None = None
 
+    @property
+    def sos(self) -> np.ndarray:
+        """Second-order sections of the tilt-rate low-pass (the phase timer calibrates on it)."""
+        return self._rate_lp.sos
+
     def push(self, t: np.ndarray, up: np.ndarray, gyr: np.ndarray | None) -> MovementBlock:
         """Process one chunk; returns the decimated samples in it."""
         n = t.shape[0]

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from repsense.dsp.movement import MovementBlock
-from repsense.reps.phases import PhaseTimer
+from repsense.reps.phases import SpeedPhaseTimer
 
 IDLE, AWAY, RETURN, CLOSING, STALE = range(5)
 
@@ -84,12 +84,13 @@ class RepDetector:
         Current rest pose (unit up vector) or ``None`` before the first still moment.
     """
 
-    def __init__(self, timer: PhaseTimer, config: DetectorConfig | None = None) -> None:
+    def __init__(self, timer: SpeedPhaseTimer, config: DetectorConfig | None = None) -> None:
         self.timer = timer
         self.cfg = config or DetectorConfig()
         self.rest_up_: tuple[float, float, float] | None = None
         self._base: float | None = None  # movement angle at the rest pose
         self._dir = 1.0
+        self._set_dir = 0.0  # direction of the current set's reps (0: none yet)
         self._state = IDLE
         self._still_s = 0.0
         self._last_t: float | None = None
@@ -150,6 +151,11 @@ class RepDetector:
                 else:
                     self._still_s = 0.0
                 e = theta - self._base
+                if self._set_dir * e < 0 and t - self._last_rep_end < cfg.set_memory_s:
+                    # Inside a set, going past the rest pose the "wrong" way means the
+                    # rest pose is further out than thought: follow it, it is no rep.
+                    self._base = theta
+                    e = 0.0
                 self._idle_hist.append((t, e, speed))
                 if abs(e) > cfg.start_deg:
                     self._dir = 1.0 if e > 0 else -1.0
@@ -244,9 +250,6 @@ class RepDetector:
         tt, dd, ss = arr[:, 0], arr[:, 1], arr[:, 2]
         p = self._peak_i
         base_start = float(dd[: p + 1].min())
-        # Back in the rest zone: the last 10 % of the way is still to come, so the rep
-        # ends at the level it started from; if it stopped or turned short, where it did.
-        base_end = base_start if how == "near" else float(dd[p:].min())
         rom = self._peak - base_start
         rest = self.rest_up_ or (0.0, 0.0, 1.0)
         # Restart: a turned rep's tail is the next rep's lead-in.
@@ -263,8 +266,8 @@ class RepDetector:
                 self._state = AWAY
                 self._peak = max(x[1] for x in tail)
                 self._peak_i = max(range(len(tail)), key=lambda i: tail[i][1])
-        away = self.timer.movement(tt[: p + 1], dd[: p + 1], base_start, self._peak)
-        ret = self.timer.movement(tt[p:], dd[p:], self._peak, base_end)
+        away = self.timer.movement(tt[: p + 1], ss[: p + 1])
+        ret = self.timer.movement(tt[p:], ss[p:])
         if away is None or ret is None:
             return None
         start, away_end = away
@@ -276,6 +279,7 @@ class RepDetector:
             return None
         self._roms.append(rom)
         self._last_rep_end = end
+        self._set_dir = self._dir
         speed_away = float(ss[: p + 1].max())
         speed_ret = float(ss[p:].max())
         return RepCandidate(

@@ -2,22 +2,20 @@
 
 Human point-to-point movements follow a minimum-jerk profile closely (Flash &
 Hogan, "The coordination of arm movements: an experimentally confirmed
-mathematical model", J Neurosci 5(7), 1985); for such a profile the time
-between passing 20 % and 80 % of the amplitude is a fixed fraction of the
-whole movement.  Measuring that stretch (robust to noise and to an unsteady
-start or end) and scaling it gives the movement's duration; the 50 % crossing
-gives its centre.  The movement signal is low-pass filtered upstream, which
-stretches and delays short movements; :class:`PhaseTimer` calibrates both
-effects once for the pipeline's filter by passing ideal minimum-jerk
-movements through it, and inverts them.
+mathematical model", J Neurosci 5(7), 1985).  For such a profile the stretch
+during which the speed exceeds a fixed fraction of its peak is a fixed share
+of the whole movement, so measuring that stretch on the tilt speed — robust to
+noise, to slow drift during holds and to an unsteady start or end — and
+scaling it gives the movement's duration and centre.  The speed is low-pass
+filtered upstream, which stretches and delays short movements;
+:class:`SpeedPhaseTimer` calibrates both effects once for the pipeline's
+filters by passing ideal minimum-jerk movements through them, and inverts them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy import signal
-
-LO, HI = 0.2, 0.8
 
 
 def minimum_jerk(tau: np.ndarray) -> np.ndarray:
@@ -26,74 +24,85 @@ def minimum_jerk(tau: np.ndarray) -> np.ndarray:
     return x**3 * (10.0 - 15.0 * x + 6.0 * x * x)
 
 
-def crossing(t: np.ndarray, y: np.ndarray, level: float, rising: bool) -> float | None:
-    """First time ``y`` crosses ``level`` (upwards if ``rising``), linearly interpolated."""
-    above = y >= level if rising else y <= level
-    idx = np.flatnonzero(above)
-    if idx.size == 0:
-        return None
-    i = int(idx[0])
-    if i == 0:
-        return float(t[0])
-    y0, y1 = y[i - 1], y[i]
-    frac = 0.0 if y1 == y0 else (level - y0) / (y1 - y0)
-    return float(t[i - 1] + frac * (t[i] - t[i - 1]))
+SPEED_FRACTION = 0.2
+"""A movement lasts while its tilt speed is above this fraction of its peak."""
 
 
-class PhaseTimer:
-    """Invert the low-pass filter's effect on a movement's measured timing.
+class SpeedPhaseTimer:
+    """Movement timing from the tilt-speed profile, robust to slow drift during holds.
+
+    A movement is the stretch around its speed peak where the speed stays above
+    20 % of that peak; for a minimum-jerk movement that stretch is a fixed
+    share of the whole movement (Flash & Hogan 1985).  The upstream filters
+    (``sos_chain``) stretch and delay short movements; both are calibrated once
+    by passing ideal minimum-jerk speed profiles through them.
 
     Parameters
     ----------
-    sos
-        Second-order sections of the upstream low-pass filter.
+    sos_chain
+        The low-pass filters the speed signal has been through, in order.
     rate_hz
-        Rate at which that filter runs.
+        Rate at which those filters run.
     """
 
-    #: stretch of 20-80 % crossing time relative to the full movement for minimum jerk
-    SPAN_FRACTION = 0.3470
-
-    def __init__(self, sos: np.ndarray, rate_hz: float) -> None:
+    def __init__(self, sos_chain: list[np.ndarray], rate_hz: float) -> None:
         durations = np.geomspace(0.12, 15.0, 48)
         spans, delays = [], []
         for d in durations:
-            pre = 2.0 + 4.0 / max(rate_hz, 1.0)
+            pre = 2.0
             n = int((pre + d + 3.0) * rate_hz) + 2
             t = np.arange(n) / rate_hz
-            x = minimum_jerk((t - pre) / d)
-            zi = signal.sosfilt_zi(sos) * 0.0
-            y, _ = signal.sosfilt(sos, x, zi=zi)
-            t_lo = crossing(t, y, LO, True)
-            t_hi = crossing(t, y, HI, True)
-            t_mid = crossing(t, y, 0.5, True)
-            assert t_lo is not None and t_hi is not None and t_mid is not None
-            spans.append(t_hi - t_lo)
-            delays.append(t_mid - (pre + d / 2.0))
+            tau = np.clip((t - pre) / d, 0.0, 1.0)
+            v = 30.0 * tau**2 * (1.0 - tau) ** 2 / d
+            for sos in sos_chain:
+                v, _ = signal.sosfilt(sos, v, zi=signal.sosfilt_zi(sos) * 0.0)
+            span = _span_above(t, np.abs(v), int(np.argmax(np.abs(v))), SPEED_FRACTION)
+            spans.append(span[1] - span[0])
+            delays.append(0.5 * (span[0] + span[1]) - (pre + d / 2.0))
         self._spans = np.asarray(spans)
         self._durations = durations
         self._delays = np.asarray(delays)
 
-    def movement(
-        self, t: np.ndarray, y: np.ndarray, y_from: float, y_to: float
-    ) -> tuple[float, float] | None:
-        """Start and end time of a movement of ``y`` from ``y_from`` to ``y_to`` within ``t``.
-
-        ``y`` must go (roughly monotonically) from near ``y_from`` to near ``y_to``.
-        """
-        amp = y_to - y_from
-        if amp == 0 or len(t) < 2:
+    def movement(self, t: np.ndarray, speed: np.ndarray) -> tuple[float, float] | None:
+        """Start and end of the movement around the speed peak within ``t``."""
+        if len(t) < 2:
             return None
-        s = (y - y_from) / amp  # normalised 0 -> 1
-        t_lo = crossing(t, s, LO, True)
-        t_mid = crossing(t, s, 0.5, True)
-        t_hi = crossing(t, s, HI, True)
-        if t_lo is None or t_mid is None or t_hi is None:
+        i = int(np.argmax(speed))
+        if speed[i] <= 0:
             return None
-        span = max(t_hi - t_lo, 1e-3)
-        duration = float(np.interp(span, self._spans, self._durations))
+        a, b = _span_above(t, speed, i, SPEED_FRACTION)
+        # A rep is reported before its last movement has quite finished: the speed
+        # profile is symmetric, so mirror the side that was seen.
+        tp = float(t[i])
+        if b >= t[-1] and speed[-1] >= SPEED_FRACTION * speed[i] and a > t[0]:
+            b = tp + (tp - a)
+        elif a <= t[0] and speed[0] >= SPEED_FRACTION * speed[i] and b < t[-1]:
+            a = tp - (b - tp)
+        span = max(b - a, 1e-3)
         if span > self._spans[-1]:
-            duration = span / self.SPAN_FRACTION
-        delay = float(np.interp(span, self._spans, self._delays))
-        centre = t_mid - delay
+            duration = span * self._durations[-1] / self._spans[-1]
+        else:
+            duration = float(np.interp(span, self._spans, self._durations))
+        centre = 0.5 * (a + b) - float(np.interp(span, self._spans, self._delays))
         return centre - duration / 2.0, centre + duration / 2.0
+
+
+def _span_above(t: np.ndarray, v: np.ndarray, i: int, frac: float) -> tuple[float, float]:
+    """Interpolated times around index ``i`` where ``v`` falls below ``frac`` of ``v[i]``."""
+    level = frac * v[i]
+    below = np.flatnonzero(v[:i] < level)
+    if below.size:
+        j = int(below[-1])
+        x0, x1 = v[j], v[j + 1]
+        a = float(t[j] + (level - x0) / (x1 - x0) * (t[j + 1] - t[j])) if x1 != x0 else float(t[j])
+    else:
+        a = float(t[0])
+    after = np.flatnonzero(v[i:] < level)
+    if after.size:
+        k = i + int(after[0])
+        x0, x1 = v[k - 1], v[k]
+        frac = (x0 - level) / (x0 - x1) if x0 != x1 else 1.0
+        b = float(t[k - 1] + frac * (t[k] - t[k - 1]))
+    else:
+        b = float(t[-1])
+    return a, b
