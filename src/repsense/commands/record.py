@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from repsense.ble.backend import add_backend_arguments
 from repsense.ble.cli_support import run_ble
 from repsense.errors import InputError
+from repsense.samples import SampleChunk
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -78,12 +82,22 @@ async def record(args, backend, sensors, csv_path: Path, raw_path: Path) -> str:
                           protocol=args.protocol, connect_timeout_s=args.timeout)
     await stream.start()
     target, driver = stream.target, stream.driver
+    # Written beside the target and renamed when complete, like the CSV.
+    raw_tmp = raw_path.with_name(f".{raw_path.name}.partial")
     raw = RawCaptureWriter(
-        raw_path,
+        raw_tmp,
         protocol=driver.protocol,
         device={"name": target.name, "address": target.address},
         config=driver.config(),
+        extra={"placement": target.profile.placement, "side": target.profile.side}
+        if target.profile else None,
+        overwrite=True,
     )
+
+    def drop_raw() -> None:
+        raw.close()
+        raw_tmp.unlink(missing_ok=True)
+
     stream.on_notification = raw.write
     writer = RecordingWriter(csv_path, has_gyro=driver.has_gyro)
     t0: float | None = None
@@ -91,7 +105,7 @@ async def record(args, backend, sensors, csv_path: Path, raw_path: Path) -> str:
     interrupted = False
     finished = [s.finished for s in sensors if not getattr(s, "loop_source", False)]
     clock = stream.clock
-    end = None if args.duration is None else clock() + args.duration
+    end: float | None = None  # stream-clock time to stop; set at the first sample
 
     async def stopper() -> None:
         # Stop at --duration (stream clock) or when every virtual source has ended.
@@ -99,7 +113,7 @@ async def record(args, backend, sensors, csv_path: Path, raw_path: Path) -> str:
             await asyncio.sleep(0.02)
             if end is not None and clock() >= end:
                 break
-            if end is None and finished and all(f.is_set() for f in finished):
+            if args.duration is None and finished and all(f.is_set() for f in finished):
                 await asyncio.sleep(0.1)
                 break
         await stream.close()
@@ -111,13 +125,17 @@ async def record(args, backend, sensors, csv_path: Path, raw_path: Path) -> str:
                 chunk = item.chunk
                 if t0 is None:
                     t0 = float(chunk.t[0])
-                if end is not None and chunk.t[0] >= end:
-                    continue
-                from repsense.samples import SampleChunk
-
-                writer.write(SampleChunk(chunk.t - t0, chunk.acc, chunk.gyr))
+                    if args.duration is not None:
+                        end = clock() + args.duration
+                rel = chunk.t - t0
+                if args.duration is not None:
+                    keep = int(np.searchsorted(rel, args.duration, side="left"))
+                    if keep == 0:
+                        continue
+                    chunk, rel = chunk.slice(0, keep), rel[:keep]
+                writer.write(SampleChunk(rel, chunk.acc, chunk.gyr))
             elif isinstance(item, Problem):
-                print(f"warning: {item.problem.message}", file=sys.stderr)
+                print(f"warning ({item.problem.kind}): {item.problem.message}", file=sys.stderr)
             elif isinstance(item, LinkEvent) and item.state in ("disconnected", "reconnecting"):
                 gaps += item.state == "disconnected"
                 print(f"link {item.state}" + (f" (attempt {item.attempt})" if item.attempt else ""),
@@ -126,7 +144,7 @@ async def record(args, backend, sensors, csv_path: Path, raw_path: Path) -> str:
         interrupted = True
     except BaseException:
         writer.abort()
-        raw.abort()
+        drop_raw()
         raise
     finally:
         task.cancel()
@@ -135,7 +153,7 @@ async def record(args, backend, sensors, csv_path: Path, raw_path: Path) -> str:
         await stream.close()
     if writer.samples == 0:
         writer.abort()
-        raw.abort()
+        drop_raw()
         raise InputError(f"no samples arrived from {target.address}; nothing was written")
     profile = target.profile
     meta = {
@@ -151,6 +169,7 @@ async def record(args, backend, sensors, csv_path: Path, raw_path: Path) -> str:
     }
     writer.close(meta)
     raw.close()
+    os.replace(raw_tmp, raw_path)
     st = stream.stats
     duration = writer.samples / float(driver.rate_hz)
     note = " (stopped by Ctrl-C)" if interrupted else ""

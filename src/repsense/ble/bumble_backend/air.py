@@ -32,23 +32,31 @@ class Air:
     """Virtual peripherals by upper-case address (informational, for error messages)."""
     _central_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     time_scale: float = 1.0
-    """How many seconds of sensor time pass per wall-clock second (virtual sensors run fast)."""
-    _anchor: tuple[float, float] = field(default_factory=lambda: (time.monotonic(), 0.0))
+    """How many seconds of air time pass per wall-clock second (virtual sensors run fast)."""
+    max_step_s: float = 0.02
+    """Longest wall-clock step the air clock follows at once (see :meth:`now`)."""
+    _real: float = field(default_factory=time.monotonic)
+    _virtual: float = 0.0
 
     def now(self) -> float:
-        """Time on the air's clock in seconds: wall time scaled by :attr:`time_scale`."""
-        real0, virt0 = self._anchor
-        return virt0 + (time.monotonic() - real0) * self.time_scale
+        """Air time in seconds: wall time scaled by :attr:`time_scale`.
+
+        When the event loop stalls (garbage collection, a slow consumer), the
+        clock advances by at most :attr:`max_step_s` of wall time per reading,
+        so a 50 ms stall does not turn into half a second of silence at 10x
+        speed: the virtual world pauses instead, as if the radio had buffered.
+        Virtual sensors read it every few milliseconds, so it never idles.
+        """
+        real = time.monotonic()
+        step = min(real - self._real, self.max_step_s)
+        self._real = real
+        self._virtual += step * self.time_scale
+        return self._virtual
 
     def set_time_scale(self, scale: float) -> None:
         """Change the pace without making :meth:`now` jump."""
-        self._anchor = (time.monotonic(), self.now())
+        self.now()
         self.time_scale = float(scale)
-
-    async def sleep_until(self, t: float) -> None:
-        """Sleep until :meth:`now` reaches ``t``."""
-        delay = (t - self.now()) / self.time_scale
-        await asyncio.sleep(max(delay, 0.0))
 
     def new_device(self, name: str, address: str | None = None) -> tuple[Device, Controller]:
         """A powered-off Bumble device with its own controller on this link.
