@@ -50,10 +50,12 @@ class Setting:
     help: str
     secret: bool = False
     choices: tuple[str, ...] | None = None
+    env_name: str | None = None
 
     @property
     def env(self) -> str:
-        return ENV_PREFIX + self.key.upper().replace(".", "_")
+        """The environment variable: ``REPSENSE_<SECTION>_<KEY>`` unless named otherwise."""
+        return self.env_name or ENV_PREFIX + self.key.upper().replace(".", "_")
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -63,7 +65,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("live.speed", float, 1.0, "time factor for sim:/recording sources (0 = no pacing)"),
     Setting("live.plain", bool, False, "print one line per event instead of the full-screen view"),
     Setting("live.bell", bool, True, "ring the terminal bell when rest is over"),
-    Setting("live.chunk_s", float, 0.1, "seconds of samples per chunk from sim:/recording sources"),
     Setting("analysis.exercise", str, "auto", "exercise when there is no plan (auto recognises)"),
     Setting("analysis.placement", str, "auto", "sensor placement: auto, thigh or shank",
             choices=("auto", "thigh", "shank")),
@@ -74,7 +75,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("mqtt.sensor_id", str, None, "sensor id in MQTT topics (default: profile/file name)"),
     Setting("mqtt.base_topic", str, "repsense", "first topic level"),
     Setting("mqtt.gateway_id", str, None, "this gateway's id (default: host name)"),
-    Setting("paths.data_dir", str, None, "where sessions are stored (default: platform data dir)"),
+    Setting("paths.data_dir", str, None, "where sessions are stored (default: platform data dir)",
+            env_name=ENV_PREFIX + "DATA_DIR"),
 )
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
 
@@ -247,8 +249,8 @@ class Config:
                 lines.append(f"\n[{sec}]")
                 section = sec
             value = mask(s, self.values[s.key])
-            shown = "# (not set)" if value is None else _toml_value(value)
-            lines.append(f"{name} = {shown:<30}  # {self.sources[s.key]}; {s.env}")
+            entry = f"# {name} = (not set)" if value is None else f"{name} = {_toml_value(value)}"
+            lines.append(f"{entry:<42} # {self.sources[s.key]}; {s.env}")
         return "\n".join(lines)
 
 
