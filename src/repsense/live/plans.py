@@ -19,6 +19,11 @@ has a default)::
     rest_after_s = 150                      # before the next exercise
     placement = "thigh"                     # optional override
     superset_with_next = false              # true: alternate sets with the next entry
+    variant = "prone"                       # optional: movement variant for the simulator
+
+A superset group alternates its exercises set by set with no rest inside a
+round; between rounds comes the ``rest_s`` of the group's *first* exercise,
+after the group the ``rest_after_s`` of its *last* one.
 
 Bundled plans live in ``repsense/plans/*.toml``; people add their own as
 ``<config dir>/plans/*.toml`` (a user plan with the same ``name`` as a
@@ -60,6 +65,7 @@ EXERCISE_KEYS = (
     "side",
     "superset_with_next",
     "notes",
+    "variant",
 )
 DEFAULT_REST_S = 60.0
 DEFAULT_REST_AFTER_S = 150.0
@@ -103,6 +109,8 @@ class PlanExercise:
     side: str
     superset_with_next: bool = False
     notes: str = ""
+    variant: str | None = None
+    """Movement variant (``repsense.sim.variants()``), e.g. ``seated`` leg curl."""
 
     @property
     def reps_text(self) -> str:
@@ -178,6 +186,7 @@ class Plan:
                     "side": e.side,
                     "superset_with_next": e.superset_with_next,
                     "notes": e.notes,
+                    **({"variant": e.variant} if e.variant else {}),
                 }
                 for e in self.exercises
             ],
@@ -201,7 +210,7 @@ def expand_steps(exercises: tuple[PlanExercise, ...] | list[PlanExercise]) -> li
     """The sets of a plan in the order they are done.
 
     A superset group alternates its exercises round by round (A1 B1, A2 B2,
-    ...), with no rest inside a round and the ``rest_s`` of the group's last
+    ...), with no rest inside a round and the ``rest_s`` of the group's first
     exercise between rounds; an exercise with fewer sets drops out of later
     rounds.  After a group comes the ``rest_after_s`` of its last exercise.
     """
@@ -209,6 +218,7 @@ def expand_steps(exercises: tuple[PlanExercise, ...] | list[PlanExercise]) -> li
     groups = _groups(exercises)
     for g, members in enumerate(groups):
         rounds = max(exercises[i].sets for i in members)
+        first = exercises[members[0]]
         last = exercises[members[-1]]
         for r in range(rounds):
             in_round = [i for i in members if exercises[i].sets > r]
@@ -217,7 +227,7 @@ def expand_steps(exercises: tuple[PlanExercise, ...] | list[PlanExercise]) -> li
                 if not final_in_round:
                     rest: float | None = 0.0
                 elif r < rounds - 1:
-                    rest = last.rest_s if len(members) > 1 else exercises[i].rest_s
+                    rest = first.rest_s if len(members) > 1 else exercises[i].rest_s
                 else:
                     rest = last.rest_after_s
                 steps.append(PlanStep(len(steps), i, r + 1, exercises[i], rest, g))
@@ -310,6 +320,20 @@ def _choice(
     value = _string(data, key, default, where)
     if value not in choices:
         raise InputError(f"{where}: field '{key}' is '{value}'; use one of: {', '.join(choices)}")
+    return value
+
+
+def _variant(entry: dict[str, Any], ex_id: str, where: str) -> str | None:
+    if "variant" not in entry:
+        return None
+    value = _string(entry, "variant", "", where)
+    try:
+        from repsense.sim import variants
+    except ImportError:  # the simulator is optional for plans
+        return value
+    known = variants().get(ex_id, [])
+    if value not in known:
+        raise InputError(f"{where}: field 'variant' is '{value}'; {ex_id} has: {', '.join(known)}")
     return value
 
 
@@ -407,6 +431,7 @@ def parse_plan(text: str, source: str = "<plan>") -> Plan:
                 side=_choice(entry, "side", side, where, SIDES),
                 superset_with_next=superset,
                 notes=_string(entry, "notes", "", where),
+                variant=_variant(entry, ex_id, where),
             )
         )
     return Plan(name, title, description, placement, side, tuple(exercises), source)
@@ -494,10 +519,11 @@ def format_plan(plan: Plan) -> str:
             tempo = f", tempo {e.tempo.text}" if e.tempo else ""
             between = "rounds" if superset else "sets"
             rest = f", rest {e.rest_s:g} s between {between}"
-            if superset and i != members[-1]:
+            if superset and i != members[0]:
                 rest = ""
             indent = "  - " if superset else "- "
-            lines.append(f"{indent}{e.name} ({e.id}, {e.placement}): {e.sets} × {e.reps_text}"
+            kind = e.id if not e.variant else f"{e.id}/{e.variant}"
+            lines.append(f"{indent}{e.name} ({kind}, {e.placement}): {e.sets} × {e.reps_text}"
                          f"{tempo}{rest}")
             if e.notes:
                 lines.append(f"{'    ' if superset else '  '}{e.notes}")

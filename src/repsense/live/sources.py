@@ -253,7 +253,7 @@ def simulated_samples(spec: str, plan: Plan | None, seed: int | None) -> tuple[
         ) from None
     kwargs: dict[str, Any] = {} if seed is None else {"seed": seed}
     if plan is not None:
-        sim = SimulatedSession.from_plan(plan, **kwargs)
+        sim = SimulatedSession.from_plan(plan_for_simulator(plan), where=plan.source, **kwargs)
     else:
         sim = SimulatedSession(exercise=exercise, **kwargs)
     meta = dict(getattr(sim, "meta", None) or {})
@@ -261,6 +261,31 @@ def simulated_samples(spec: str, plan: Plan | None, seed: int | None) -> tuple[
     meta.setdefault("source", f"repsense simulator ({spec})")
     chunk_s = 1.0
     return sim.chunks(chunk_s), meta
+
+
+def plan_for_simulator(plan: Plan) -> dict[str, Any]:
+    """The plan as the simulator takes it (parsed TOML), rests at least 5 s.
+
+    A rest of 0 (no rest) still takes the lifter a few seconds to change station.
+    """
+    exercises = []
+    for e in plan.exercises:
+        entry: dict[str, Any] = {
+            "id": e.id,
+            "sets": e.sets,
+            "reps": e.reps_min if e.reps_min == e.reps_max else f"{e.reps_min}-{e.reps_max}",
+            "rest_s": max(5.0, e.rest_s),
+            "rest_after_s": max(5.0, e.rest_after_s),
+            "placement": e.placement,
+            "superset_with_next": e.superset_with_next,
+        }
+        if e.tempo is not None:
+            entry["tempo"] = e.tempo.text
+        if e.variant:
+            entry["variant"] = e.variant
+        exercises.append(entry)
+    return {"name": plan.name, "placement": plan.placement, "side": plan.side,
+            "exercise": exercises}
 
 
 def open_source(sensor: str, plan: Plan | None, *, speed: float, seed: int | None = None,
