@@ -18,6 +18,7 @@ exactly like a real session.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -38,7 +39,7 @@ class Notice:
     """Something to show (view), print (``--plain``) or publish.
 
     ``kind`` is one of ``set_started``, ``rep``, ``undo``, ``target_reached``,
-    ``set_ended``, ``set_updated``, ``rest_over``, ``mismatch``, ``switched``,
+    ``set_ended``, ``set_updated``, ``stray``, ``rest_over``, ``mismatch``, ``switched``,
     ``moved``, ``plan_done``, ``warning``, ``info``, ``session_end``.
     """
 
@@ -237,6 +238,9 @@ class LiveSession:
         self.finish_reason = ""
         self.now_s = 0.0
         self.warnings: list[Warning] = []
+        self.stray: list[SetRecord] = []
+        """Lone movements the pipeline called a set but too short to be one (not counted)."""
+        self._rest_before_current: RestState | None = None
         self.requests: list[Request] = []
         self._by_pipeline: dict[int, SetRecord] = {}
         self._pipeline_exercise: str | None = None
@@ -381,13 +385,16 @@ class LiveSession:
     # ----------------------------------------------------------- pipeline events
 
     def _on_set_start(self, ev: SetStart) -> list[Notice]:
-        rec = self._open_record(ev.set_index, ev.start_s, ev.rest_before_s)
+        self._open_record(ev.set_index, ev.start_s, ev.rest_before_s)
+        return []  # announced once it has enough reps to be a set (see _on_rep)
+
+    def _started_notice(self, rec: SetRecord, time_s: float) -> Notice:
         target = "" if rec.target is None else f", target {_range_text(rec.target)} reps"
         tempo = "" if rec.tempo is None else f", tempo {rec.tempo.text}"
         of = f"/{rec.sets_total}" if rec.sets_total else ""
-        return [Notice("set_started", ev.time_s,
-                       f"set {rec.set_number}{of} {rec.name} started{target}{tempo}",
-                       {"set": rec.index, "exercise": rec.exercise})]
+        return Notice("set_started", time_s,
+                      f"set {rec.set_number}{of} {rec.name} started{target}{tempo}",
+                      {"set": rec.index, "exercise": rec.exercise})
 
     def _open_record(self, pipeline_set: int, start_s: float,
                      rest_before: float | None) -> SetRecord:
@@ -407,6 +414,7 @@ class LiveSession:
         self.sets.append(rec)
         self._by_pipeline[pipeline_set] = rec
         self.current = rec
+        self._rest_before_current = self.rest
         self.rest = None
         if self.question is not None and self.question is not rec:
             self.question = None  # a new set began: the unanswered question lapses
@@ -420,7 +428,10 @@ class LiveSession:
             rec.exercise, rec.name = ev.exercise, exercise_name(ev.exercise)
         rep = replace(ev.rep, index=rec.count + 1)
         rec.reps.append(rep)
-        out = [Notice("rep", ev.time_s, self._rep_text(rec, rep),
+        out = []
+        if rec.count == self._min_reps(rec) and not rec.done:
+            out.append(self._started_notice(rec, ev.time_s))
+        out += [Notice("rep", ev.time_s, self._rep_text(rec, rep),
                       {"set": rec.index, "rep": rep.index, "cues": list(
                           tempo_cues(rep, rec.tempo, rec.exercise))})]
         if rec.target is not None and rec.count == rec.target[1]:
@@ -456,6 +467,8 @@ class LiveSession:
         rec.ended_by = "user" if rec is self._user_ending else "pipeline"
         if self.finished and self.finish_reason == "ended by user":
             rec.ended_by = "session_end"
+        if rec.ended_by == "pipeline" and self._is_stray(rec):
+            return self._drop_stray(rec, ev.time_s)
         if self.current is rec:
             self.current = None
         out = []
@@ -490,6 +503,35 @@ class LiveSession:
             out.append(Notice("rest_over", ev.time_s,
                               f"no rest — go: {self.describe_step(step)}", {"bell": True}))
         return out
+
+    def _is_stray(self, rec: SetRecord) -> bool:
+        """Too few reps to be a set: re-racking, standing up, fidgeting between sets.
+
+        With a target of ``lo`` reps, fewer than min(3, lo/2) reps is not a set
+        (1-2 reps when 10 are planned, 1 rep when 3-6 are); without a plan a
+        single rep is not.  A set the user ended by hand always counts.
+        """
+        return rec.count < self._min_reps(rec)
+
+    @staticmethod
+    def _min_reps(rec: SetRecord) -> int:
+        lo = rec.target[0] if rec.target else 2
+        return max(1, min(3, math.ceil(lo / 2)))
+
+    def _drop_stray(self, rec: SetRecord, time_s: float) -> list[Notice]:
+        if rec in self.sets:
+            self.sets.remove(rec)
+        self.stray.append(rec)
+        if self.current is rec:
+            self.current = None
+        if self.question is rec:
+            self.question = None
+        self.rest = self._rest_before_current  # the rest goes on as if nothing happened
+        return [Notice("stray", time_s,
+                       f"ignored {rec.count} lone rep{'s' if rec.count != 1 else ''} "
+                       f"at {rec.start_s:.0f} s: too few for a set of {rec.name} "
+                       "(press e during a set to end it by hand)",
+                       {"reps": rec.count})]
 
     def _planned_rest(self, rec: SetRecord) -> float | None:
         if self.plan is None or rec.step is None:
@@ -654,6 +696,8 @@ class LiveSession:
             "sets": [s.to_dict() for s in self.sets],
             "total_sets": len(self.sets),
             "total_reps": self.total_reps,
+            "ignored_movements": [{"start_s": round(r.start_s, 3), "reps": r.count}
+                                  for r in self.stray],
             "warnings": [w.to_dict() for w in self.warnings],
             "end_reason": self.finish_reason,
         }
