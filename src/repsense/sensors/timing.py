@@ -61,9 +61,10 @@ class ClockSync:
         Refit after this many new pairs (the fit costs O(window)).
     max_pairs
         Size of the pair buffer (oldest pairs are dropped first).
-    slew_s
-        Largest change of the mapping applied per update, in seconds; larger
-        corrections are spread over several notifications.
+    slew_ratio
+        Largest change of the applied mapping per second of sensor time
+        (0.005 = 5 ms/s): corrections are spread out so that sample spacing
+        never changes by more than this fraction.
     jump_s
         A correction larger than this is applied at once (a restart, not
         jitter).
@@ -76,14 +77,15 @@ class ClockSync:
         min_span_s: float = 2.0,
         refit_every: int = 4,
         max_pairs: int = 4096,
-        slew_s: float = 0.002,
+        slew_ratio: float = 0.005,
         jump_s: float = 0.5,
     ) -> None:
         self.window_s = window_s
         self.min_span_s = min_span_s
         self.refit_every = refit_every
         self.max_pairs = max_pairs
-        self.slew_s = slew_s
+        self.slew_ratio = slew_ratio
+        self._slew_x: float | None = None
         self.jump_s = jump_s
         self._x = np.empty(max_pairs)
         self._y = np.empty(max_pairs)
@@ -133,6 +135,7 @@ class ClockSync:
         if self._target is None:
             self._target = (host_s - sensor_s, 1.0)
             self._applied = self._target
+            self._slew_x = sensor_s
             self._since_fit = 0
             return
         if self._since_fit >= self.refit_every or self._n <= 8:
@@ -152,6 +155,7 @@ class ClockSync:
         self._n = 1
         self._target = (host_s - scale * sensor_s, scale)
         self._applied = self._target
+        self._slew_x = sensor_s
 
     def to_host(self, sensor_s: np.ndarray | float) -> np.ndarray:
         """Host times of sensor times (with the currently applied mapping)."""
@@ -201,10 +205,12 @@ class ClockSync:
         want = off_t + sc_t * sensor_now
         have = off_a + sc_a * sensor_now
         d = want - have
-        if abs(d) > self.jump_s:
+        last_x, self._slew_x = self._slew_x, sensor_now
+        if abs(d) > self.jump_s or last_x is None:
             self._applied = self._target
             return
-        step = float(np.clip(d, -self.slew_s, self.slew_s))
+        limit = self.slew_ratio * max(0.0, sensor_now - last_x)
+        step = float(np.clip(d, -limit, limit))
         self._applied = (have + step - sc_t * sensor_now, sc_t)
 
 
