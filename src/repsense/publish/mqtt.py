@@ -1,0 +1,701 @@
+"""The MQTT adapter: :class:`MqttSink` publishes pipeline events to a broker.
+
+Adapters (``replay``, ``live``) call, from their own thread:
+
+* :meth:`MqttSink.handle` for every pipeline event,
+* :meth:`MqttSink.update_state` for snapshot fields (battery, RSSI, link...),
+* :meth:`MqttSink.handle_samples` for the opt-in raw ``imu`` stream,
+* :meth:`MqttSink.close` at the end (flushes for a bounded time, reports what is pending).
+
+None of them blocks on the network: events go into the durable
+:class:`~repsense.publish.outbox.Outbox` and to paho's queue; paho's network
+loop runs in its own thread (``loop_start``), a small worker thread deletes
+acknowledged rows and re-announces retained topics after (re)connects, and a
+command thread answers ``command`` messages so that a slow session handler
+never delays acknowledgements.
+
+Delivery is at least once: a message is deleted from the outbox only after
+its PUBACK; anything else is re-sent after a reconnect (paho keeps it queued)
+or by the next process that opens the same outbox.  Consumers de-duplicate by
+the payload's ``id``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import queue
+import secrets
+import socket
+import ssl
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from repsense import __version__
+from repsense.events import Event, SessionEnd
+from repsense.publish.commands import CommandError, parse_command, response_payload
+from repsense.publish.config import BrokerSettings, ClientTuning
+from repsense.publish.discovery import discovery_payload
+from repsense.publish.outbox import DEFAULT_MAX_ROWS, Outbox
+from repsense.publish.payloads import (
+    SensorState,
+    dumps,
+    event_kind,
+    event_payload,
+    session_start_payload,
+    utc_now_iso,
+)
+from repsense.publish.topics import Topics
+
+__all__ = ["CloseReport", "CommandHandler", "MqttSink", "SinkStats"]
+
+CommandHandler = Callable[[dict[str, Any]], "dict[str, Any] | None"]
+"""``handler(command) -> result``: ``command`` is the validated command as a dict
+(``{"command": "set_exercise", "exercise": "leg_curl", "request_id": ...}``).
+Return ``None`` or a result dict (sent back as ``result``); return
+``{"error": "why"}`` or raise ``ValueError`` to refuse.  Called on the sink's
+command thread: hand the work to the session (a queue) and return quickly."""
+
+ONLINE_LINKS = frozenset({"connected", "streaming", "replaying", "online"})
+
+_REFUSAL_HINTS = {
+    "Bad user name or password": "check the user and password (REPSENSE_MQTT_PASSWORD)",
+    "Not authorized": "the broker's ACL does not allow this user/client",
+    "Client identifier not valid": "the broker rejects the client id",
+    "Banned": "the broker has banned this client",
+    "Server unavailable": "the broker is not accepting connections right now",
+}
+
+
+@dataclass
+class SinkStats:
+    """Counters for reports and tests."""
+
+    queued: int = 0
+    acked: int = 0
+    refused: int = 0
+    dropped_full: int = 0
+    connects: int = 0
+    commands: int = 0
+    command_errors: int = 0
+
+
+@dataclass(frozen=True)
+class CloseReport:
+    """What :meth:`MqttSink.close` left behind."""
+
+    pending: int
+    outbox: Path
+    delivered: int
+    dropped: int
+
+
+class MqttSink:
+    """Publishes one sensor's events and state to an MQTT broker.
+
+    Parameters
+    ----------
+    broker
+        Where to connect (:func:`repsense.publish.config.parse_mqtt_url`).
+    topics
+        The topic tree (:meth:`repsense.publish.topics.Topics.make`).
+    outbox_path
+        The durable outbox file (one per sensor and gateway by default, see
+        :func:`default_outbox_path`).
+    outbox_max
+        Maximum stored messages; beyond it new events are refused with a message.
+    tuning
+        Keepalive, reconnect and first-connect timings.
+    protocol
+        ``"auto"`` (MQTT 5, falling back to 3.1.1 if the broker refuses 5),
+        ``"5"`` or ``"3.1.1"``.
+    ha_discovery
+        Publish Home Assistant discovery and follow ``homeassistant/status``.
+    imu
+        Publish :meth:`handle_samples` batches on ``<sensor>/imu``.
+    session_suffix
+        Appended to the pipeline's session id so that published ids are unique
+        across runs and gateways (``"auto"``: UTC time + random; ``None``: keep
+        the pipeline's id as it is).
+    status
+        Where one-line status messages go (default: stderr).
+    """
+
+    def __init__(
+        self,
+        broker: BrokerSettings,
+        topics: Topics,
+        *,
+        outbox_path: str | os.PathLike[str],
+        outbox_max: int = DEFAULT_MAX_ROWS,
+        tuning: ClientTuning | None = None,
+        protocol: str = "auto",
+        ha_discovery: bool = True,
+        imu: bool = False,
+        session_suffix: str | None = "auto",
+        status: Callable[[str], None] | None = None,
+    ) -> None:
+        if protocol not in ("auto", "5", "3.1.1"):
+            raise ValueError(f"protocol must be auto, 5 or 3.1.1, not {protocol!r}")
+        self.broker = broker
+        self.topics = topics
+        self.tuning = tuning or ClientTuning()
+        self.protocol_choice = protocol
+        self.ha_discovery = ha_discovery
+        self.imu_enabled = imu
+        self.outbox_path = Path(outbox_path)
+        self.outbox_max = outbox_max
+        if session_suffix == "auto":
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+            session_suffix = f"{stamp}-{secrets.token_hex(2)}"
+        self.session_suffix = session_suffix
+        self._status_cb = status or _stderr_status
+        self.on_command: CommandHandler | None = None
+        self.command_unavailable = "this repsense command does not take commands"
+        self.stats = SinkStats()
+        self.state = SensorState(sensor_id=topics.sensor_id, gateway_id=topics.gateway_id)
+        self.protocol: int = mqtt.MQTTv311 if protocol == "3.1.1" else mqtt.MQTTv5
+        self.connected = threading.Event()
+        self._ever_connected = False
+        self._first_result = threading.Event()
+        self._map_lock = threading.Lock()
+        self._inflight: dict[int, int] = {}
+        self._generation = 0
+        self._tasks: queue.Queue[tuple[Any, ...]] = queue.Queue()
+        self._commands: queue.Queue[Any] = queue.Queue(maxsize=64)
+        self._said: set[str] = set()
+        self._say_lock = threading.Lock()
+        self._session_id: str | None = None
+        self._retained: dict[str, bytes] = {}
+        self._retained_lock = threading.Lock()
+        self._imu_buf: list[Any] = []
+        self._imu_n = 0
+        self._closing = False
+        self._opened = False
+        self.outbox: Outbox | None = None
+        self._client: mqtt.Client | None = None
+        self._started = utc_now_iso()
+
+    # ------------------------------------------------------------------ setup
+    def open(self) -> MqttSink:
+        """Open the outbox, connect (waiting at most ``connect_timeout_s``) and start threads.
+
+        Never raises for network problems: a broker that does not answer or
+        refuses us gets one line on the status stream, and events wait in the
+        outbox.  Raises :class:`~repsense.publish.outbox.OutboxBusy` if another
+        process owns the outbox file.
+        """
+        self.outbox = Outbox(self.outbox_path, self.outbox_max)
+        backlog = len(self.outbox)
+        if backlog:
+            self._say(f"{backlog} message(s) from an earlier run are waiting in "
+                      f"{self.outbox_path}; sending them first")
+        self._threads = [
+            threading.Thread(target=self._worker, name="repsense-mqtt-worker", daemon=True),
+            threading.Thread(target=self._command_worker, name="repsense-mqtt-commands",
+                             daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+        self._retained_set(self.topics.gateway_info, dumps(self._gateway_info()))
+        self._retained_set(self.topics.gateway_state, dumps(self._gateway_state("online")))
+        self._retained_set(self.topics.availability, dumps(self._availability()))
+        self._retained_set(self.topics.state, dumps(self.state.to_payload()))
+        if self.ha_discovery:
+            self._retained_set(self.topics.ha_discovery, dumps(discovery_payload(self.topics)))
+        with self._map_lock:
+            self._client = self._make_client(self.protocol)
+            self._resend_outbox_locked()
+        self._connect_first()
+        self._opened = True
+        return self
+
+    def _make_client(self, protocol: int) -> mqtt.Client:
+        gen = self._generation
+        cid = f"repsense-{self.topics.gateway_id}-{self.topics.sensor_id}-{secrets.token_hex(3)}"
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=cid, protocol=protocol,
+                             clean_session=None if protocol == mqtt.MQTTv5 else True)
+        b = self.broker
+        if b.username:
+            client.username_pw_set(b.username, b.password)
+        if b.tls:
+            client.tls_set(
+                ca_certs=str(b.ca_file) if b.ca_file else None,
+                certfile=str(b.cert_file) if b.cert_file else None,
+                keyfile=str(b.key_file) if b.key_file else None,
+                cert_reqs=ssl.CERT_REQUIRED,
+            )
+        client.will_set(self.topics.gateway_state, dumps(self._gateway_state("offline", ts=False)),
+                        qos=1, retain=True)
+        client.reconnect_delay_set(self.tuning.reconnect_min_s,  # type: ignore[arg-type]
+                                   self.tuning.reconnect_max_s)  # type: ignore[arg-type]
+        client.connect_timeout = self.tuning.connect_timeout_s
+        client.max_inflight_messages_set(100)
+        client.on_connect = lambda c, u, f, rc, p: self._on_connect(gen, c, rc)
+        client.on_disconnect = lambda c, u, f, rc, p: self._on_disconnect(gen, rc)
+        client.on_publish = lambda c, u, mid, rc, p: self._tasks.put(("ack", gen, mid, rc))
+        client.on_message = lambda c, u, msg: self._on_message(msg)
+        return client
+
+    def _connect_first(self) -> None:
+        """First connection synchronously (to get a clear reason), else keep trying in the loop."""
+        assert self._client is not None
+        b = self.broker
+        client = self._client
+        try:
+            client.connect(b.host, b.port, keepalive=self.tuning.keepalive_s)
+        except (OSError, ValueError) as exc:
+            self._say(f"{_describe_connect_error(exc, b)}; events are kept in "
+                      f"{self.outbox_path} and sent when the broker is reachable "
+                      "(--no-mqtt switches MQTT off)")
+            client.connect_async(b.host, b.port, keepalive=self.tuning.keepalive_s)
+            client.loop_start()
+            return
+        client.loop_start()
+        if not self._first_result.wait(self.tuning.connect_timeout_s + 0.5):
+            self._say(f"broker at {b.display()} accepted the connection but did not answer "
+                      "MQTT; carrying on, events wait in the outbox")
+
+    # ----------------------------------------------------------- paho thread
+    def _on_connect(self, gen: int, client: mqtt.Client, rc: Any) -> None:
+        if gen != self._generation:
+            return
+        if rc.is_failure:
+            name = str(rc)
+            if (name == "Unsupported protocol version" and self.protocol == mqtt.MQTTv5
+                    and self.protocol_choice == "auto"):
+                self._tasks.put(("fallback", gen))
+                return
+            hint = _REFUSAL_HINTS.get(name, "see the broker's log")
+            self._say(f"broker at {self.broker.display()} refused the connection: {name}; {hint}")
+            self._first_result.set()
+            return
+        self.stats.connects += 1
+        if self._ever_connected:
+            self._say(f"reconnected to {self.broker.display()}", once=False)
+        self._ever_connected = True
+        subs = [(self.topics.command, 1)]
+        if self.ha_discovery:
+            subs.append((self.topics.ha_status, 1))
+        client.subscribe(subs)
+        self.connected.set()
+        self._first_result.set()
+        # Retained topics are re-published by the worker, after paho has re-sent
+        # its queue, so that an old queued snapshot never overwrites a newer one.
+        self._tasks.put(("announce", gen))
+
+    def _on_disconnect(self, gen: int, rc: Any) -> None:
+        if gen != self._generation:
+            return
+        was = self.connected.is_set()
+        self.connected.clear()
+        if was and not self._closing:
+            self._say(f"lost the connection to {self.broker.display()} ({rc}); reconnecting, "
+                      "events wait in the outbox", once=False)
+
+    def _on_message(self, msg: mqtt.MQTTMessage) -> None:
+        if msg.topic == self.topics.ha_status:
+            if bytes(msg.payload).strip().lower() == b"online":
+                self._tasks.put(("announce", self._generation))
+            return
+        if msg.topic == self.topics.command:
+            try:
+                self._commands.put_nowait(msg)
+            except queue.Full:
+                self._respond(None, None, "busy: too many commands waiting; try again", None)
+
+    # ---------------------------------------------------------- worker thread
+    def _worker(self) -> None:
+        while True:
+            task = self._tasks.get()
+            kind = task[0]
+            if kind == "stop":
+                return
+            try:
+                if kind == "ack":
+                    acks = [task]
+                    # Batch the deletes of everything already acknowledged.
+                    while len(acks) < 500:
+                        try:
+                            nxt = self._tasks.get_nowait()
+                        except queue.Empty:
+                            break
+                        if nxt[0] != "ack":
+                            self._tasks.put(nxt)
+                            break
+                        acks.append(nxt)
+                    self._process_acks(acks)
+                elif kind == "announce" and task[1] == self._generation:
+                    self._announce()
+                elif kind == "fallback" and task[1] == self._generation:
+                    self._fallback()
+                elif kind == "flush":
+                    task[1].set()
+            except Exception as exc:  # noqa: BLE001 - the worker must survive anything
+                self._say(f"internal error in the MQTT worker: {exc!r}", once=False)
+
+    def _process_acks(self, acks: list[tuple[Any, ...]]) -> None:
+        done: list[int] = []
+        with self._map_lock:
+            for _, gen, mid, rc in acks:
+                if gen != self._generation:
+                    continue
+                seq = self._inflight.pop(mid, None)
+                if seq is None:
+                    continue  # a retained/status message, not from the outbox
+                if rc is not None and getattr(rc, "is_failure", False):
+                    # The broker will never take it (ACL, quota); keeping it would
+                    # block the outbox forever.
+                    self.stats.refused += 1
+                    self._say(f"broker refused a message ({rc}); dropped it")
+                else:
+                    self.stats.acked += 1
+                done.append(seq)
+        if done and self.outbox is not None:
+            self.outbox.delete(done)
+
+    def _announce(self) -> None:
+        client = self._client
+        if client is None or not self.connected.is_set():
+            return
+        with self._retained_lock:
+            items = list(self._retained.items())
+        for topic, payload in items:
+            client.publish(topic, payload, qos=1, retain=True)
+
+    def _fallback(self) -> None:
+        """The broker refused MQTT 5: start over with a 3.1.1 client (same outbox)."""
+        old = self._client
+        with self._map_lock:
+            self._generation += 1
+            self._inflight.clear()
+            self.protocol = mqtt.MQTTv311
+            self._client = self._make_client(mqtt.MQTTv311)
+            self._resend_outbox_locked()
+        self._retained_set(self.topics.gateway_info, dumps(self._gateway_info()))
+        if old is not None:
+            with contextlib.suppress(Exception):
+                old.disconnect()
+            old.loop_stop()
+        self._say(f"broker at {self.broker.display()} does not speak MQTT 5; using 3.1.1")
+        b = self.broker
+        assert self._client is not None
+        self._client.connect_async(b.host, b.port, keepalive=self.tuning.keepalive_s)
+        self._client.loop_start()
+
+    def _resend_outbox_locked(self) -> None:
+        """Queue every stored message in the (new) client; caller holds ``_map_lock``."""
+        assert self.outbox is not None and self._client is not None
+        for row in self.outbox.pending():
+            info = self._client.publish(row.topic, row.payload, qos=row.qos, retain=row.retain)
+            if row.qos > 0:
+                self._inflight[info.mid] = row.seq
+
+    # --------------------------------------------------------- command thread
+    def _command_worker(self) -> None:
+        while True:
+            msg = self._commands.get()
+            if msg is None:
+                return
+            try:
+                self._run_command(msg)
+            except Exception as exc:  # noqa: BLE001 - a bad command must never kill the thread
+                self._respond(None, None, f"internal error: {exc}", None)
+
+    def _run_command(self, msg: mqtt.MQTTMessage) -> None:
+        self.stats.commands += 1
+        props = getattr(msg, "properties", None)
+        corr = getattr(props, "CorrelationData", None) if props is not None else None
+        if msg.retain:
+            # A retained command would re-run on every reconnect.
+            self._respond(None, None, "retained commands are ignored; publish without retain",
+                          corr)
+            return
+        try:
+            cmd = parse_command(bytes(msg.payload))
+        except CommandError as exc:
+            self._respond(exc.request_id, exc.command, str(exc), corr)
+            return
+        if cmd.command == "ping":
+            self._respond(cmd.request_id, cmd.command, None, corr,
+                          {"session_id": self._session_id, "version": __version__})
+            return
+        handler = self.on_command
+        if handler is None:
+            self._respond(cmd.request_id, cmd.command, self.command_unavailable, corr)
+            return
+        try:
+            result = handler(cmd.to_dict())
+        except (ValueError, CommandError) as exc:
+            self._respond(cmd.request_id, cmd.command, str(exc) or "refused", corr)
+            return
+        except Exception as exc:  # noqa: BLE001 - report, never crash the session
+            self._respond(cmd.request_id, cmd.command, f"failed: {exc!r}", corr)
+            return
+        if isinstance(result, dict) and result.get("error"):
+            self._respond(cmd.request_id, cmd.command, str(result["error"]), corr)
+            return
+        self._respond(cmd.request_id, cmd.command, None, corr,
+                      result if isinstance(result, dict) else None)
+
+    def _respond(self, request_id: Any, command: str | None, error: str | None, corr: Any,
+                 result: dict[str, Any] | None = None) -> None:
+        if error is not None:
+            self.stats.command_errors += 1
+        payload = response_payload(status="error" if error else "ok", request_id=request_id,
+                                   command=command, error=error, result=result)
+        props = None
+        if corr is not None and self.protocol == mqtt.MQTTv5:
+            props = Properties(PacketTypes.PUBLISH)
+            props.CorrelationData = corr
+        client = self._client
+        if client is not None:
+            client.publish(self.topics.command_response, dumps(payload), qos=1, properties=props)
+
+    # ------------------------------------------------------ pipeline thread
+    def start_session(self, session_id: str, *, exercise: str | None = None,
+                      source: str | None = None, time_s: float = 0.0) -> None:
+        """Announce a session (``events/session`` ``session_start``, ``seq`` 0)."""
+        self._session_id = self._published_session(session_id)
+        self.state.session_id = self._session_id
+        self.state.session_active = True
+        if exercise:
+            self.state.exercise = exercise
+        payload = session_start_payload(
+            session_id=self._session_id, sensor_id=self.topics.sensor_id,
+            gateway_id=self.topics.gateway_id, exercise=exercise, source=source, time_s=time_s)
+        self._enqueue(self.topics.events("session"), dumps(payload))
+        self._publish_state()
+
+    def _published_session(self, pipeline_session: str) -> str:
+        return f"{pipeline_session}-{self.session_suffix}" if self.session_suffix \
+            else pipeline_session
+
+    def handle(self, ev: Event) -> None:
+        """Publish one pipeline event (never blocks on the network, never raises)."""
+        try:
+            pipeline_session = ev.id.rsplit("-", 1)[0]
+            if self._session_id is None:
+                self.start_session(pipeline_session)
+            sid = self._session_id or pipeline_session
+            self.state.apply(ev, sid)
+            kind = event_kind(ev)
+            if kind is not None:
+                payload = event_payload(ev, session_id=sid, sensor_id=self.topics.sensor_id,
+                                        gateway_id=self.topics.gateway_id)
+                self._enqueue(self.topics.events(kind), dumps(payload))
+            self._publish_state()
+            if isinstance(ev, SessionEnd):
+                self._session_id = None
+        except Exception as exc:  # noqa: BLE001 - publishing must never stop the pipeline
+            self._say(f"could not publish {getattr(ev, 'type', '?')} event: {exc!r}", once=False)
+
+    def update_state(self, **fields: Any) -> None:
+        """Set snapshot fields (``battery_pct``, ``rssi_dbm``, ``packet_loss_pct``, ``link``,
+        ``target_reps``, ``rest_target_s``, ``exercise``, ``plan``, ``plan_step``...).
+
+        ``link`` also drives ``<sensor>/availability``: ``connected``,
+        ``streaming`` and ``replaying`` count as online.
+        """
+        self.state.update(**fields)
+        if "link" in fields:
+            self._retained_set(self.topics.availability, dumps(self._availability()))
+            self._publish_retained(self.topics.availability)
+        self._publish_state()
+
+    def handle_samples(self, chunk: Any, batch_s: float = 0.2) -> None:
+        """Raw samples for the opt-in ``imu`` topic (QoS 0, MQTT 5 message expiry)."""
+        if not self.imu_enabled or len(chunk) == 0:
+            return
+        self._imu_buf.append(chunk)
+        span = float(chunk.t[-1] - self._imu_buf[0].t[0])
+        if span < batch_s:
+            return
+        chunks, self._imu_buf = self._imu_buf, []
+        t = np.concatenate([c.t for c in chunks])
+        acc = np.concatenate([c.acc for c in chunks])
+        gyr = None if chunks[0].gyr is None else np.concatenate([c.gyr for c in chunks])
+        payload = {
+            "sensor_id": self.topics.sensor_id, "session_id": self._session_id,
+            "ts": utc_now_iso(), "n": int(t.shape[0]),
+            "t": np.round(t, 4).tolist(), "acc_g": np.round(acc, 4).tolist(),
+            "gyr_dps": None if gyr is None else np.round(gyr, 2).tolist(),
+        }
+        props = None
+        if self.protocol == mqtt.MQTTv5:
+            props = Properties(PacketTypes.PUBLISH)
+            props.MessageExpiryInterval = self.tuning.imu_expiry_s
+        client = self._client
+        if client is not None and self.connected.is_set():
+            client.publish(self.topics.imu, dumps(payload), qos=0, properties=props)
+
+    def _enqueue(self, topic: str, payload: bytes) -> None:
+        """Outbox first (durable), then paho (QoS 1); the row goes on PUBACK."""
+        assert self.outbox is not None
+        with self._map_lock:
+            seq = self.outbox.add(topic, payload, qos=1)
+            if seq is None:
+                self.stats.dropped_full += 1
+                self._say(f"outbox {self.outbox_path} is full ({self.outbox_max} messages "
+                          f"waiting for {self.broker.display()}); new events are NOT stored "
+                          "until the broker takes some (raise --mqtt-outbox-max)")
+                return
+            self.stats.queued += 1
+            client = self._client
+            if client is not None:
+                info = client.publish(topic, payload, qos=1)
+                self._inflight[info.mid] = seq
+
+    def _publish_state(self) -> None:
+        self._retained_set(self.topics.state, dumps(self.state.to_payload()))
+        self._publish_retained(self.topics.state)
+
+    def _retained_set(self, topic: str, payload: bytes) -> None:
+        with self._retained_lock:
+            self._retained[topic] = payload
+
+    def _publish_retained(self, topic: str) -> mqtt.MQTTMessageInfo | None:
+        """Send the latest retained payload now if connected (else on the next connect)."""
+        client = self._client
+        if client is None or not self.connected.is_set():
+            return None
+        with self._retained_lock:
+            payload = self._retained[topic]
+        return client.publish(topic, payload, qos=1, retain=True)
+
+    # ------------------------------------------------------------ closing
+    @property
+    def pending(self) -> int:
+        """Messages stored but not yet acknowledged."""
+        return len(self.outbox) if self.outbox is not None else 0
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until the outbox is empty (all acknowledged); ``False`` on timeout."""
+        deadline = time.monotonic() + timeout_s
+        while self.pending:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def close(self, timeout_s: float = 5.0) -> CloseReport:
+        """Say offline, flush for at most ``timeout_s`` and disconnect; report what is pending.
+
+        Waiting happens only if the broker was reachable during this run - a
+        run that never reached it returns at once (events stay in the outbox).
+        """
+        if not self._opened or self.outbox is None:
+            return CloseReport(0, self.outbox_path, 0, 0)
+        self._closing = True
+        self.state.update(link="disconnected", session_active=False)
+        self._retained_set(self.topics.availability, dumps(self._availability()))
+        self._retained_set(self.topics.state, dumps(self.state.to_payload()))
+        self._retained_set(self.topics.gateway_state, dumps(self._gateway_state("offline")))
+        deadline = time.monotonic() + max(0.0, timeout_s)
+        infos = [self._publish_retained(t) for t in
+                 (self.topics.state, self.topics.availability, self.topics.gateway_state)]
+        if self._ever_connected:
+            self.wait_idle(max(0.0, deadline - time.monotonic()))
+            for info in infos:
+                if info is not None:
+                    with contextlib.suppress(RuntimeError, ValueError):
+                        info.wait_for_publish(max(0.01, deadline - time.monotonic()))
+        # Let the worker delete the last acknowledged rows before we count.
+        self._drain_tasks(0.5)
+        client = self._client
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.disconnect()
+            client.loop_stop()
+        self._tasks.put(("stop",))
+        self._commands.put(None)
+        for t in self._threads:
+            t.join(2.0)
+        pending = len(self.outbox)
+        self.outbox.close()
+        self._opened = False
+        if pending:
+            self._say(f"{pending} message(s) not acknowledged by {self.broker.display()}; "
+                      f"kept in {self.outbox_path} and sent the next time repsense connects",
+                      once=False)
+        elif self.stats.acked:
+            self._say(f"{self.stats.acked} message(s) delivered to {self.broker.display()}",
+                      once=False)
+        return CloseReport(pending, self.outbox_path, self.stats.acked, self.stats.dropped_full)
+
+    def _drain_tasks(self, timeout_s: float) -> None:
+        """Wait until the worker has handled everything queued so far (acks included)."""
+        marker = threading.Event()
+        self._tasks.put(("flush", marker))
+        marker.wait(timeout_s)
+
+    def __enter__(self) -> MqttSink:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------- helpers
+    def _gateway_state(self, state: str, ts: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {"state": state, "gateway_id": self.topics.gateway_id}
+        if ts:
+            out["ts"] = utc_now_iso()
+        return out
+
+    def _gateway_info(self) -> dict[str, Any]:
+        return {
+            "gateway_id": self.topics.gateway_id,
+            "version": __version__,
+            "host": socket.gethostname(),
+            "sensors": [self.topics.sensor_id],
+            "base_topic": self.topics.base,
+            "mqtt_protocol": "5" if self.protocol == mqtt.MQTTv5 else "3.1.1",
+            "started": self._started,
+        }
+
+    def _availability(self) -> dict[str, Any]:
+        link = self.state.link
+        return {"state": "online" if link in ONLINE_LINKS else "offline", "link": link,
+                "ts": utc_now_iso()}
+
+    def _say(self, message: str, once: bool = True) -> None:
+        with self._say_lock:
+            if once:
+                if message in self._said:
+                    return
+                self._said.add(message)
+        with contextlib.suppress(Exception):
+            self._status_cb(message)
+
+
+def _stderr_status(message: str) -> None:
+    print(f"repsense: mqtt: {message}", file=sys.stderr, flush=True)
+
+
+def _describe_connect_error(exc: BaseException, b: BrokerSettings) -> str:
+    where = b.display()
+    if isinstance(exc, ConnectionRefusedError):
+        return f"no broker answers at {where} (connection refused)"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve the broker host '{b.host}' ({exc.strerror or exc})"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (f"TLS: {where} presented a certificate we do not trust "
+                f"({exc.verify_message or exc.reason}); give the broker's CA with --mqtt-ca")
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS handshake with {where} failed ({exc.reason or exc})"
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return f"no answer from {where} within the connect timeout"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"cannot connect to {where} ({text})"
