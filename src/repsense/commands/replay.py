@@ -11,6 +11,7 @@ from repsense.commands._options import add_analysis_options, check_analysis_opti
 from repsense.console import ConsoleSink
 from repsense.errors import InputError
 from repsense.io.open import open_recording
+from repsense.publish.options import add_mqtt_arguments, open_sink_from_args
 from repsense.samples import SampleChunk
 
 PACKET_S = 0.05  # how much signal one "notification" carries when pacing
@@ -29,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="times real time; 0 = as fast as possible (default 1)")
     p.add_argument("--json", action="store_true", help="print one JSON object per event")
     add_analysis_options(p)
+    add_mqtt_arguments(p, default_url="mqtt://localhost:1883")
     p.set_defaults(func=run)
 
 
@@ -61,8 +63,18 @@ def run(args: argparse.Namespace) -> int:
     pipeline = pipeline_for(source, args.exercise, args.placement,
                             session_id=f"replay-{source.name}", set_gap_s=args.set_gap)
     sinks = [ConsoleSink(json_lines=args.json)]
+    # MQTT: an unreachable broker is one line on stderr; events wait in the outbox.
+    mqtt = open_sink_from_args(args, sensor_id_default=source.name,
+                               session_id=f"replay-{source.name}", exercise=args.exercise,
+                               source=str(args.path))
+    if mqtt is not None:
+        mqtt.command_unavailable = "replay plays a recording; commands need `repsense live`"
+        mqtt.update_state(link="replaying")
+        sinks.append(mqtt)
     try:
         for chunk in paced(source.chunks(), args.speed):
+            if mqtt is not None:
+                mqtt.handle_samples(chunk)
             for ev in pipeline.push(chunk):
                 for sink in sinks:
                     sink.handle(ev)
@@ -71,5 +83,5 @@ def run(args: argparse.Namespace) -> int:
                 sink.handle(ev)
     finally:
         for sink in sinks:
-            sink.close(5.0)
+            sink.close(args.mqtt_flush_timeout)
     return 0
