@@ -183,6 +183,7 @@ class MqttSink:
         self._imu_buf: list[Any] = []
         self._imu_n = 0
         self._closing = False
+        self._full_warned = False
         self._opened = False
         self.outbox: Outbox | None = None
         self._client: mqtt.Client | None = None
@@ -548,10 +549,17 @@ class MqttSink:
             seq = self.outbox.add(topic, payload, qos=1)
             if seq is None:
                 self.stats.dropped_full += 1
-                self._say(f"outbox {self.outbox_path} is full ({self.outbox_max} messages "
-                          f"waiting for {self.broker.display()}); new events are NOT stored "
-                          "until the broker takes some (raise --mqtt-outbox-max)")
+                if not self._full_warned:  # once per episode of being full
+                    self._full_warned = True
+                    self._say(f"outbox {self.outbox_path} is full ({self.outbox_max} messages "
+                              f"waiting for {self.broker.display()}); new events are NOT "
+                              "stored until the broker takes some (raise --mqtt-outbox-max)",
+                              once=False)
                 return
+            if self._full_warned:
+                self._full_warned = False
+                self._say(f"outbox has room again; {self.stats.dropped_full} event(s) were "
+                          "dropped while it was full", once=False)
             self.stats.queued += 1
             client = self._client
             if client is not None:
