@@ -8,6 +8,7 @@ from typing import Any
 
 from repsense.errors import InputError
 from repsense.exercises import EXERCISE_IDS, check_exercise
+from repsense.publish.options import add_mqtt_arguments
 
 EPILOG = """\
 keys in the full-screen view:
@@ -64,33 +65,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data-dir", default=None, metavar="DIR",
                    help="where sessions are stored (default: REPSENSE_DATA_DIR, the config, or "
                    "the platform's user data directory)")
-    _add_mqtt(p)
+    add_mqtt_arguments(p)
     p.set_defaults(func=run)
 
 
-def _add_mqtt(p: argparse.ArgumentParser) -> None:
-    try:
-        from repsense.publish.mqtt import add_mqtt_arguments
-    except ImportError:
-        p.add_argument("--mqtt", default=None, metavar="URL",
-                       help="publish to this MQTT broker (mqtt://[user[:pass]@]host[:port])")
-        p.add_argument("--sensor-id", default=None, help="sensor id in MQTT topics")
-        return
-    add_mqtt_arguments(p)
+class _StatusRelay:
+    """MQTT status lines: to stderr until the runner routes them into its view."""
 
+    def __init__(self) -> None:
+        self.target: Any = None
 
-def _open_sink(args: argparse.Namespace, url: str | None, sensor_id: str) -> Any:
-    """The MQTT sink, or ``None`` without a URL."""
-    if not url:
-        return None
-    try:
-        from repsense.publish.mqtt import open_sink_from_args
-    except ImportError:
-        raise InputError("--mqtt: MQTT publishing is not available in this build") from None
-    args.mqtt = url
-    if getattr(args, "sensor_id", None) is None:
-        args.sensor_id = sensor_id
-    return open_sink_from_args(args)
+    def __call__(self, message: str) -> None:
+        if self.target is not None:
+            self.target(message)
+        else:
+            print(f"repsense live: mqtt: {message}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -125,24 +114,41 @@ def run(args: argparse.Namespace) -> int:
     if plan is not None and exercise != "auto" and exercise not in {e.id for e in plan.exercises}:
         raise InputError(f"--exercise {exercise}: plan '{plan.name}' has no {exercise}; "
                          "pick one of " + ", ".join(dict.fromkeys(e.id for e in plan.exercises)))
+    from repsense.publish.options import open_sink_from_args
+
     source = open_source(sensor, plan, speed=speed, seed=args.seed,
                          transport=args.sim_transport)
-    url = cfg.get("mqtt.url")
-    sensor_id = cfg.get("mqtt.sensor_id") or _sensor_id(sensor)
-    sink = _open_sink(args, url, sensor_id)
+    url = None if args.no_mqtt else cfg.get("mqtt.url")
+    relay = _StatusRelay()
+    sink = open_sink_from_args(args, sensor_id_default=_sensor_id(sensor), status=relay)
     options = LiveOptions(
         sensor=sensor, plan=plan, exercise=exercise if plan is None else "auto",
         placement=str(cfg.get("analysis.placement")), speed=speed,
         plain=bool(cfg.get("live.plain")), bell=bool(cfg.get("live.bell")),
         set_gap_s=args.set_gap, data_dir=data_dir(cfg),
-        mqtt_label="off" if not url else f"→ {mask_text(str(url))}",
+        mqtt_label="off" if sink is None else f"→ {mask_text(str(url))}",
+        mqtt_flush_s=args.mqtt_flush_timeout,
     )
 
-    def start_at(runner: Any) -> None:
+    def prepare(runner: Any) -> None:
         if plan is not None and exercise != "auto":
             runner.session.act(f"exercise:{exercise}")
+        if runner.interactive:  # keep the full screen clean: status lines go into the view
+            relay.target = runner.state.messages.append
 
-    result = run_live(options, source, sink, out=sys.stdout, on_runner=start_at)
+    try:
+        result, runner = run_live(options, source, sink, out=sys.stdout, on_runner=prepare)
+    except BaseException:
+        if sink is not None:
+            sink.close(args.mqtt_flush_timeout)
+        raise
+    relay.target = None
+    report = runner.mqtt_report
+    if isinstance(report, Exception):
+        print(f"repsense live: mqtt: closing failed: {report}", file=sys.stderr)
+    elif report is not None and getattr(report, "pending", 0):
+        print(f"repsense live: mqtt: {report.pending} messages not yet taken by the broker stay "
+              f"in {report.outbox} and go out next time", file=sys.stderr)
     s = result.summary
     print(f"session {result.session_id} saved in {result.path}: {s.get('total_sets', 0)} sets, "
           f"{s.get('total_reps', 0)} reps ({s.get('end_reason', '')}); "

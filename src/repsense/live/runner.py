@@ -50,6 +50,7 @@ class LiveOptions:
     set_gap_s: float | None = None
     data_dir: Path = Path(".")
     mqtt_label: str = "off"
+    mqtt_flush_s: float = 5.0
 
 
 @dataclass
@@ -100,6 +101,8 @@ class LiveRunner:
         self._interrupted = False
         self._source_ended = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._last_link_connected: bool | None = None
+        self.mqtt_report: Any = None
 
     # ------------------------------------------------------------- set-up
 
@@ -187,6 +190,8 @@ class LiveRunner:
             return
         assert self.pipeline is not None and self.writer is not None
         self.writer.write_samples(chunk)
+        if self.sink is not None and hasattr(self.sink, "handle_samples"):
+            self.sink.handle_samples(chunk)
         self._handle_events(self.pipeline.push(chunk))
         if self.shadow is not None:
             for ev in self.shadow.push(chunk):
@@ -208,34 +213,91 @@ class LiveRunner:
         if action is not None:
             self.act(action, "key")
 
-    def _on_command(self, action: str) -> None:
-        """MQTT command callback (any thread): hand the action to the loop."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self.act, action, "mqtt")
-
     def _publish_state(self) -> None:
+        """Snapshot fields the MQTT state topic takes from the adapter (the sink follows the
+        events for the rest)."""
         if self.sink is None or not hasattr(self.sink, "update_state"):
             return
         s = self.session
         rec = s.current or (s.sets[-1] if s.sets else None)
-        last = rec.reps[-1] if rec and rec.reps else None
-        remaining = s.rest_remaining()
-        state = {
-            "session": self.writer.session_id if self.writer else None,
+        target = rec.target if rec is not None and s.current is not None else None
+        step = s.step
+        if target is None and step is not None:
+            target = (step.exercise.reps_min, step.exercise.reps_max)
+        rest = s.rest.target_s if s.rest is not None and s.current is None else None
+        link = self.source.link
+        fields = {
+            "exercise": rec.exercise if rec is not None and s.current is not None
+            else s.expected_exercise,
+            "target_reps": target[1] if target else None,
+            "rest_target_s": rest,
+            "battery_pct": link.battery_pct,
+            "rssi_dbm": link.rssi_dbm,
+            "packet_loss_pct": round(link.loss_pct, 2),
+            "link": "streaming" if link.connected else "reconnecting",
             "plan": s.plan.name if s.plan else None,
-            "exercise": rec.exercise if rec and s.current else s.expected_exercise,
-            "set": rec.set_number if rec else None,
-            "sets_total": rec.sets_total if rec else None,
-            "reps_in_set": rec.count if rec else 0,
-            "target_reps": rec.target[1] if rec and rec.target else None,
-            "last_tempo": last.tempo if last else None,
-            "rest_remaining_s": None if remaining is None else round(remaining, 1),
-            "battery_pct": self.source.link.battery_pct,
-            "rssi_dbm": self.source.link.rssi_dbm,
-            "packet_loss_pct": round(self.source.link.loss_pct, 2),
+            "plan_step": s.describe_step(step) if step is not None else None,
+            "session_active": not s.finished,
         }
-        with contextlib.suppress(Exception):  # a dashboard must never stop the session
-            self.sink.update_state(state)
+        try:  # a dashboard must never stop the session
+            self.sink.update_state(**fields)
+        except Exception as exc:  # noqa: BLE001
+            self.state.messages.append(f"MQTT state not published: {exc}")
+
+    # MQTT command -> session action
+    COMMAND_ACTIONS = {
+        "stop_session": "end_session",
+        "mark_set_end": "end_set",
+        "next_exercise": "next",
+        "previous_exercise": "previous",
+        "undo_last_rep": "undo",
+        "keep_exercise": "keep",
+        "switch_exercise": "switch",
+    }
+
+    def on_command(self, cmd: dict[str, Any]) -> dict[str, Any] | None:
+        """MQTT command handler (runs on the sink's thread): check, then hand to the loop."""
+        name = cmd.get("command")
+        loop = self._loop
+        if loop is None or self._done is None or self._done.is_set() or self.session.finished:
+            return {"error": "the session has ended"}
+        sid = self.writer.session_id if self.writer else None
+        if name == "start_session":
+            return {"session_id": sid, "note": "a session is already running"}
+        if name == "load_plan":
+            from repsense.errors import InputError
+            from repsense.live.plans import find_plan
+
+            if self.session.sets or self.session.current is not None:
+                return {"error": "load_plan: this session has sets already; stop it and start "
+                        "a new one with the plan"}
+            try:
+                plan = find_plan(str(cmd.get("plan")))
+            except InputError as exc:
+                return {"error": str(exc)}
+            loop.call_soon_threadsafe(self._load_plan, plan)
+            return {"plan": plan.name}
+        if name == "set_exercise":
+            ex = str(cmd.get("exercise"))
+            if ex == "auto" and self.session.plan is not None:
+                return {"error": "set_exercise: the plan names the exercises; 'auto' only "
+                        "applies without a plan"}
+            action = f"exercise:{ex}"
+        else:
+            action = self.COMMAND_ACTIONS.get(str(name), "")
+        if not action:
+            return {"error": f"{name} is not supported by repsense live"}
+        loop.call_soon_threadsafe(self.act, action, "mqtt")
+        return {"action": action, "session_id": sid}
+
+    def _load_plan(self, plan: Plan) -> None:
+        self._record({"type": "action", "action": f"load_plan:{plan.name}", "origin": "mqtt",
+                      "time_s": round(self.session.now_s, 3)})
+        self._emit(self.session.load_plan(plan))
+        self.opt.plan = plan
+        self.state.title = f"repsense live — {plan.title}"
+        self._apply_requests()
+        self.view.refresh()
 
     async def _pump(self) -> None:
         try:
@@ -259,16 +321,14 @@ class LiveRunner:
                                                                 src.reconnects)
             link.speed = src.speed
             if self.sink is not None:
-                status = getattr(self.sink, "status", None)
-                if isinstance(status, str):
-                    link.mqtt = status
-                elif callable(status):
-                    with contextlib.suppress(Exception):
-                        link.mqtt = str(status())
-                pending = getattr(self.sink, "pending", None)
+                connected = getattr(self.sink, "connected", None)
+                if connected is not None:
+                    link.mqtt = "connected" if connected.is_set() else "disconnected"
                 with contextlib.suppress(Exception):
-                    link.mqtt_pending = int(pending() if callable(pending) else pending) \
-                        if pending is not None else None
+                    link.mqtt_pending = int(self.sink.pending)
+            if link.connected != self._last_link_connected:
+                self._last_link_connected = link.connected
+                self._publish_state()
             self.view.refresh()
 
     def _interrupt(self) -> None:
@@ -302,9 +362,12 @@ class LiveRunner:
                                                     if self.opt.speed != 1 else ""))
             if self.session.step is not None:
                 self.view.line(f"first: {self.session.describe_step(self.session.step)}")
-        if self.sink is not None and hasattr(self.sink, "on_command"):
-            with contextlib.suppress(AttributeError):
-                self.sink.on_command = self._on_command
+        if self.sink is not None:
+            if hasattr(self.sink, "start_session"):
+                self.sink.start_session(sid, exercise=self.session.expected_exercise,
+                                        source=self.source.name)
+            self.sink.on_command = self.on_command
+            self._publish_state()
         keys = KeyReader(self._on_key) if self.interactive else None
         with contextlib.suppress(NotImplementedError, RuntimeError):
             self._loop.add_signal_handler(signal.SIGINT, self._interrupt)
@@ -350,8 +413,11 @@ class LiveRunner:
         meta["source"] = f"repsense live session {self.writer.session_id}"
         path = self.writer.close(summary, meta)
         if self.sink is not None:
-            with contextlib.suppress(Exception):
-                self.sink.close(5.0)
+            self.sink.on_command = None
+            try:
+                self.mqtt_report = self.sink.close(self.opt.mqtt_flush_s)
+            except Exception as exc:  # noqa: BLE001 - the session is saved whatever MQTT does
+                self.mqtt_report = exc
         return LiveResult(self.writer.session_id, path, summary)
 
     def _summary(self, started, status: str) -> dict[str, Any]:  # noqa: ANN001
@@ -384,9 +450,10 @@ class LiveRunner:
 
 def run_live(options: LiveOptions, source: SampleSource, sink: Any = None,
              out: TextIO | None = None, interactive: bool | None = None,
-             on_runner: Callable[[LiveRunner], None] | None = None) -> LiveResult:
+             on_runner: Callable[[LiveRunner], None] | None = None
+             ) -> tuple[LiveResult, LiveRunner]:
     """Run a live session in a fresh event loop (the CLI entry point)."""
     runner = LiveRunner(options, source, sink, out, interactive)
     if on_runner is not None:
         on_runner(runner)
-    return asyncio.run(runner.run())
+    return asyncio.run(runner.run()), runner

@@ -678,6 +678,18 @@ class LiveSession:
                        f"next: {self.describe_step(self.step)}",
                        {"set": rec.index, "exercise": ex})]
 
+    def load_plan(self, plan: Plan) -> list[Notice]:
+        """Follow ``plan`` from now on (only before the first set)."""
+        if self.sets or self.current is not None:
+            return [Notice("info", self.now_s, "a plan can only be loaded before the first set")]
+        self.plan = plan
+        self.pointer = 0 if plan.steps else None
+        self.done_steps.clear()
+        self.skipped_steps.clear()
+        self._request_exercise()
+        return [Notice("moved", self.now_s,
+                       f"plan {plan.title}: first {self.describe_step(self.step)}")]
+
     def take_requests(self) -> list[Request]:
         """The pipeline requests made since the last call (the runner carries them out)."""
         out, self.requests = self.requests, []

@@ -189,7 +189,9 @@ class SessionStore:
             return self.root / ids[-1]
         if ref in ids:
             return self.root / ref
-        matches = [i for i in ids if i.startswith(ref)]
+        # a prefix, with or without the dash: 20260302-10 or 2026030210
+        bare = ref.replace("-", "")
+        matches = [i for i in ids if i.startswith(ref) or i.replace("-", "").startswith(bare)]
         if len(matches) == 1:
             return self.root / matches[0]
         if len(matches) > 1:
