@@ -213,3 +213,32 @@ def test_encoder_stops_on_disconnect():
     enc.on_disconnect()
     chunk = SampleChunk(np.zeros(1), np.zeros((1, 3)), None)
     assert not enc.streaming and enc.encode(chunk) == []
+
+
+def _h10(ts_ns: int, n: int = 4) -> bytes:
+    return bytes([ACC]) + struct.pack("<Q", ts_ns) + b"\x01" + bytes(6 * n)
+
+
+def test_corrupted_timestamp_costs_one_frame():
+    d = PolarPmdDriver(100)
+    base = 10**18
+    kinds = []
+    for i in range(10):
+        ts = base + (i + 1) * 40_000_000
+        if i == 5:
+            ts += 3600 * 10**9  # a flipped high byte: an hour ahead
+        res = d.decode(DATA_UUID, _h10(ts), 2 + i * 0.04)
+        kinds.append([p.kind for p in res.problems] or (len(res.chunk) if res.chunk else 0))
+    # The bad frame is skipped; its 4 samples then show up as lost, nothing else breaks.
+    assert kinds == [4, 4, 4, 4, 4, ["malformed"], ["lost"], 4, 4, 4]
+
+
+def test_sensor_clock_reset_is_accepted_after_three_frames():
+    d = PolarPmdDriver(100)
+    for i in range(5):
+        d.decode(DATA_UUID, _h10(10**18 + i * 40_000_000), 2 + i * 0.04)
+    out = []
+    for i in range(5):  # the clock was set back a day
+        res = d.decode(DATA_UUID, _h10(10**18 - 86400 * 10**9 + i * 40_000_000), 2.2 + i * 0.04)
+        out.append(res.chunk is not None)
+    assert out == [False, False, True, True, True]

@@ -215,3 +215,59 @@ def test_config_round_trip():
     d = ReferenceDriver(208, acc_range_g=4, gyro_range_dps=500, gyro=False, batch=5)
     d2 = ReferenceDriver.from_config(d.config())
     assert d2.config() == d.config()
+
+
+def _frames(enc, data):
+    return [n.data for n in enc.encode(data)]
+
+
+def test_corrupted_counter_costs_one_frame_not_the_stream(imu):
+    enc = ReferenceEncoder(mtu=23)  # one sample per frame
+    enc.streaming = True
+    data = imu(104, 2)
+    frames = _frames(enc, data)
+    bad = bytearray(frames[50])
+    bad[3] ^= 0x40  # counter jumps by 16384 samples: impossible in 10 ms
+    d = ReferenceDriver(104)
+    got, probs = 0, []
+    for i, f in enumerate(frames):
+        res = d.decode(DATA_UUID, bytes(bad) if i == 50 else f, 3 + i / 104)
+        probs += res.problems
+        got += 0 if res.chunk is None else len(res.chunk)
+    assert [p.kind for p in probs] == ["malformed", "lost"]  # the bad frame, then its 1 sample
+    assert probs[1].lost_samples == 1
+    assert got == len(frames) - 1
+
+
+def test_counter_restart_without_flag_is_accepted_after_three_frames(imu):
+    enc = ReferenceEncoder(mtu=23)
+    enc.streaming = True
+    data = imu(104, 1)
+    d = ReferenceDriver(104)
+    for i, f in enumerate(_frames(enc, data)):
+        d.decode(DATA_UUID, f, 3 + i / 104)
+    enc.counter = 30_000  # firmware bug / reboot without RESTART flag
+    kinds = []
+    for i, f in enumerate(_frames(enc, data.slice(0, 6))):
+        res = d.decode(DATA_UUID, f, 4 + i / 104)
+        kinds.append(res.chunk is not None)
+    assert kinds == [False, False, True, True, True, True]
+
+
+def test_encoder_status_reports_last_error_and_stops_on_disconnect():
+    enc = ReferenceEncoder()
+    enc.on_write(CONTROL_UUID, b"\x03\x01")
+    with pytest.raises(ValueError):
+        enc.on_write(CONTROL_UUID, b"\x07")
+    assert enc.status()[6] == 1
+    with pytest.raises(ValueError):
+        enc.on_write(CONTROL_UUID, b"\x01\x09")
+    assert enc.status()[6] == 2
+    enc.on_write(CONTROL_UUID, b"\x05\x04")
+    assert enc.status()[6] == 0 and enc.status()[4] == 4
+    enc.on_disconnect()
+    assert not enc.streaming
+    before = enc.counter
+    n = 5
+    assert enc.encode(SampleChunk(np.zeros(n), np.zeros((n, 3)), np.zeros((n, 3)))) == []
+    assert enc.counter == before + n  # sampling goes on while disconnected

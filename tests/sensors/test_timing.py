@@ -50,7 +50,7 @@ def test_counter_timer_wrap_loss_and_duplicates():
     assert b.lost == 3
     assert b.t[0] - tm._last_t == pytest.approx(-0.01)  # noqa: SLF001 - spacing kept
     dup = tm.times(5, 2, 1.08)
-    assert dup.duplicate and len(dup.t) == 0
+    assert dup.rejected and len(dup.t) == 0
 
 
 def test_counter_timer_output_is_monotonic_under_bursts():

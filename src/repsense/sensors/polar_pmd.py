@@ -531,6 +531,10 @@ class PolarPmdDriver(SensorDriver):
             timer = TimestampTimer(self.rate_hz, self._sync, origin_s=self._origin)
             self._timers[frame.mtype] = timer
         block = timer.times(ts_s, n, arrival_s)
+        if block.rejected:
+            return DecodeResult(
+                problems=[_util.malformed(arrival_s, f"Polar: {block.rejected}", data)]
+            )
         sensor = block.sensor_s if block.sensor_s is not None else np.full(n, ts_s)
         problems: list[DecodeProblem] = []
         if frame.mtype == ACC and block.lost > 0:

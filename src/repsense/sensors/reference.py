@@ -28,7 +28,7 @@ plus Battery (0x180F) and Device Information (0x180A).
   ``01 RR`` set rate code, ``02 AA GG`` set ranges (g, gyro code),
   ``03 FF`` start (FF bit0 = gyro), ``04`` stop, ``05 BB`` samples per
   notification (0 = as many as the MTU allows).  Reading it returns the status
-  ``state, rate code, acc g, gyro code, batch, flags``.
+  ``state, rate code, acc g, gyro code, batch, flags, last error``.
 """
 
 from __future__ import annotations
@@ -76,8 +76,14 @@ OP_START = 0x03
 OP_STOP = 0x04
 OP_SET_BATCH = 0x05
 
+OPCODES = (OP_SET_RATE, OP_SET_RANGE, OP_START, OP_STOP, OP_SET_BATCH)
+
 STATE_STOPPED = 0
 STATE_STREAMING = 1
+
+ERR_OK = 0
+ERR_BAD_OPCODE = 1
+ERR_BAD_PARAM = 2
 
 NAME_PREFIX = "repsense"
 ATT_MTU_DEFAULT = 23
@@ -315,11 +321,9 @@ class ReferenceDriver(SensorDriver):
         if frame_restart and self.frames:
             self._timer.restart()
         block = self._timer.times(frame.counter, frame.n, arrival_s)
-        if block.duplicate:
+        if block.rejected:
             return DecodeResult(
-                problems=[
-                    _util.malformed(arrival_s, "reference frame repeats an old counter", data)
-                ]
+                problems=[_util.malformed(arrival_s, f"reference frame: {block.rejected}", data)]
             )
         self.frames += 1
         if block.lost > 0:
@@ -370,6 +374,7 @@ class ReferenceEncoder(SensorEncoder):
         self.serial = serial
         self.streaming = False
         self.counter = counter_start & 0xFFFF
+        self.last_error = 0
         self._restart = True
 
     def gatt(self) -> GattProfile:
@@ -407,12 +412,24 @@ class ReferenceEncoder(SensorEncoder):
                 gyro_code(self.gyro_range_dps),
                 self.batch,
                 FLAG_GYRO if self.gyro else 0,
+                self.last_error,
             ]
         )
 
     def on_write(self, char: str, data: bytes) -> list[GattNotification]:
         if normalize_uuid(char) != CONTROL_UUID:
             raise ValueError(f"characteristic {char} is not writable")
+        try:
+            self._control(bytes(data))
+        except ValueError:
+            self.last_error = (
+                ERR_BAD_OPCODE if not data or data[0] not in OPCODES else ERR_BAD_PARAM
+            )
+            raise
+        self.last_error = ERR_OK
+        return []
+
+    def _control(self, data: bytes) -> None:
         if not data:
             raise ValueError("empty control write")
         op, args = data[0], data[1:]
@@ -434,7 +451,11 @@ class ReferenceEncoder(SensorEncoder):
             self.batch = args[0]
         else:
             raise ValueError(f"control write {data.hex(' ')} rejected")
-        return []
+
+    def on_disconnect(self) -> None:
+        # Like the firmware: stop sending (the host re-sends START after a
+        # reconnect) but keep sampling, so the counter measures the gap.
+        self.streaming = False
 
     def _restart_counter(self) -> None:
         self.counter = 0

@@ -213,6 +213,10 @@ class Thingy52Encoder(SensorEncoder):
             self.streaming = True
         return []
 
+    def on_disconnect(self) -> None:
+        # The firmware disables all motion features when the link drops.
+        self.streaming = False
+
     def on_write(self, char: str, data: bytes) -> list[GattNotification]:
         c = normalize_uuid(char)
         if c == MOTION_CONFIG_UUID:

@@ -41,8 +41,9 @@ class TimedBlock:
     lost: int = 0
     gap_start_s: float | None = None
     """Host time of the last sample before the gap (when ``lost`` > 0)."""
-    duplicate: bool = False
-    """The block repeats samples already seen (counter from the past): drop it."""
+    rejected: str = ""
+    """Why the block was rejected (a counter from the past, an impossible jump);
+    its samples must be dropped as malformed.  Empty when accepted."""
     sensor_s: np.ndarray | None = None
     """Sensor-clock times of the samples (``TimestampTimer`` only), seconds."""
 
@@ -224,6 +225,20 @@ class _BlockTimer:
         self.sync = sync or ClockSync()
         self._last_t: float | None = None
         self._last_arrival: float | None = None
+        self._rejects = 0
+
+    #: A jump this much beyond what the host clock allows is implausible (s).
+    SLACK_S = 3.0
+    #: After this many consecutive implausible blocks the new time base is accepted.
+    MAX_REJECTS = 3
+
+    def _reject(self, why: str) -> TimedBlock | None:
+        """Reject a block, unless it is the third in a row (then accept a restart)."""
+        self._rejects += 1
+        if self._rejects >= self.MAX_REJECTS:
+            self._rejects = 0
+            return None
+        return TimedBlock(np.empty(0), rejected=why)
 
     @property
     def period_s(self) -> float:
@@ -273,28 +288,33 @@ class CounterTimer(_BlockTimer):
         m = self.modulus
         lost = 0
         gap_start = self._last_t
-        if self._next_counter is None:
-            if self._last_arrival is not None:
-                # Counter restarted mid-stream: the gap is only known from the host clock.
-                elapsed = arrival_s - self._last_arrival
-                lost = max(0, round(elapsed / self.true_period_s) - n)
-                self._next_sensor_s += lost * self.period_s
-                self.sync.reanchor(self._next_sensor_s + (n - 1) * self.period_s, arrival_s)
-        else:
+        if self._next_counter is not None and self._last_arrival is not None:
             delta = (counter - self._next_counter) % m
-            if (
-                delta >= m // 2
-                and self._last_arrival is not None
-                and (arrival_s - self._last_arrival) < (m // 2) * self.true_period_s
-            ):
-                # A counter from the past: a duplicate or reordered notification.
-                return TimedBlock(np.empty(0), duplicate=True)
-            if self._last_arrival is not None:
-                est = (arrival_s - self._last_arrival) / self.true_period_s - n
-                if est > m / 2:
-                    delta += m * max(0, round((est - delta) / m))
-            lost = int(delta)
+            elapsed = arrival_s - self._last_arrival
+            est = elapsed / self.true_period_s - n  # samples the host clock allows
+            if est > m / 2:  # a silence longer than half a wrap: count whole wraps
+                delta += m * max(0, round((est - delta) / m))
+            if delta >= m // 2 and est < m // 2:
+                why = f"counter {counter} is from the past (expected {self._next_counter})"
+            elif delta > est + self.SLACK_S * self.rate_hz + 16:
+                why = f"counter jumped {delta} samples in {elapsed:.3f} s"
+            else:
+                why = ""
+            if why:
+                rejected = self._reject(why)
+                if rejected is not None:
+                    return rejected
+                self._next_counter = None  # third in a row: the sensor restarted
+            else:
+                self._rejects = 0
+                lost = int(delta)
+                self._next_sensor_s += lost * self.period_s
+        if self._next_counter is None and self._last_arrival is not None:
+            # Counter restarted mid-stream: the gap is only known from the host clock.
+            elapsed = arrival_s - self._last_arrival
+            lost = max(0, round(elapsed / self.true_period_s) - n)
             self._next_sensor_s += lost * self.period_s
+            self.sync.reanchor(self._next_sensor_s + (n - 1) * self.period_s, arrival_s)
         sensor = self._next_sensor_s + np.arange(n) * self.period_s
         self._next_sensor_s = float(sensor[-1] + self.period_s) if n else self._next_sensor_s
         self._next_counter = (counter + n) % m
@@ -329,13 +349,28 @@ class TimestampTimer(_BlockTimer):
         gap_start = self._last_t
         if self._t0 is None:
             self._t0 = ts_last_s - (n - 1) * p
-        if self._prev_ts is None or ts_last_s <= self._prev_ts:
-            if self._prev_ts is not None:
-                # The sensor clock went backwards: a restart; re-anchor on the host clock.
+        restart = self._prev_ts is None
+        if self._prev_ts is not None and self._last_arrival is not None:
+            span = ts_last_s - self._prev_ts
+            elapsed = arrival_s - self._last_arrival
+            if span <= 0:
+                why = f"timestamp went back {-span:.3f} s"
+            elif span > elapsed * 1.1 + self.SLACK_S + n * p:
+                why = f"timestamp jumped {span:.3f} s in {elapsed:.3f} s"
+            else:
+                why = ""
+            if why:
+                rejected = self._reject(why)
+                if rejected is not None:
+                    return rejected
+                # Third in a row: the sensor clock was reset; re-anchor on the host clock.
                 self._t0 = ts_last_s - (n - 1) * p
                 self.sync.reanchor(ts_last_s - self._t0, arrival_s)
-                elapsed = arrival_s - (self._last_arrival or arrival_s)
                 lost = max(0, round(elapsed / self.true_period_s) - n)
+                restart = True
+            else:
+                self._rejects = 0
+        if restart:
             spacing = p
         else:
             span = ts_last_s - self._prev_ts
