@@ -39,9 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--variant", help="exercise variant, e.g. seated (leg_curl) or free "
                    "(single_leg_deadlift)")
     p.add_argument("--plan", type=Path, metavar="FILE",
-                   help="simulate a whole session from a training plan (.toml)")
+                   help="simulate a whole session from a training plan: a .toml file or the "
+                   "name of a bundled plan (see repsense plans)")
     p.add_argument("--placement", choices=PLACEMENTS, default=None,
-                   help="segment the sensor is strapped to (default thigh, or the plan's)")
+                   help="segment the sensor is strapped to (default: the one that sees the exercise "
+                   "best, or the plan's)")
     p.add_argument("--side", choices=("left", "right"), default=None, help="leg (default right)")
     p.add_argument("--sets", type=int, default=3, help="number of sets (default 3)")
     p.add_argument("--reps", default="10", help="reps per set, or a range like 3-6 (default 10)")
@@ -122,15 +124,25 @@ def build_session(args: argparse.Namespace):  # noqa: ANN201
             raise InputError("--plan and --exercise: give one of them, not both")
         extra = {k: v for k, v in (("placement", args.placement), ("side", args.side),
                                    ("nuisance", args.nuisance)) if v is not None}
-        return SimulatedSession.from_plan(args.plan, **common, **extra)
+        return SimulatedSession.from_plan(_load_plan(args.plan), **common, **extra)
     if not args.exercise:
         raise InputError("--exercise: missing; give an exercise id (e.g. leg_curl) or --plan FILE")
     reps: int | str = int(args.reps) if str(args.reps).isdigit() else args.reps
     return SimulatedSession(
-        exercise=args.exercise, variant=args.variant, placement=args.placement or "thigh",
+        exercise=args.exercise, variant=args.variant, placement=args.placement,
         side=args.side or "right", sets=args.sets, reps=reps, tempo=args.tempo,
         rest_s=args.rest, nuisance=args.nuisance or "rest", **common,
     )
+
+
+def _load_plan(plan: Path) -> dict | Path:
+    """A plan file or bundled plan name, checked by the plan parser when it is installed."""
+    try:
+        from repsense.live.plans import find_plan
+        from repsense.live.sources import plan_for_simulator
+    except ImportError:  # plans module absent: the simulator reads the TOML itself
+        return plan
+    return plan_for_simulator(find_plan(str(plan)))
 
 
 def run(args: argparse.Namespace) -> int:

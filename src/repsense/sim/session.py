@@ -64,6 +64,12 @@ NUISANCE_LEVELS = ("none", "rest", "full")
 MIN_INTERNAL_HZ = 400.0
 PAD = 64  # internal samples on each side of a block, so derivatives have no edge effects
 MIN_REST_S = 5.0
+MOTOR_NOISE_S = 0.004
+OFFPLANE_GAIN = 0.12
+ACTION_TREMOR_DEG = 0.003
+"""Tremor amplitude (rms degrees, 7-11 Hz) during a set, tuned on the real recordings."""
+"""Spread of the out-of-plane rotation per degree of sagittal excursion."""
+"""Motor noise: degrees of irregularity per deg/s of movement speed."""
 
 
 # --- state and blocks ---------------------------------------------------------------
@@ -97,6 +103,13 @@ class Motion:
     """Hip path for hip-anchored motion; ``None`` when the ankle is anchored."""
     ankle: np.ndarray | None = None
     micro_deg: float = 0.3
+    tremor_deg: float | np.ndarray = 0.0002
+    """Physiological tremor (8-11 Hz); grows while the muscles work against a load."""
+    offplane: np.ndarray | None = None
+    """(n, 2) gains: axial rotation and abduction of the segment per degree of the
+    rep's sagittal excursion (reps are never perfectly planar), already windowed."""
+    excursion: np.ndarray | None = None
+    """(n, 2) sagittal excursion of thigh and shank from the rest pose (deg)."""
     impacts: list[tuple[float, float]] = field(default_factory=list)
     """(time, peak g) of heel strikes and knocks."""
     case: np.ndarray | None = None
@@ -162,7 +175,8 @@ class SimulatedSession:
     exercise
         Exercise id (see :mod:`repsense.exercises`).
     placement
-        ``"thigh"`` or ``"shank"``.
+        ``"thigh"`` or ``"shank"``; ``None`` for the segment that sees the
+        exercise best (the shank for leg curls and knee extensions).
     sets, reps
         Number of sets and reps per set (``reps`` may be ``"3-6"``: drawn per set).
     tempo
@@ -192,7 +206,7 @@ class SimulatedSession:
     def __init__(
         self,
         exercise: str = "romanian_deadlift",
-        placement: str = "thigh",
+        placement: str | None = None,
         sets: int = 3,
         reps: int | str = 10,
         tempo: str | None = None,
@@ -231,6 +245,9 @@ class SimulatedSession:
         self.k = int(np.ceil(MIN_INTERNAL_HZ / self.rate_hz))
         self.fs = self.rate_hz * self.k
         self.imu_config = ImuConfig(self.rate_hz, acc_range_g, gyr_range_dps, accel_only, ideal)
+        if placement is None:
+            spec = get_spec(exercise, variant)
+            placement = max(PLACEMENTS, key=spec.range_deg)
         raw = _entries if _entries is not None else [{
             "id": exercise, "variant": variant, "sets": sets, "reps": reps, "tempo": tempo,
             "rest_s": rest_s, "placement": placement,
@@ -266,10 +283,10 @@ class SimulatedSession:
         exercises = plan.get("exercise")
         if not isinstance(exercises, list) or not exercises:
             raise InputError(f"{where}: no [[exercise]] entries; add at least one")
-        placement = plan.get("placement", kwargs.pop("placement", "thigh"))
+        placement = kwargs.pop("placement", None) or plan.get("placement", "thigh")
         if placement not in PLACEMENTS:
             raise InputError(f"{where}: placement '{placement}'; use thigh or shank")
-        side = plan.get("side", kwargs.pop("side", "right"))
+        side = kwargs.pop("side", None) or plan.get("side", "right")
         entries = []
         for i, e in enumerate(exercises):
             if not isinstance(e, dict) or "id" not in e:
@@ -305,7 +322,8 @@ class SimulatedSession:
             entry = self.entries[ei]
             spec = entry.spec
             away_conc = EXERCISES[spec.exercise].away_is_concentric
-            reps = plan_reps(entry.reps[si], entry.tempo, away_conc, rng, fatigue=self.fatigue, partial_prob=self.partial_prob,
+            reps = plan_reps(entry.reps[si], entry.tempo, away_conc, rng, fatigue=self.fatigue,
+                             partial_prob=self.partial_prob,
                              knock_g=spec.knock_g)
             if prev_entry is not None:
                 gap = self._gap(order, n_set)
@@ -552,9 +570,16 @@ class SimulatedSession:
             # slow drift of the limb (< 0.7 Hz), postural sway (0.7-3 Hz) and
             # physiological tremor (8-12 Hz); amplitudes tuned so a resting
             # sensor matches the real recordings (benchmarks/sim_honesty.py)
-            slow = smooth_noise(rng, n, self.fs, (0.02, 0.7), m.micro_deg, 2)
-            slow += smooth_noise(rng, n, self.fs, (0.7, 3.0), 0.12 * m.micro_deg, 2)
-            slow += smooth_noise(rng, n, self.fs, (8.0, 12.0), 0.004, 2)
+            slow = smooth_noise(rng, n, self.fs, (0.02, 0.5), m.micro_deg, 2)
+            slow += smooth_noise(rng, n, self.fs, (0.5, 3.0), 0.03 * m.micro_deg, 2)
+            trem = np.asarray(m.tremor_deg, dtype=float)
+            slow += smooth_noise(rng, n, self.fs, (7.0, 11.0), 1.0, 2) * (
+                trem[:, None] if trem.ndim else trem)
+            # signal-dependent motor noise (Harris & Wolpert 1998): the faster the
+            # movement, the larger its irregularities (0.8-4 Hz corrections)
+            speed = np.abs(np.gradient(np.column_stack([m.phi_t, m.phi_s]), 1 / self.fs,
+                                       axis=0))
+            slow += smooth_noise(rng, n, self.fs, (0.8, 4.0), 1.0, 2) * speed * MOTOR_NOISE_S
             phi_t += slow[:, 0] * env
             phi_s += slow[:, 1] * env
         hip = hip_from_ankle(m.ankle, phi_t, phi_s, m.psi, body) if m.hip is None else m.hip
@@ -595,14 +620,25 @@ class SimulatedSession:
         if self.ideal:
             return pos, site @ case, d
         # soft tissue: slow out-of-plane wobble, and the strap twisting with fast movement
-        wob = np.radians(smooth_noise(rng, n, self.fs, (0.1, 2.0), 0.05, 3)) * env[:, None]
+        wob = np.radians(smooth_noise(rng, n, self.fs, (0.1, 2.0), 0.03, 3)) * env[:, None]
         rate = np.gradient(phi, 1.0 / self.fs)
         wob[:, 2] += np.radians(0.02 * rate)
         wob[:, 1] += np.radians(0.01 * rate)
+        if m.offplane is not None and m.excursion is not None:
+            i = 0 if placement == "thigh" else 1
+            ex = m.excursion[:, i]
+            # axial rotation (about the segment axis = site z) and abduction (about
+            # the segment's forward axis, seen from the strap's site)
+            a = np.radians(self.alpha)
+            abd = np.radians(m.offplane[:, 1] * ex)
+            wob[:, 2] += np.radians(m.offplane[:, 0] * ex)
+            wob[:, 0] += abd * np.cos(a)
+            wob[:, 1] -= abd * np.sin(a)
         if m.jiggle is not None:
-            jig = np.radians(smooth_noise(rng, n, self.fs, (0.5, 6.0), 6.0, 3))
+            # hands on the strap: a few degrees and millimetres of slow pushing about
+            jig = np.radians(smooth_noise(rng, n, self.fs, (0.3, 3.0), 3.0, 3))
             wob += jig * m.jiggle[:, None]
-            pos = pos + smooth_noise(rng, n, self.fs, (0.5, 6.0), 0.01, 3) * m.jiggle[:, None]
+            pos = pos + smooth_noise(rng, n, self.fs, (0.3, 3.0), 0.001, 3) * m.jiggle[:, None]
         return pos, site @ rotvec_to_matrix(wob) @ case, d
 
     def _switch(
@@ -643,7 +679,7 @@ class SimulatedSession:
             kf.hold(stay)
             kf.move(back, q0)
         m = _motion_from_keyframes(t, kf, state, "hip", self.body)
-        m.micro_deg = 0.35
+        m.micro_deg = 0.2
         strap = block.params.get("strap")
         switch = block.params.get("switch")
         if strap is not None:
@@ -712,8 +748,19 @@ class SimulatedSession:
             m = self._free_leg(t, kf, state)
         else:
             m = _motion_from_keyframes(t, kf, state, spec.anchor, self.body)
-        m.micro_deg = 0.25
+        m.micro_deg = 0.15
         m.impacts = impacts
+        if not self.ideal:
+            # the reps are not perfectly sagittal: some axial rotation and abduction
+            # that grows with the excursion, ramped in and out at the rest pose
+            first = block.params["first_rep"]
+            last = block.params["last_rep_end"]
+            win = minimum_jerk((t - first + 0.3) / 0.3) * minimum_jerk((last + 0.3 - t) / 0.3)
+            gains = rng.normal(0.0, OFFPLANE_GAIN, 2)
+            m.offplane = win[:, None] * gains[None, :]
+            # action tremor and muscle vibration under load, only while repping
+            m.tremor_deg = 0.0002 + ACTION_TREMOR_DEG * win
+            m.excursion = np.column_stack([m.phi_t - rest[0], m.phi_s - rest[1]])
         return m
 
     def _free_leg(self, t: np.ndarray, kf: Keyframes, state: LegState) -> Motion:
@@ -885,7 +932,7 @@ def _visibility_warnings(entries: list[Entry]) -> list[str]:
     return out
 
 
-def _api_source(exercise: str, placement: str, sets: int, reps: int | str, tempo: str | None,
+def _api_source(exercise: str, placement: str | None, sets: int, reps: int | str, tempo: str | None,
                 rate_hz: float, rest_s: float, seed: int, accel_only: bool,
                 nuisance: str) -> str:
     return (f"repsense.sim.SimulatedSession(exercise={exercise!r}, placement={placement!r}, "

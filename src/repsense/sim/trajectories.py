@@ -123,17 +123,20 @@ _SPECS = [
                  (-75.0, -85.0), "3-1-1-0", "single-leg deadlift, sensor on the free leg that "
                  "swings back to horizontal"),
     ExerciseSpec("glute_bridge", "floor", "supine_knees_up", "feet", (135.0, 45.0),
-                 (105.0, 20.0), "1-0-1-2", "glute bridge on the floor: thigh 45° → 15° above "
+                 (110.0, 22.0), "2-0-1-2", "glute bridge on the floor: thigh 45° → 20° above "
                  "horizontal"),
     ExerciseSpec("hip_thrust", "bench", "bench_thrust", "feet", (135.0, 35.0), (95.0, 5.0),
                  "1-0-1-1", "barbell hip thrust, upper back on a bench: thigh rotates 40°"),
     ExerciseSpec("generic", "knee_extension", "seated", "hip", (90.0, 0.0), (90.0, 80.0),
                  "2-0-1-1", "seated knee extension: knee 90° → 10°", knock_g=0.1),
-    ExerciseSpec("generic", "leg_raise", "supine", "hip", (90.0, 90.0), (150.0, 148.0),
-                 "2-0-2-1", "supine straight-leg raise: hip 0° → 60°"),
+    # physiotherapy movements; ranges from the UCI physical-therapy recordings
+    # (benchmarks/sim_honesty.py): leg raise thigh 19° shank 25°, prone hip extension
+    # thigh 8-13° shank 11-15°
+    ExerciseSpec("generic", "leg_raise", "supine", "hip", (90.0, 90.0), (110.0, 112.0),
+                 "2-0-2-1", "supine straight-leg raise: hip 0° → 20°"),
     ExerciseSpec("generic", "prone_hip_extension", "prone_floor", "hip", (-90.0, -92.0),
-                 (-108.0, -112.0), "2-0-2-1", "prone hip extension on the floor: thigh lifts "
-                 "18°"),
+                 (-100.0, -106.0), "2-0-2-1", "prone hip extension on the floor: thigh lifts "
+                 "10°, knee bends a little"),
     ExerciseSpec("generic", "reverse_hyperextension", "prone_bench", "hip", (-10.0, -20.0),
                  (-98.0, -102.0), "2-0-1-1", "reverse hyperextension: lying prone on a "
                  "bench, legs swing from hanging to just above horizontal (a hyperextension "
