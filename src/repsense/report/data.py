@@ -43,6 +43,8 @@ class ReportSet:
     target_tempo: Tempo | None = None
     target_reps: str | None = None
     velocity_loss_pct: float | None = None
+    name: str = ""
+    """The exercise as people call it (``label`` adds the set number)."""
 
     @property
     def away_is_concentric(self) -> bool:
@@ -138,7 +140,7 @@ def _sets_from_summary(summary: dict[str, Any]) -> list[ReportSet]:
             label += f" {s.get('set_number')}/{s['sets_total']}"
         out.append(ReportSet(int(s["index"]), s["exercise"], label, float(s["start_s"]),
                              float(s["end_s"]), reps, tempo, s.get("target_reps"),
-                             s.get("velocity_loss_pct")))
+                             s.get("velocity_loss_pct"), s.get("name") or s["exercise"]))
     return out
 
 
@@ -147,7 +149,8 @@ def _sets_from_analysis(result: dict[str, Any]) -> list[ReportSet]:
     for s in result["sets"]:
         name = EXERCISES[s["exercise"]].name if s["exercise"] in EXERCISES else s["exercise"]
         out.append(ReportSet(int(s["index"]), s["exercise"], f"{name}", float(s["start_s"]),
-                             float(s["end_s"]), s["reps"], None, None, s["velocity_loss_pct"]))
+                             float(s["end_s"]), s["reps"], None, None, s["velocity_loss_pct"],
+                             name))
     return out
 
 

@@ -95,6 +95,18 @@ def _far_times(s: ReportSet) -> np.ndarray:
     return np.asarray(out)
 
 
+def _groups(sets: list[ReportSet]) -> list[tuple[str, ReportSet, ReportSet]]:
+    """Runs of consecutive sets of one exercise: (name, first set, last set)."""
+    out: list[tuple[str, ReportSet, ReportSet]] = []
+    for s in sets:
+        name = s.name or s.label
+        if out and out[-1][0] == name:
+            out[-1] = (name, out[-1][1], s)
+        else:
+            out.append((name, s, s))
+    return out
+
+
 def _reps_text(s: ReportSet) -> str:
     return f"{len(s.reps)}/{s.target_reps}" if s.target_reps else f"{len(s.reps)}"
 
@@ -110,14 +122,19 @@ def _overview(ax: Any, data: ReportData) -> None:
     if marks_t.size:
         ax.plot((marks_t - t0) / scale, _angle_at(data, marks_t), linestyle="none", marker="v",
                 markersize=4, color="#C0392B", label="rep", gid="rep-markers")
-    for s in data.sets:
+    for k, s in enumerate(data.sets):
         mid = ((s.start_s + s.end_s) / 2 - t0) / scale
-        ax.text(mid, top * 0.97, f"{s.label}\n{_reps_text(s)}", ha="center", va="top",
-                fontsize=7, color="#333333", gid=f"set-label-{s.index}")
+        y = top * (0.97 if k % 2 == 0 or len(data.sets) <= 8 else 0.89)
+        ax.text(mid, y, _reps_text(s), ha="center", va="top", fontsize=7, color="#333333",
+                gid=f"set-label-{s.index}")
+    for name, first, last in _groups(data.sets):
+        mid = ((first.start_s + last.end_s) / 2 - t0) / scale
+        ax.text(mid, 1.01, name, ha="center", va="bottom", fontsize=8, fontweight="bold",
+                transform=ax.get_xaxis_transform(), clip_on=False)
     ax.set_xlim(float(x[0]), float(x[-1]))
     ax.set_ylim(0.0, top)
-    ax.set_title("Movement angle over the session, reps marked and phases shaded", loc="left",
-                 fontsize=11, fontweight="bold")
+    ax.set_title("Movement angle over the session, reps marked and phases shaded "
+                 "(numbers: reps / target)", loc="left", fontsize=11, fontweight="bold", pad=18)
     ax.set_xlabel(f"time ({unit})")
     ax.set_ylabel("angle from rest pose (°)")
     ax.grid(True, axis="y", alpha=0.3)
@@ -129,7 +146,7 @@ def _detail(ax: Any, data: ReportData) -> ReportSet | None:
         ax.set_title("One set up close", loc="left", fontsize=11, fontweight="bold")
         ax.set_axis_off()
         return None
-    s = max(data.sets, key=lambda x: (len(x.reps), -x.index))
+    s = _representative(data.sets)
     pad = 3.0
     a, b = s.start_s - pad, s.end_s + pad
     sel = (data.t >= a) & (data.t <= b)
@@ -155,11 +172,23 @@ def _detail(ax: Any, data: ReportData) -> ReportSet | None:
     return s
 
 
+def _representative(sets: list[ReportSet]) -> ReportSet:
+    """The set to show up close: the first that met its rep target, else the longest."""
+    for s in sets:
+        if s.target_reps and s.reps:
+            lo, _, hi = s.target_reps.partition("-")
+            if int(lo) <= len(s.reps) <= int(hi or lo):
+                return s
+    return max(sets, key=lambda x: (len(x.reps), -x.index))
+
+
 def _tempo(ax: Any, data: ReportData) -> None:
     x = 0.0
     ticks, ticklabels = [], []
     xs: list[float] = []
     vals = {p: [] for p in PHASES}
+    many = sum(len(s.reps) for s in data.sets) > 80  # then label sets, not reps
+    spans: dict[int, tuple[float, float]] = {}
     for s in data.sets:
         first = x
         for i, rep in enumerate(s.reps, start=1):
@@ -168,20 +197,26 @@ def _tempo(ax: Any, data: ReportData) -> None:
             vals["bottom"].append(float(rep["bottom_pause_s"]))
             vals["concentric"].append(float(rep["concentric_s"]))
             vals["top"].append(float(rep["top_pause_s"]))
-            if len(s.reps) <= 12 or i % 5 == 0 or i == 1:
+            if not many and (len(s.reps) <= 12 or i % 5 == 0 or i == 1):
                 ticks.append(x)
                 ticklabels.append(str(i))
             x += 1.0
+        spans[s.index] = (first, x - 1.0)
+        if many and s.reps:
+            ticks.append((first + x - 1.0) / 2)
+            ticklabels.append(str(s.index))
         if s.target_tempo is not None and s.reps:
             tt = s.target_tempo
             ax.hlines(tt.rep_s, first - 0.45, x - 0.55, colors="#111111", linestyles="dashed",
                       linewidth=1.2, gid="target-rep")
             ax.hlines(tt.eccentric_s, first - 0.45, x - 0.55, colors=COLORS["eccentric"],
                       linestyles="dotted", linewidth=1.6, gid="target-eccentric")
-        if s.reps:
-            ax.text((first + x - 1) / 2, 1.0, s.label, ha="center", va="bottom", fontsize=7,
-                    transform=ax.get_xaxis_transform(), clip_on=False)
         x += 1.5  # gap between sets
+    for name, a, b in _groups(data.sets):
+        if a.index in spans and b.index in spans:
+            mid = (spans[a.index][0] + spans[b.index][1]) / 2
+            ax.text(mid, 1.01, name, ha="center", va="bottom", fontsize=8, fontweight="bold",
+                    transform=ax.get_xaxis_transform(), clip_on=False)
     bottom = np.zeros(len(xs))
     for phase in PHASES:
         v = np.asarray(vals[phase])
@@ -192,8 +227,8 @@ def _tempo(ax: Any, data: ReportData) -> None:
     ax.set_xticklabels(ticklabels, fontsize=7)
     ax.set_xlim(-1.0, max(x - 0.5, 1.0))
     ax.set_title("Tempo per rep against the target", loc="left", fontsize=11,
-                 fontweight="bold", pad=16)
-    ax.set_xlabel("rep within its set")
+                 fontweight="bold", pad=18)
+    ax.set_xlabel("set (one bar per rep)" if many else "rep within its set")
     ax.set_ylabel("seconds")
     ax.grid(True, axis="y", alpha=0.3)
     handles = [Patch(color=COLORS[p], label=LABELS[p]) for p in PHASES]
@@ -208,6 +243,8 @@ def _tempo(ax: Any, data: ReportData) -> None:
 
 def _velocity(ax: Any, data: ReportData) -> None:
     labels = [f"{s.index}: {s.label}" for s in data.sets]
+    if len(labels) > 12:  # the exercise names stand above the tempo panel; keep this short
+        labels = [str(s.index) for s in data.sets]
     vals = [s.velocity_loss_pct for s in data.sets]
     xs = np.arange(len(vals))
     heights = [0.0 if v is None else float(v) for v in vals]
@@ -224,6 +261,7 @@ def _velocity(ax: Any, data: ReportData) -> None:
     ax.set_ylim(0, max(40.0, max(heights, default=0.0) * 1.2))
     ax.set_title("Velocity loss per set (best early rep → last rep; dashed: 20 % and 30 %)",
                  loc="left", fontsize=11, fontweight="bold")
+    ax.set_xlabel("set")
     ax.set_ylabel("velocity loss (%)")
     ax.grid(True, axis="y", alpha=0.3)
 
@@ -232,15 +270,15 @@ def build_figure(data: ReportData) -> Figure:
     """The report figure (not saved)."""
     fig = plt.figure(figsize=FIGSIZE, dpi=DPI)
     gs = fig.add_gridspec(4, 1, height_ratios=[3.0, 2.4, 2.6, 2.0], hspace=0.55)
-    fig.suptitle(data.title, x=0.06, ha="left", fontsize=15, fontweight="bold")
-    fig.text(0.06, 0.945, data.subtitle, ha="left", fontsize=10, color="#555555")
+    fig.suptitle(data.title, x=0.06, y=0.985, ha="left", fontsize=15, fontweight="bold")
+    fig.text(0.06, 0.955, data.subtitle, ha="left", fontsize=10, color="#555555")
     ax1 = fig.add_subplot(gs[0])
     _overview(ax1, data)
     ax1.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, framealpha=0.9)
     _detail(fig.add_subplot(gs[1]), data)
     _tempo(fig.add_subplot(gs[2]), data)
     _velocity(fig.add_subplot(gs[3]), data)
-    fig.subplots_adjust(left=0.06, right=0.9, top=0.91, bottom=0.08)
+    fig.subplots_adjust(left=0.06, right=0.9, top=0.895, bottom=0.07)
     return fig
 
 
