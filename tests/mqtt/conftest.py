@@ -28,7 +28,7 @@ from repsense.testing.pytest_broker import (  # noqa: F401 - fixtures
     mqtt_collector,
 )
 
-from .helpers import FAST, topic_kind
+from .helpers import FAST, FAST_ENV, topic_kind
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +39,7 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for var in list(os.environ):
         if var.startswith("REPSENSE_MQTT_"):
             monkeypatch.delenv(var)
+    monkeypatch.setenv("REPSENSE_MQTT_TUNING", FAST_ENV)
 
 
 @pytest.fixture(scope="session")

@@ -57,3 +57,16 @@ def events_by_id(messages: list[Received]) -> dict[str, dict[str, Any]]:
             doc = m.json()
             out[doc["id"]] = doc
     return out
+
+
+def run_main(args: list[str], capsys: Any) -> tuple[int, str, str]:
+    """Run the CLI in this process (fast); returns (exit code, stdout, stderr)."""
+    from repsense.cli import main
+
+    capsys.readouterr()
+    try:
+        rc = main(args)
+    except SystemExit as exc:  # argparse usage errors
+        rc = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return rc, out, err

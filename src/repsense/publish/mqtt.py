@@ -72,7 +72,8 @@ ONLINE_LINKS = frozenset({"connected", "streaming", "replaying", "online"})
 
 _REFUSAL_HINTS = {
     "Bad user name or password": "check the user and password (REPSENSE_MQTT_PASSWORD)",
-    "Not authorized": "the broker's ACL does not allow this user/client",
+    "Not authorized": "check the user name and password (REPSENSE_MQTT_PASSWORD) and the "
+                      "broker's access rules",
     "Client identifier not valid": "the broker rejects the client id",
     "Banned": "the broker has banned this client",
     "Server unavailable": "the broker is not accepting connections right now",
@@ -248,6 +249,7 @@ class MqttSink:
         client.on_disconnect = lambda c, u, f, rc, p: self._on_disconnect(gen, rc)
         client.on_publish = lambda c, u, mid, rc, p: self._tasks.put(("ack", gen, mid, rc))
         client.on_message = lambda c, u, msg: self._on_message(msg)
+        client.on_subscribe = lambda c, u, mid, rcs, p: self._first_result.set()
         return client
 
     def _connect_first(self) -> None:
@@ -290,9 +292,8 @@ class MqttSink:
         subs = [(self.topics.command, 1)]
         if self.ha_discovery:
             subs.append((self.topics.ha_status, 1))
-        client.subscribe(subs)
+        client.subscribe(subs)  # the SUBACK sets _first_result: commands can arrive from then
         self.connected.set()
-        self._first_result.set()
         # Retained topics are re-published by the worker, after paho has re-sent
         # its queue, so that an old queued snapshot never overwrites a newer one.
         self._tasks.put(("announce", gen))

@@ -143,20 +143,13 @@ def open_sink_from_args(
     url = args.mqtt or cfg("mqtt.url") or default_url or getattr(args, "_mqtt_default_url", None)
     if not url:
         return None
-    if args.mqtt:
-        try:
-            from urllib.parse import urlsplit
-
-            if urlsplit(args.mqtt).password:
-                print("repsense: mqtt: note: a password in --mqtt is visible to other users in "
-                      "`ps`; prefer REPSENSE_MQTT_PASSWORD or REPSENSE_MQTT_URL",
-                      file=sys.stderr)
-        except ValueError:
-            pass
     broker = parse_mqtt_url(
         url, username=cfg("mqtt.username"), password=cfg("mqtt.password"),
         ca_file=args.mqtt_ca, cert_file=args.mqtt_cert, key_file=args.mqtt_key,
     )
+    if args.mqtt and _has_password(args.mqtt):
+        print("repsense: mqtt: note: a password in --mqtt is visible to other users in `ps`; "
+              "prefer REPSENSE_MQTT_PASSWORD or REPSENSE_MQTT_URL", file=sys.stderr)
     topics = Topics.make(
         args.sensor_id or cfg("mqtt.sensor_id") or sensor_id_default,
         args.gateway_id or cfg("mqtt.gateway_id"),
@@ -185,6 +178,15 @@ def open_sink_from_args(
     if session_id is not None:
         sink.start_session(session_id, exercise=exercise, source=source)
     return sink
+
+
+def _has_password(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).password is not None
+    except ValueError:
+        return False
 
 
 def describe(args: argparse.Namespace) -> str:
