@@ -95,3 +95,10 @@ def ev() -> Events:
 @pytest.fixture
 def cmd():
     return repsense_cmd
+
+
+from repsense.testing.pytest_broker import (  # noqa: E402, F401 - fixtures
+    mosquitto,
+    mosquitto_factory,
+    mqtt_collector,
+)

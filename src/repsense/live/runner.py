@@ -342,7 +342,15 @@ class LiveRunner:
         self._loop = asyncio.get_running_loop()
         self._done = asyncio.Event()
         started = utc_now()
-        await self.source.start()
+        # Ctrl-C from here on ends the session cleanly (even while connecting)
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            self._loop.add_signal_handler(signal.SIGINT, self._interrupt)
+            self._loop.add_signal_handler(signal.SIGTERM, self._interrupt)
+        try:
+            await self.source.start()
+        except BaseException:
+            self._remove_signal_handlers()
+            raise
         self.writer = self.store.create(started)
         sid = self.writer.session_id
         self.state.session_id = sid
@@ -369,9 +377,6 @@ class LiveRunner:
             self.sink.on_command = self.on_command
             self._publish_state()
         keys = KeyReader(self._on_key) if self.interactive else None
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            self._loop.add_signal_handler(signal.SIGINT, self._interrupt)
-            self._loop.add_signal_handler(signal.SIGTERM, self._interrupt)
         self.view.start()
         if keys is not None:
             keys.start(self._loop)
@@ -382,20 +387,33 @@ class LiveRunner:
         finally:
             for task in (pump, ticker):
                 task.cancel()
+            error: BaseException | None = None
             for task in (pump, ticker):
-                with contextlib.suppress(asyncio.CancelledError, Exception):
+                try:
                     await task
+                except asyncio.CancelledError:
+                    pass
+                except Exception as exc:  # noqa: BLE001 - reported after the session is saved
+                    error = error or exc
+            if error is not None:
+                self.session.finish_reason = f"error: {error}"
             if keys is not None:
                 keys.close()
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                self._loop.remove_signal_handler(signal.SIGINT)
-                self._loop.remove_signal_handler(signal.SIGTERM)
+            self._remove_signal_handlers()
             with contextlib.suppress(Exception):
                 await self.source.close()
             result = self._finish(started)
             self.view.refresh()
             self.view.stop()
+        if error is not None:
+            raise error  # the session is stored; the CLI reports the cause (InputError: exit 2)
         return result
+
+    def _remove_signal_handlers(self) -> None:
+        if self._loop is not None:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                self._loop.remove_signal_handler(signal.SIGINT)
+                self._loop.remove_signal_handler(signal.SIGTERM)
 
     def _finish(self, started) -> LiveResult:  # noqa: ANN001 - datetime
         assert self.pipeline is not None and self.writer is not None

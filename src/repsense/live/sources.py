@@ -90,6 +90,7 @@ class PacedSource(SampleSource):
         self.name = name
         self._chunks = chunks
         self.meta = dict(meta)
+        self.meta["transport"] = {"kind": "in-process"}
         self.speed = speed
         self.link = LinkStatus(sensor=name, speed=speed)
         self._closed = False
@@ -171,6 +172,13 @@ class BleSource(SampleSource):
         if self.stream.driver is not None:
             self.meta.setdefault("sample_rate_hz", float(self.stream.driver.rate_hz))
             self.meta.setdefault("sensor", self.stream.driver.protocol)
+            self.meta["transport"] = {
+                "kind": "ble",
+                "backend": self.stream.backend.name,
+                "protocol": self.stream.driver.protocol,
+                "address": self.stream.target.address if self.stream.target else self.target,
+                "virtual_sensor": self.virtual is not None,
+            }
         self.link.connected = self.stream.connected
         self.link.rssi_dbm = self.stream.rssi
         if self.virtual is not None:

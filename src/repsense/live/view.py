@@ -41,9 +41,9 @@ KEYS: dict[str, str] = {
 """Key → session action in the full-screen view."""
 
 KEY_HELP = "n next exercise · p previous · u undo rep · e/space end set · q end session"
-CHARS_PER_S = 4
-"""Width of one second in the tempo bars."""
-MAX_BAR_S = 12.0
+CHARS_PER_S = 3
+"""Width of one second in the tempo bars (a 10 s rep fills 30 columns: fits 80-column SSH)."""
+MAX_BAR_S = 10.0
 PHASE_STYLE = {
     "eccentric": "bold blue",
     "bottom": "grey50",
@@ -81,10 +81,12 @@ class ViewState:
     title: str = "repsense live"
     session_id: str = ""
     link: LinkStatus = field(default_factory=LinkStatus)
-    messages: deque[str] = field(default_factory=lambda: deque(maxlen=4))
+    messages: deque[str] = field(default_factory=lambda: deque(maxlen=3))
     flash_until_s: float = 0.0
     """Sample time until which the rest-over banner flashes."""
     keys: bool = True
+    max_rep_rows: int = 12
+    """Rep rows shown (the newest); the full-screen view fits it to the terminal height."""
 
 
 # ------------------------------------------------------------------ pieces
@@ -182,7 +184,7 @@ def _current_block(session: LiveSession) -> RenderableType:
 def _rep_table(rec: SetRecord | None, max_rows: int = 12) -> RenderableType:
     table = Table(box=None, pad_edge=False, show_header=True, header_style="dim")
     table.add_column("rep", justify="right", width=3)
-    table.add_column("tempo (ecc · pause · con · pause)", no_wrap=True)
+    table.add_column("tempo: ecc·pause·con·pause", no_wrap=True)
     table.add_column("", no_wrap=True, width=7)
     table.add_column("ROM", justify="right", width=4)
     table.add_column("cue")
@@ -236,7 +238,7 @@ def _status_line(state: ViewState) -> Text:
              style="yellow" if link.loss_pct >= 1 else "white")
     if link.reconnects:
         t.append(f"   reconnects {link.reconnects}", style="yellow")
-    t.append("   MQTT ", style="dim")
+    t.append("\nMQTT ", style="dim")  # own line: an 80-column terminal has no room beside
     mqtt_style = {"connected": "green", "off": "dim"}.get(link.mqtt, "yellow")
     t.append(link.mqtt, style=mqtt_style)
     if link.mqtt_pending:
@@ -248,7 +250,7 @@ def render(session: LiveSession, state: ViewState) -> RenderableType:
     """The whole screen for the current state (pure: no I/O, no side effects)."""
     rec = session.current or (session.sets[-1] if session.sets and session.rest else None)
     parts: list[RenderableType] = [_header(session, state), Text(""), _current_block(session),
-                                   Text(""), _rep_table(rec)]
+                                   Text(""), _rep_table(rec, state.max_rep_rows)]
     rest = _rest_block(session, state)
     if rest is not None:
         parts += [Text(""), rest]
@@ -298,6 +300,9 @@ class FullScreenView:
 
     def refresh(self) -> None:
         if self._live is not None:
+            # ~17 lines go to the header, messages, status and keys; reps get the rest
+            height = self.console.size.height
+            self.state.max_rep_rows = max(2, min(12, height - 17))
             self._live.update(render(self.session, self.state), refresh=True)
 
     def stop(self) -> None:
