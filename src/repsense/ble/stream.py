@@ -50,6 +50,7 @@ from repsense.sensors.base import (
     DIS_MODEL,
     DIS_SERIAL,
     DecodeProblem,
+    DecodeResult,
     SensorDriver,
     normalize_uuid,
     parse_battery_level,
@@ -234,6 +235,11 @@ class SensorStream:
         ``f(arrival_s, char_uuid, data)`` for every notification (raw capture).
     clock
         Host clock for arrival times (default: the backend's).
+    coalesce_s
+        Decoded samples are gathered into chunks of at least this much sample
+        time before they go to the pipeline and the consumer (sensors such as
+        WitMotion send one sample per notification; pushing each alone costs
+        far more CPU).  0 passes every notification's samples on at once.
     """
 
     def __init__(
@@ -251,6 +257,7 @@ class SensorStream:
         on_notification: Callable[[float, str, bytes], None] | None = None,
         clock: Callable[[], float] | None = None,
         queue_size: int = 0,
+        coalesce_s: float = 0.05,
     ) -> None:
         self._spec = target
         self.backend = backend if isinstance(backend, BleBackend) else select_backend(backend)
@@ -278,6 +285,8 @@ class SensorStream:
         self._waiters: dict[str, asyncio.Future[bytes]] = {}
         self._error: BaseException | None = None
         self._notify_chars: list[str] = []
+        self.coalesce_s = coalesce_s
+        self._pending: list[SampleChunk] = []
 
     # -- public API -------------------------------------------------------------------
 
@@ -337,6 +346,7 @@ class SensorStream:
             with contextlib.suppress(BleakError, OSError, TimeoutError):
                 await client.disconnect()
         self.client = None
+        self._flush()
         if self.pipeline is not None:
             self._put(Events(list(self.pipeline.finish())))
         self._put(LinkEvent("closed", self.clock()))
@@ -445,7 +455,13 @@ class SensorStream:
         if self.on_notification is not None:
             self.on_notification(arrival, uuid, payload)
         assert self.driver is not None
-        result = self.driver.decode(uuid, payload, arrival)
+        try:
+            result = self.driver.decode(uuid, payload, arrival)
+        except Exception as exc:  # a decoder bug must not kill the session: skip the bytes
+            log.exception("decoder failed on %s", payload.hex())
+            result = DecodeResult(problems=[DecodeProblem(
+                "malformed", arrival, f"decoder error {type(exc).__name__}: {exc}; "
+                f"notification skipped ({len(payload)} bytes)")])
         st = self.stats
         lost = 0
         for p in result.problems:
@@ -465,11 +481,26 @@ class SensorStream:
             if st.first_sample_s is None:
                 st.first_sample_s = float(chunk.t[0])
             st.last_sample_s = float(chunk.t[-1])
-            events = list(self.pipeline.push(chunk)) if self.pipeline is not None else []
-            self._put(Samples(chunk, events))
+            self._pending.append(chunk)
+            if float(chunk.t[-1] - self._pending[0].t[0]) >= self.coalesce_s:
+                self._flush()
         waiter = self._waiters.get(uuid)
         if waiter is not None and not waiter.done():
             waiter.set_result(payload)
+
+    def _flush(self) -> None:
+        """Hand the gathered samples to the pipeline and the consumer."""
+        if not self._pending:
+            return
+        chunk = SampleChunk.concat(self._pending)
+        self._pending = []
+        try:
+            events = list(self.pipeline.push(chunk)) if self.pipeline is not None else []
+        except Exception as exc:  # surface pipeline bugs to the consumer, not to Bumble's log
+            self._error = exc
+            self._put(None)
+            return
+        self._put(Samples(chunk, events))
 
     async def _supervise(self) -> None:
         """Wait for link loss; reconnect with exponential backoff until closed."""
@@ -479,6 +510,7 @@ class SensorStream:
                 if self._closing:
                     return
                 self.client = None
+                self._flush()
                 lost_at = self.clock()
                 self._put(LinkEvent("disconnected", lost_at, message="link lost"))
                 if not self.reconnect:
