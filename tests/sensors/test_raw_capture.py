@@ -165,3 +165,10 @@ def test_example_line_decodes(tmp_path):
     p = write(tmp_path, [HEADER, GOOD])
     out = list(RawCapture(p).chunks())
     np.testing.assert_array_equal(out[0].acc, [[0, 0, 1.0], [-0.5, 0.25, 1.0]])
+
+
+def test_capture_rate_wins_over_sidecar(tmp_path, link, imu):
+    path, _ = capture(tmp_path, link, imu, "witmotion")
+    (tmp_path / "cap.json").write_text(json.dumps({"sample_rate_hz": 104, "placement": "shank"}))
+    meta = RawCapture(path).meta
+    assert meta["sample_rate_hz"] == 50.0 and meta["placement"] == "shank"

@@ -185,7 +185,11 @@ class RawCapture:
                 meta[key] = value
         if "started_at" in head:
             meta["started_at"] = head["started_at"]
-        meta.update(read_sidecar(self.path))
+        side = read_sidecar(self.path)
+        # The capture knows its own rate and source; the sidecar adds labels, placement…
+        for key in ("sample_rate_hz", "protocol", "device", "config"):
+            side.pop(key, None)
+        meta.update(side)
         return meta
 
     # -- reading --------------------------------------------------------

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from repsense.samples import SampleChunk
@@ -51,6 +52,7 @@ def uuid16(short: int) -> str:
     return f"{short:08x}{BLUETOOTH_BASE}"
 
 
+@lru_cache(maxsize=256)
 def normalize_uuid(uuid: str) -> str:
     """Lower-case 128-bit form of ``uuid`` (accepts 16-bit ``"180f"``/``"0x180F"`` too)."""
     u = uuid.strip().lower()

@@ -28,6 +28,7 @@ and the following samples simply carry later times.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,17 +52,20 @@ class TimedBlock:
 class ClockSync:
     """Online map from a sensor time base to the host clock.
 
+    Pairs are reduced on arrival to the earliest arrival per ``bin_s`` of
+    sensor time (the lower envelope), so each update is O(1) and a refit —
+    once per closed bin — costs O(window / bin) however fast notifications
+    come.
+
     Parameters
     ----------
     window_s
-        Only pairs within this much sensor time of the newest one are fitted
+        Only bins within this much sensor time of the newest one are fitted
         (clocks drift with temperature; a window keeps the fit local).
     min_span_s
         Below this span the drift is not estimated (scale stays at 1).
-    refit_every
-        Refit after this many new pairs (the fit costs O(window)).
-    max_pairs
-        Size of the pair buffer (oldest pairs are dropped first).
+    bin_s
+        Width of the envelope bins in sensor seconds.
     slew_ratio
         Largest change of the applied mapping per second of sensor time
         (0.005 = 5 ms/s): corrections are spread out so that sample spacing
@@ -76,25 +80,25 @@ class ClockSync:
         *,
         window_s: float = 120.0,
         min_span_s: float = 2.0,
-        refit_every: int = 4,
-        max_pairs: int = 4096,
+        bin_s: float = 0.5,
         slew_ratio: float = 0.005,
         jump_s: float = 0.5,
     ) -> None:
         self.window_s = window_s
         self.min_span_s = min_span_s
-        self.refit_every = refit_every
-        self.max_pairs = max_pairs
+        self.bin_s = bin_s
         self.slew_ratio = slew_ratio
-        self._slew_x: float | None = None
         self.jump_s = jump_s
-        self._x = np.empty(max_pairs)
-        self._y = np.empty(max_pairs)
-        self._n = 0
-        self._since_fit = 0
+        self._slew_x: float | None = None
+        nbins = int(np.ceil(window_s / bin_s)) + 2
+        self._bx = np.empty(nbins)  # closed bins: sensor time and residual of their minimum
+        self._br = np.empty(nbins)
+        self._nb = 0
+        self._cur: tuple[int, float, float] | None = None  # open bin: index, x, r
         self._target: tuple[float, float] | None = None  # (offset, scale)
         self._applied: tuple[float, float] | None = None
         self.drift_estimated = False
+        self.pairs = 0
 
     @property
     def ready(self) -> bool:
@@ -113,47 +117,39 @@ class ClockSync:
             return None
         return (self._target[1] - 1.0) * 1e6
 
-    @property
-    def latency_s(self) -> float | None:
-        """Median arrival delay over the lower envelope (jitter indicator)."""
-        if self._target is None or self._n == 0:
-            return None
-        x, y = self._x[: self._n], self._y[: self._n]
-        off, sc = self._target
-        return float(np.median(y - (off + sc * x)))
-
     def add(self, sensor_s: float, host_s: float) -> None:
         """Add one pair: sensor time of a notification's last sample, its arrival time."""
-        if self._n == self.max_pairs:
-            keep = self.max_pairs // 2
-            self._x[:keep] = self._x[self._n - keep : self._n]
-            self._y[:keep] = self._y[self._n - keep : self._n]
-            self._n = keep
-        self._x[self._n] = sensor_s
-        self._y[self._n] = host_s
-        self._n += 1
-        self._since_fit += 1
+        self.pairs += 1
+        r = host_s - sensor_s
+        b = math.floor(sensor_s / self.bin_s)
+        refit = False
+        if self._cur is None:
+            self._cur = (b, sensor_s, r)
+        elif b == self._cur[0]:
+            if r < self._cur[2]:
+                self._cur = (b, sensor_s, r)
+        else:
+            self._close_bin()
+            self._cur = (b, sensor_s, r)
+            refit = True
         if self._target is None:
-            self._target = (host_s - sensor_s, 1.0)
+            self._target = (r, 1.0)
             self._applied = self._target
             self._slew_x = sensor_s
-            self._since_fit = 0
             return
-        if self._since_fit >= self.refit_every or self._n <= 8:
+        off, sc = self._target
+        if refit or self._nb < 4:
             self._fit()
-            self._since_fit = 0
-        elif host_s < self._target[0] + self._target[1] * sensor_s:
+        elif host_s < off + sc * sensor_s:
             # An arrival earlier than the envelope: move the envelope down now.
-            off, sc = self._target
             self._target = (host_s - sc * sensor_s, sc)
         self._slew(sensor_s)
 
     def reanchor(self, sensor_s: float, host_s: float) -> None:
         """Forget the pairs (a sensor clock restart) but keep the drift estimate."""
         scale = self.scale if self.drift_estimated else 1.0
-        self._n = 0
-        self._x[0], self._y[0] = sensor_s, host_s
-        self._n = 1
+        self._nb = 0
+        self._cur = (int(np.floor(sensor_s / self.bin_s)), sensor_s, host_s - sensor_s)
         self._target = (host_s - scale * sensor_s, scale)
         self._applied = self._target
         self._slew_x = sensor_s
@@ -167,32 +163,40 @@ class ClockSync:
 
     # -- internals -------------------------------------------------------
 
+    def _close_bin(self) -> None:
+        assert self._cur is not None
+        _, x, r = self._cur
+        if self._nb == self._bx.size:
+            self._bx[:-1] = self._bx[1:]
+            self._br[:-1] = self._br[1:]
+            self._nb -= 1
+        self._bx[self._nb] = x
+        self._br[self._nb] = r
+        self._nb += 1
+        # Drop bins that left the window.
+        lo = x - self.window_s
+        if self._bx[0] < lo:
+            k = int(np.searchsorted(self._bx[: self._nb], lo))
+            self._bx[: self._nb - k] = self._bx[k : self._nb]
+            self._br[: self._nb - k] = self._br[k : self._nb]
+            self._nb -= k
+
     def _fit(self) -> None:
-        x = self._x[: self._n]
-        y = self._y[: self._n]
-        lo = x[-1] - self.window_s
-        if x[0] < lo:
-            first = int(np.searchsorted(x, lo))
-            x, y = x[first:], y[first:]
-        r = y - x
-        span = float(x[-1] - x[0])
-        if span < self.min_span_s or x.size < 8:
+        assert self._cur is not None
+        xb = np.append(self._bx[: self._nb], self._cur[1])
+        rb = np.append(self._br[: self._nb], self._cur[2])
+        span = float(xb[-1] - xb[0])
+        if span < self.min_span_s or xb.size < 4:
             scale = self._target[1] if self._target is not None and self.drift_estimated else 1.0
-            self._target = (float(np.min(y - scale * x)), scale)
+            self._target = (float(np.min(rb + xb - scale * xb)), scale)
             return
-        nb = int(min(32, max(4, x.size // 4)))
-        idx = np.minimum(((x - x[0]) / span * nb).astype(np.int64), nb - 1)
-        # Lower envelope: the earliest arrival (smallest r) in each bin.
-        order = np.lexsort((r, idx))
-        starts = np.flatnonzero(np.r_[True, idx[order][1:] != idx[order][:-1]])
-        pick = order[starts]
-        xb, rb = x[pick], r[pick]
-        slope, icpt = np.polyfit(xb - xb[0], rb, 1)
-        resid = rb - (icpt + slope * (xb - xb[0]))
+        x0 = xb[0]
+        slope, icpt = np.polyfit(xb - x0, rb, 1)
+        resid = rb - (icpt + slope * (xb - x0))
         mad = float(np.median(np.abs(resid - np.median(resid)))) + 1e-6
         good = resid < 3.0 * 1.4826 * mad + 1e-4
         if good.sum() >= 3 and not good.all():
-            slope, icpt = np.polyfit(xb[good] - xb[0], rb[good], 1)
+            slope, icpt = np.polyfit(xb[good] - x0, rb[good], 1)
         scale = 1.0 + float(slope)
         # Put the line on the envelope: no kept bin minimum lies below it.
         offset = float(np.min((rb + xb)[good] - scale * xb[good]))
@@ -211,7 +215,7 @@ class ClockSync:
             self._applied = self._target
             return
         limit = self.slew_ratio * max(0.0, sensor_now - last_x)
-        step = float(np.clip(d, -limit, limit))
+        step = min(limit, max(-limit, d))
         self._applied = (have + step - sc_t * sensor_now, sc_t)
 
 

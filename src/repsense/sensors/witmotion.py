@@ -20,6 +20,7 @@ Protocol (WitMotion "BLE 5.0" datasheets; see ``firmware_notes/witmotion.md``):
 from __future__ import annotations
 
 import re
+import struct
 from typing import Any, ClassVar
 
 import numpy as np
@@ -52,6 +53,9 @@ FLAG_REGISTER = 0x71
 ACC_LSB_G = 16.0 / 32768.0
 GYR_LSB_DPS = 2000.0 / 32768.0
 ANGLE_LSB_DEG = 180.0 / 32768.0
+
+_FRAME = struct.Struct("<9h")
+_SCALE = np.array([ACC_LSB_G] * 3 + [GYR_LSB_DPS] * 3 + [ANGLE_LSB_DEG] * 3)
 
 UNLOCK = bytes.fromhex("ffaa6988b5")
 SAVE = bytes.fromhex("ffaa000000")
@@ -108,6 +112,9 @@ def parse_frames(data: bytes) -> tuple[np.ndarray, int]:
     Values are acc g, gyro °/s, angle °.  ``ValueError`` if the bytes are not
     whole 20-byte ``55 61``/``55 71`` frames.
     """
+    if len(data) == FRAME_SIZE and data[0] == HEAD and data[1] == FLAG_DATA:
+        # The common case: one data frame per notification.
+        return np.array(_FRAME.unpack_from(data, 2), dtype=np.float64)[None, :] * _SCALE, 0
     if len(data) == 0 or len(data) % FRAME_SIZE:
         raise ValueError("not a whole number of 20-byte frames")
     frames = np.frombuffer(data, dtype=np.uint8).reshape(-1, FRAME_SIZE)
