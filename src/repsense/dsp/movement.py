@@ -38,6 +38,9 @@ class MovementBlock:
     """Tilt angle about the movement axis in degrees, ``(n,)``."""
     speed: np.ndarray
     """Tilt speed in deg/s, ``(n,)``."""
+    still: np.ndarray
+    """True where the segment is still: speed below a threshold that adapts to the
+    sensor's noise floor, ``(n,)``."""
 
 
 class MovementSignal:
@@ -73,6 +76,14 @@ class MovementSignal:
         self._ref: np.ndarray | None = None
         self._first_up: np.ndarray | None = None
         self._last_theta: float | None = None
+        self.has_gyro: bool | None = None
+        self.bias_ = np.zeros(3)
+        """Estimated gyroscope bias (its part perpendicular to gravity), deg/s."""
+        self.noise_dps_ = 1.0
+        """Tilt-speed noise floor at rest, deg/s."""
+        self._pending_up0: np.ndarray | None = None
+        self._pending_sum = np.zeros(3)
+        self._pending_sq = 0.0
 
     @property
     def sos(self) -> np.ndarray:
@@ -92,29 +103,42 @@ class MovementSignal:
         keep = slice(first, n, self.step)
         self._index += n
         td, upd, wd = t[keep], up[keep], w[keep]
+        self.has_gyro = gyr is not None
         if self._first_up is None and td.shape[0]:
             self._first_up = upd[0].copy()
-        speed = np.sqrt(np.einsum("ij,ij->i", wd, wd))
-        theta = np.empty(td.shape[0])
-        # Walk the fixed grid of axis updates.
-        i = 0
         m = td.shape[0]
+        theta = np.empty(m)
+        speed = np.empty(m)
+        still = np.empty(m, dtype=bool)
+        # Walk the fixed one-second grid on which the axis, the gyro bias and the
+        # noise floor are updated, so chunking cannot change the result.
+        i = 0
         while i < m:
             room = AXIS_UPDATE_SAMPLES - self._pending_n
             j = min(m, i + room)
-            theta[i:j] = self._angle(upd[i:j])
-            moving = speed[i:j] > self.moving_dps
-            self._pending_w.append(wd[i:j][moving])
+            u = upd[i:j]
+            b = self.bias_
+            wc = wd[i:j] - (b - (u @ b)[:, None] * u)
+            sp = np.sqrt(np.einsum("ij,ij->i", wc, wc))
+            speed[i:j] = sp
+            still[i:j] = sp < float(np.clip(4.0 * self.noise_dps_, 3.0, 12.0))
+            theta[i:j] = self._angle(u)
+            self._pending_w.append(wc[sp > self.moving_dps])
+            if self._pending_up0 is None:
+                self._pending_up0 = u[0].copy()
+            self._pending_sum += wd[i:j].sum(axis=0)
+            self._pending_sq += float(np.einsum("ij,ij->", wd[i:j], wd[i:j]))
             self._pending_n += j - i
             if self._pending_n == AXIS_UPDATE_SAMPLES:
-                self._update_axis(upd[j - 1])
+                self._update_rest_stats(u[-1])
+                self._update_axis(u[-1])
             i = j
         if m:
             # Keep the angle continuous across +-180 deg (a curl past vertical).
             prev = theta[0] if self._last_theta is None else self._last_theta
             theta = np.degrees(np.unwrap(np.radians(np.concatenate([[prev], theta]))))[1:]
             self._last_theta = float(theta[-1])
-        return MovementBlock(td, upd, theta, speed)
+        return MovementBlock(td, upd, theta, speed, still)
 
     def _angle(self, up: np.ndarray) -> np.ndarray:
         if self.axis_ is None or self._ref is None:
@@ -123,6 +147,21 @@ class MovementSignal:
             return np.degrees(np.arccos(np.clip(up @ self._first_up, -1.0, 1.0)))
         side = np.cross(self.axis_, self._ref)
         return np.degrees(np.arctan2(up @ side, up @ self._ref))
+
+    def _update_rest_stats(self, up_now: np.ndarray) -> None:
+        """After a second in which gravity did not move, learn gyro bias and noise floor."""
+        assert self._pending_up0 is not None
+        n = self._pending_n
+        moved = float(np.degrees(np.arccos(np.clip(up_now @ self._pending_up0, -1.0, 1.0))))
+        mean = self._pending_sum / n
+        spread = float(np.sqrt(max(0.0, self._pending_sq / n - float(mean @ mean))))
+        if moved < 0.3 and spread < 5.0:
+            if self.has_gyro:
+                self.bias_ = 0.7 * self.bias_ + 0.3 * mean
+            self.noise_dps_ = 0.8 * self.noise_dps_ + 0.2 * spread
+        self._pending_up0 = None
+        self._pending_sum = np.zeros(3)
+        self._pending_sq = 0.0
 
     def _update_axis(self, up_now: np.ndarray) -> None:
         w = np.concatenate(self._pending_w) if self._pending_w else np.empty((0, 3))

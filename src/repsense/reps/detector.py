@@ -58,7 +58,6 @@ class DetectorConfig:
 
     min_rom_deg: float = 6.0
     start_deg: float = 3.0
-    still_dps: float = 12.0
     still_s: float = 0.4
     max_rep_s: float = 20.0
     min_rep_s: float = 0.5
@@ -133,8 +132,9 @@ class RepDetector:
         ups = block.up.tolist()
         thetas = block.theta.tolist()
         speeds = block.speed.tolist()
+        stills = block.still.tolist()
         cfg = self.cfg
-        for t, up, theta, speed in zip(ts, ups, thetas, speeds, strict=True):
+        for t, up, theta, speed, still in zip(ts, ups, thetas, speeds, stills, strict=True):
             if on_sample is not None:
                 on_sample(t)
             dt = 0.0 if self._last_t is None else t - self._last_t
@@ -144,7 +144,7 @@ class RepDetector:
                 self.rest_up_ = (up[0], up[1], up[2])
             state = self._state
             if state == IDLE:
-                if speed < cfg.still_dps:
+                if still:
                     self._still_s += dt
                     if self._still_s >= cfg.still_s:
                         self._set_rest(theta, up)
@@ -162,7 +162,7 @@ class RepDetector:
                     self._begin(t, abs(e), speed, up)
             elif state == STALE:
                 # Posture changed or the strap moved: wait for stillness, then a new rest pose.
-                if speed < cfg.still_dps:
+                if still:
                     self._still_s += dt
                     if self._still_s >= cfg.still_s:
                         self._set_rest(theta, up)
@@ -171,7 +171,7 @@ class RepDetector:
                     self._still_s = 0.0
             else:
                 delta = self._dir * (theta - self._base)
-                rep = self._excursion(t, delta, speed, up)
+                rep = self._excursion(t, delta, speed, still, up)
                 if rep is not None:
                     out.append(rep)
                     if on_rep is not None:
@@ -197,7 +197,7 @@ class RepDetector:
         self._still_s = 0.0
 
     def _excursion(
-        self, t: float, delta: float, speed: float, up: list[float]
+        self, t: float, delta: float, speed: float, still: bool, up: list[float]
     ) -> RepCandidate | None:
         cfg = self.cfg
         exc = self._exc
@@ -235,7 +235,7 @@ class RepDetector:
         # CLOSING: wait until it is back at rest, stops, or turns round.
         near = base + 0.1 * amp
         turned = delta > self._min_after + max(1.0, 0.05 * amp)
-        stopped = speed < cfg.still_dps and t - self._closing_since > 0.1
+        stopped = still and t - self._closing_since > 0.1
         if delta <= near:
             return self._complete(t, "near")
         if turned or stopped or t - self._closing_since > 1.0:
