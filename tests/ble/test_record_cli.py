@@ -32,7 +32,7 @@ def test_record_writes_csv_sidecar_and_raw_capture(
     src = tmp_path / "src.csv"
     chunk = _source(src)
     out = tmp_path / "take1"
-    spec = f"{protocol}:{src},speed=10,address=C0:00:00:00:00:11,malformed_every=40"
+    spec = f"{protocol}:{src},speed=5,address=C0:00:00:00:00:11,malformed_every=40"
     rc = main(["record", "C0:00:00:00:00:11", "-o", str(out), "--rate", "100",
                "--virtual", spec, "--timeout", "2"])
     captured = capsys.readouterr()
@@ -75,7 +75,7 @@ def test_record_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 def test_record_with_duration_from_a_profile(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    spec = "thingy52,speed=10,address=C0:00:00:00:00:21,gravity=0+-1+0"
+    spec = "thingy52,speed=5,address=C0:00:00:00:00:21,gravity=0+-1+0"
     assert main(["pair", "C0:00:00:00:00:21", "--name", "shin", "--placement", "shank",
                  "--side", "right", "--yes", "--check-s", "1", "--still-s", "1",
                  "--virtual", spec]) == 0

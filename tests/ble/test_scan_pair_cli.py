@@ -54,7 +54,7 @@ def test_scan_subprocess_with_environment_variables(tmp_path: Path) -> None:
 def test_pair_stores_a_profile(protocol: str, tmp_path: Path,
                                capsys: pytest.CaptureFixture[str]) -> None:
     gravity = np.array([0.2, -0.95, 0.1])
-    spec = f"{protocol},speed=10,address=C0:00:00:00:00:0{ALL.index(protocol) + 1}," \
+    spec = f"{protocol},speed=4,address=C0:00:00:00:00:0{ALL.index(protocol) + 1}," \
            f"gravity={gravity[0]}+{gravity[1]}+{gravity[2]}"
     rc = main(["pair", f"C0:00:00:00:00:0{ALL.index(protocol) + 1}", "--name", "left",
                "--placement", "thigh", "--side", "left", "--check-s", "2", "--still-s", "1",
@@ -76,7 +76,7 @@ def test_pair_stores_a_profile(protocol: str, tmp_path: Path,
 
 def test_pair_again_by_profile_name_and_refusals(tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    spec = "witmotion,speed=10,address=C0:00:00:00:00:0A"
+    spec = "witmotion,speed=5,address=C0:00:00:00:00:0A"
     base = ["--check-s", "1", "--still-s", "1", "--yes", "--virtual", spec]
     assert main(["pair", "WT901BLE67", "--name", "wit", "--placement", "shank", *base]) == 0
     # Re-pair through the profile name: keeps placement, updates the file.
@@ -85,7 +85,7 @@ def test_pair_again_by_profile_name_and_refusals(tmp_path: Path,
     assert profile["placement"] == "shank"
     capsys.readouterr()
     # Moving during the mounting capture: one line, exit 2, profile untouched.
-    moving = "witmotion,speed=10,address=C0:00:00:00:00:0B,gravity=0+0+1"
+    moving = "witmotion,speed=5,address=C0:00:00:00:00:0B,gravity=0+0+1"
     before = (tmp_path / "config" / "sensors" / "wit.toml").read_text()
     rc = main(["pair", "C0:00:00:00:00:0B", "--name", "wit", "--force", "--placement", "thigh",
                "--yes", "--check-s", "1", "--still-s", "1", "--virtual", moving + ",wobble=20"])
