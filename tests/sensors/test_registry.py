@@ -86,3 +86,13 @@ def test_battery_and_dis_parsing():
     assert parse_battery_level(b"\xc8") is None
     assert parse_dis_string(b"Polar H10\x00\x00") == "Polar H10"
     assert parse_dis_string(b"\xff\xfeok").endswith("ok")
+
+
+def test_malformed_notifications_are_logged(caplog):
+    from repsense.sensors import _util
+    from repsense.sensors.reference import DATA_UUID, ReferenceDriver
+
+    _util._logged["malformed"] = 0
+    with caplog.at_level("WARNING", logger="repsense.sensors"):
+        ReferenceDriver().decode(DATA_UUID, b"\x01\x02", 1.0)
+    assert "malformed notification #1" in caplog.text and "01 02" in caplog.text

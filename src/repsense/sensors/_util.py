@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from repsense.samples import SampleChunk
@@ -20,13 +22,27 @@ def hex_preview(data: bytes, limit: int = 24) -> str:
     return h + (" …" if len(data) > limit else "")
 
 
+log = logging.getLogger("repsense.sensors")
+_logged = {"malformed": 0}
+LOG_FIRST, LOG_EVERY = 20, 1000
+
+
 def malformed(arrival_s: float, what: str, data: bytes) -> DecodeProblem:
-    """A ``malformed`` problem naming what was wrong and the first bytes."""
-    return DecodeProblem(
+    """A ``malformed`` problem naming what was wrong and the first bytes (also logged).
+
+    The first 20 malformed notifications of the process are logged as
+    warnings, then every 1000th, so a broken sensor cannot flood the log.
+    """
+    problem = DecodeProblem(
         kind="malformed",
         time_s=float(arrival_s),
         message=f"{what} ({len(data)} bytes: {hex_preview(data)}); notification skipped",
     )
+    _logged["malformed"] += 1
+    n = _logged["malformed"]
+    if n <= LOG_FIRST or n % LOG_EVERY == 0:
+        log.warning("malformed notification #%d: %s", n, problem.message)
+    return problem
 
 
 def lost(time_s: float, n: int, why: str) -> DecodeProblem:
