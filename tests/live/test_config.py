@@ -48,9 +48,11 @@ def test_secrets_are_masked(dirs: dict[str, Path]) -> None:
 
 def test_data_dir_order(dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     _write(dirs, f'[paths]\ndata_dir = "{dirs["tmp"] / "from-file"}"\n')
-    assert data_dir(Config()) == dirs["data"]  # REPSENSE_DATA_DIR wins
+    assert data_dir(Config()) == dirs["data"] == data_dir()  # REPSENSE_DATA_DIR beats the file
+    flag = dirs["tmp"] / "from-flag"
+    assert data_dir(Config(flags={"paths.data_dir": str(flag)})) == flag  # the flag beats both
     monkeypatch.delenv("REPSENSE_DATA_DIR")
-    assert data_dir(Config()) == dirs["tmp"] / "from-file"
+    assert data_dir(Config()) == dirs["tmp"] / "from-file" == data_dir()
 
 
 @pytest.mark.parametrize(

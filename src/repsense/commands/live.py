@@ -19,7 +19,7 @@ The same actions arrive as MQTT commands. Ctrl-C ends the session cleanly (it is
 examples:
   repsense live --sensor sim:romanian_deadlift --plan hamstrings-glutes-gym --speed 20
   repsense live --sensor left-thigh --plan heavy-3x3-6 --mqtt mqtt://localhost:1883
-  repsense live --sensor sim:recordings/leg_curl_shank.csv --plain
+  repsense live --sensor sim:recordings/leg_curl_prone_shank_50hz.csv --plain --speed 20
 
 Settings also come from the config file and REPSENSE_* variables (see `repsense config show`).
 """

@@ -98,12 +98,19 @@ def config_file() -> Path:
 
 
 def data_dir(config: Config | None = None) -> Path:
-    """The data directory (session history); see the module docstring for the order."""
-    env = os.environ.get(ENV_PREFIX + "DATA_DIR")
-    if env:
-        return Path(env).expanduser()
-    if config is not None and config.get("paths.data_dir"):
-        return Path(str(config.get("paths.data_dir"))).expanduser()
+    """The data directory (session history, MQTT outboxes).
+
+    ``paths.data_dir`` with the usual precedence (``--data-dir`` flag >
+    ``REPSENSE_DATA_DIR`` > config file), else the platform's user data dir.
+    """
+    if config is None:
+        env = os.environ.get(ENV_PREFIX + "DATA_DIR")
+        if env:  # no need to read the config file
+            return Path(env).expanduser()
+        config = Config()
+    value = config.get("paths.data_dir")
+    if value:
+        return Path(str(value)).expanduser()
     return Path(platformdirs.user_data_dir(APP))
 
 
