@@ -98,3 +98,30 @@ def test_pair_again_by_profile_name_and_refusals(tmp_path: Path,
     err = capsys.readouterr().err
     assert "not found" in err and len(err.strip().splitlines()) == 1
     assert (tmp_path / "config" / "sensors" / "wit.toml").read_text() == before
+
+
+def test_pair_a_sensor_connected_elsewhere_says_so() -> None:
+    import asyncio
+
+    from repsense.ble.backend import select_backend
+    from repsense.ble.errors import BleError
+    from repsense.ble.stream import SensorStream
+    from repsense.ble.virtual_sensor import VirtualSensor
+    from repsense.cli import build_parser
+    from repsense.commands.pair import pair_sensor
+
+    args = build_parser().parse_args(["pair", "C0:00:00:00:00:31", "--yes", "--timeout", "0.5",
+                                      "--placement", "thigh"])
+
+    async def scenario() -> None:
+        async with VirtualSensor("repsense", None, speed=4, address="C0:00:00:00:00:31"):
+            # Another central (a phone app) holds the connection: the sensor stops
+            # advertising, so it cannot be found, and the message says why.
+            async with SensorStream("C0:00:00:00:00:31", backend="virtual", protocol="repsense"):
+                with pytest.raises(BleError, match="connected to another device"):
+                    await pair_sensor(args, select_backend("virtual"))
+            # Once the other central lets go, pairing works.
+            profile = await pair_sensor(args, select_backend("virtual"))
+            assert profile.address == "C0:00:00:00:00:31"
+
+    asyncio.run(scenario())

@@ -199,8 +199,8 @@ async def resolve_target(
         what = "address" if looks_like_address(spec) else "profile or sensor name"
         raise BleError(
             f"sensor '{spec}' ({what}) was not found within {timeout:g} s: it is not paired "
-            "under that name, out of range, asleep or connected elsewhere; wake it, bring it "
-            "closer and check 'repsense scan'"
+            "under that name, out of range, asleep or connected to another device (a phone "
+            "app?); disconnect it there, wake it, bring it closer and check 'repsense scan'"
         )
     return SensorTarget(found.address, protocol or found.protocol, rate_hz, found.name, None, found)
 

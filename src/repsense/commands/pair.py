@@ -104,9 +104,23 @@ def run(args: argparse.Namespace) -> int:
         placement = _ask("Where is the sensor strapped?", PLACEMENTS)
     if side is None:
         side = _ask("Which leg?", SIDES)
+    args.placement, args.side = placement, side
 
     async def body(backend, _sensors):
-        from repsense.ble.stream import SensorStream
+        return await pair_sensor(args, backend)
+
+    run_ble(args, body)
+    return 0
+
+
+async def pair_sensor(args: argparse.Namespace, backend) -> SensorProfile:
+    """The pairing flow on the running event loop; saves and returns the profile."""
+    from repsense.ble.stream import SensorStream
+
+    existing = find_profile(args.sensor)
+    placement, side = args.placement, args.side
+
+    async def body():
 
         target = existing.address if existing else args.sensor
         protocol = existing.protocol if existing else None
@@ -170,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             await stream.close()
 
-    stream, gravity, rate, bonded = run_ble(args, body)
+    stream, gravity, rate, bonded = await body()
     target = stream.target
     name = args.name or (existing.name if existing else
                          f"{target.protocol}-{target.address.replace(':', '')[-4:].lower()}")
@@ -198,4 +212,4 @@ def run(args: argparse.Namespace) -> int:
           f"{gravity[2]:+.2f})")
     print(f"saved profile '{name}' to {saved}")
     print(f"use it with: repsense live --sensor {name}   or   repsense record {name} -o NAME")
-    return 0
+    return profile
