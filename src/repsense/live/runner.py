@@ -417,6 +417,11 @@ class LiveRunner:
 
     def _finish(self, started) -> LiveResult:  # noqa: ANN001 - datetime
         assert self.pipeline is not None and self.writer is not None
+        if self.shadow is not None:  # recognition of the last set
+            for ev in self.shadow.finish():
+                if isinstance(ev, SetEnd):
+                    self._emit(self.session.recognized(ev.start_s, ev.end_s, ev.exercise,
+                                                       ev.confidence))
         self._handle_events(self.pipeline.finish())
         if not self.session.finish_reason:
             self.session.finish_reason = "input ended" if self._source_ended else "stopped"

@@ -328,7 +328,7 @@ class LiveSession:
             return []
         rec.detected, rec.confidence = exercise, round(float(confidence), 3)
         planned = rec.exercise
-        if (rec.asked or exercise in ("generic", planned) or planned == "generic"
+        if (self.finished or rec.asked or exercise in ("generic", planned) or planned == "generic"
                 or confidence < MISMATCH_MIN_CONFIDENCE or self.plan is None):
             return []
         if EXERCISES[exercise].family == EXERCISES[planned].family:
