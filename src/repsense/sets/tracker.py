@@ -52,6 +52,8 @@ class SetTracker:
         posture_change_deg: float = 40.0,
         rest_tick_s: float = 1.0,
         mounting_up: Sequence[float] | None = None,
+        confident_rom_deg: float = 6.0,
+        confirm_reps: int = 3,
     ) -> None:
         self.exercise = exercise
         self.placement = placement
@@ -60,6 +62,9 @@ class SetTracker:
         self.posture_change_deg = posture_change_deg
         self.rest_tick_s = rest_tick_s
         self.mounting_up = mounting_up
+        self.confident_rom_deg = confident_rom_deg
+        self.confirm_reps = confirm_reps
+        self._held: list[RepCandidate] = []
         self.sets_done = 0
         self.total_reps = 0
         self._reps: list[RepCandidate] = []
@@ -77,34 +82,60 @@ class SetTracker:
         return recognize(self._reps, self.placement, self.mounting_up)
 
     def add_rep(self, cand: RepCandidate) -> list[Event]:
-        """A completed rep: maybe close the old set, open a new one, and report the rep."""
+        """A completed rep: maybe close the old set, open a new one, and report the rep.
+
+        Outside a set, an excursion smaller than ``confident_rom_deg`` could be a
+        fidget; it is held until ``confirm_reps`` similar ones in a row make it a
+        set (then all are reported at once), and forgotten otherwise.
+        """
         events: list[Event] = []
         if self._reps and _angle(cand.rest_up, self._reps[0].rest_up) > self.posture_change_deg:
             events += self.end_set(cand.start_s)
-        if not self._reps:
-            rest_before = None if self._last_set_end is None else cand.start_s - self._last_set_end
-            self._set_start = cand.start_s
-            self._reps.append(cand)
-            ex, conf, _ = self._exercise_now()
-            eid, seq = self.next_id()
-            events.append(
-                SetStart(eid, seq, cand.detected_s, self.sets_done + 1, ex, conf,
-                         cand.start_s, rest_before)
-            )
-        else:
+        if self._reps:
+            return events + self._rep_events(cand, cand.detected_s)
+        if cand.rom_deg >= self.confident_rom_deg and not self._held:
+            return events + self._open_set([cand], cand.detected_s)
+        held = [c for c in self._held if cand.start_s - c.end_s <= self.set_gap_s]
+        held.append(cand)
+        roms = [c.rom_deg for c in held]
+        while len(held) > 1 and max(roms) > 2.5 * min(roms):
+            held.pop(0)  # not alike: start the chain again from the newer reps
+            roms.pop(0)
+        self._held = held
+        if len(held) >= self.confirm_reps or cand.rom_deg >= self.confident_rom_deg:
+            self._held = []
+            return events + self._open_set(held, cand.detected_s)
+        return events
+
+    def _open_set(self, cands: list[RepCandidate], t: float) -> list[Event]:
+        first = cands[0]
+        rest_before = None if self._last_set_end is None else first.start_s - self._last_set_end
+        self._set_start = first.start_s
+        self._reps.append(first)
+        ex, conf, _ = self._exercise_now()
+        eid, seq = self.next_id()
+        events: list[Event] = [
+            SetStart(eid, seq, t, self.sets_done + 1, ex, conf, first.start_s, rest_before)
+        ]
+        events += self._rep_events(first, t, appended=True)
+        for cand in cands[1:]:
+            events += self._rep_events(cand, t)
+        return events
+
+    def _rep_events(self, cand: RepCandidate, t: float, appended: bool = False) -> list[Event]:
+        if not appended:
             self._reps.append(cand)
         ex, _, _ = self._exercise_now()
         prev_end = self._reps[-2].end_s if len(self._reps) > 1 else None
         median = float(np.median([c.rom_deg for c in self._reps]))
         tempo = rep_tempo(cand, len(self._reps), ex, prev_end, median)
         eid, seq = self.next_id()
-        events.append(
-            Rep(eid, seq, cand.detected_s, self.sets_done + 1, ex, tempo, len(self._reps))
-        )
-        return events
+        return [Rep(eid, seq, t, self.sets_done + 1, ex, tempo, len(self._reps))]
 
     def due(self, t: float) -> bool:
-        """Cheap test: would :meth:`tick` at ``t`` make an event?"""
+        """Cheap test: would :meth:`tick` at ``t`` make an event (or forget held reps)?"""
+        if self._held and t - self._held[-1].end_s >= self.set_gap_s:
+            self._held = []
         if self._reps:
             return t - self._reps[-1].end_s >= self.set_gap_s
         return self._next_rest_tick is not None and t >= self._next_rest_tick
