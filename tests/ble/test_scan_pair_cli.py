@@ -79,10 +79,10 @@ def test_pair_again_by_profile_name_and_refusals(tmp_path: Path,
     spec = "witmotion,speed=5,address=C0:00:00:00:00:0A"
     base = ["--check-s", "1", "--still-s", "1", "--yes", "--virtual", spec]
     assert main(["pair", "WT901BLE67", "--name", "wit", "--placement", "shank", *base]) == 0
-    # Re-pair through the profile name: keeps placement, updates the file.
-    assert main(["pair", "wit", *base]) == 0
+    # Re-pair through the profile name, bonding this time: keeps placement, updates the file.
+    assert main(["pair", "wit", "--bond", *base]) == 0
     profile = tomllib.loads((tmp_path / "config" / "sensors" / "wit.toml").read_text())
-    assert profile["placement"] == "shank"
+    assert profile["placement"] == "shank" and profile["bonded"] is True
     capsys.readouterr()
     # Moving during the mounting capture: one line, exit 2, profile untouched.
     moving = "witmotion,speed=5,address=C0:00:00:00:00:0B,gravity=0+0+1"
