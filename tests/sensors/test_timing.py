@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from repsense.sensors.timing import ArrivalTimer, ClockSync, CounterTimer, TimestampTimer
 
@@ -104,3 +106,52 @@ def test_arrival_timer_reports_long_silence():
 def test_rate_must_be_positive():
     with pytest.raises(ValueError):
         ArrivalTimer(0)
+
+
+steps = st.lists(
+    st.tuples(st.integers(0, 70_000), st.integers(1, 40), st.floats(0, 5, allow_nan=False)),
+    min_size=1,
+    max_size=60,
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(steps=steps)
+def test_counter_timer_never_raises_and_never_goes_back(steps):
+    tm = CounterTimer(104.0)
+    last = -np.inf
+    arrival = 100.0
+    for counter, n, dt in steps:
+        arrival += dt
+        b = tm.times(counter % 65536, n, arrival)
+        assert b.lost >= 0
+        if b.rejected:
+            assert len(b.t) == 0
+            continue
+        assert len(b.t) == n and np.isfinite(b.t).all()
+        assert b.t[0] > last and (np.diff(b.t) > 0).all()
+        last = b.t[-1]
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(st.floats(-10, 10, allow_nan=False), st.integers(1, 40), st.floats(0, 3)),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_timestamp_and_arrival_timers_never_go_back(steps):
+    ts_timer, arr_timer = TimestampTimer(50.0), ArrivalTimer(50.0)
+    ts, arrival = 1e9, 10.0
+    last_ts = last_arr = -np.inf
+    for jump, n, dt in steps:
+        ts += jump
+        arrival += dt
+        b = ts_timer.times(ts, n, arrival)
+        if not b.rejected:
+            assert len(b.t) == n and b.t[0] > last_ts and (np.diff(b.t) > 0).all()
+            last_ts = b.t[-1]
+        a = arr_timer.times(n, arrival)
+        assert len(a.t) == n and a.t[0] > last_arr and (np.diff(a.t) > 0).all()
+        last_arr = a.t[-1]
