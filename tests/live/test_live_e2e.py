@@ -98,7 +98,7 @@ def test_ctrl_c_saves_the_session_and_flushes_mqtt(dirs: dict[str, Path], tiny_p
                                                    mosquitto, mqtt_collector) -> None:
     sub = mqtt_collector(topics=["repsense/#"])
     proc = _start(cmd, "--sensor", "sim:romanian_deadlift", "--plan", str(tiny_plan), "--plain",
-                  "--speed", "4", "--mqtt", mosquitto.url, "--sensor-id", "cc")
+                  "--speed", "8", "--mqtt", mosquitto.url, "--sensor-id", "cc")
     try:
         _wait_line(proc, "rep 1/5")
         proc.send_signal(signal.SIGINT)

@@ -20,14 +20,14 @@ def test_link_drop_mid_set_reconnects_and_keeps_the_set(dirs: dict[str, Path],
     first_set = sim.labels["sets"][0]
     drop_at = (first_set["start_s"] + first_set["end_s"]) / 2  # in the middle of set 1
     samples = SampleChunk.concat(list(sim.chunks(1.0)))
-    virtual = VirtualSensor("repsense", samples, speed=20, rate_hz=sim.rate_hz,
+    virtual = VirtualSensor("repsense", samples, speed=40, rate_hz=sim.rate_hz,
                             faults=Faults(drop_at_s=[drop_at - float(samples.t[0])], down_s=0.5,
                                           buffer_while_down=True))
     source = BleSource("sim:romanian_deadlift", backend="virtual", virtual=virtual,
                        meta={k: v for k, v in sim.meta.items() if k != "sample_rate_hz"},
-                       speed=20)
+                       speed=40)
     out = io.StringIO()
-    result, runner = run_live(LiveOptions(sensor="sim:romanian_deadlift", plan=plan, speed=20,
+    result, runner = run_live(LiveOptions(sensor="sim:romanian_deadlift", plan=plan, speed=40,
                                           data_dir=dirs["data"]), source, out=out,
                               interactive=False)
     summary = result.summary

@@ -51,7 +51,7 @@ def test_full_screen_view_and_keys(dirs: dict[str, Path], tiny_plan: Path) -> No
     env = " ".join(f"{k}={shlex.quote(v)}" for k, v in os.environ.items()
                    if k.startswith("REPSENSE_") or k in ("PATH", "HOME", "PYTHONPATH"))
     live = shlex.join([sys.executable, "-m", "repsense", "live", "--sensor",
-                       "sim:romanian_deadlift", "--plan", str(tiny_plan), "--speed", "6",
+                       "sim:romanian_deadlift", "--plan", str(tiny_plan), "--speed", "10",
                        "--no-bell"])
     script = (f"env -u COLUMNS -u LINES TERM=xterm-256color {env} {live}; "
               f"echo $? > {shlex.quote(str(done))}; sleep 60")
