@@ -242,3 +242,50 @@ def test_sensor_clock_reset_is_accepted_after_three_frames():
         res = d.decode(DATA_UUID, _h10(10**18 - 86400 * 10**9 + i * 40_000_000), 2.2 + i * 0.04)
         out.append(res.chunk is not None)
     assert out == [False, False, True, True, True]
+
+
+def test_gyro_start_rejected_falls_back_to_accelerometer_only():
+    d = PolarPmdDriver(52, variant="verity_sense")
+    enc = PolarPmdEncoder(variant="verity_sense")
+    probs = []
+    for w in d.configure(52):
+        if w.data[:2] == bytes([2, GYRO]):
+            note = enc.on_write(w.char, bytes([2, GYRO]) + bytes([0, 1, 7, 0]))[0]  # bad rate
+        else:
+            (note,) = enc.on_write(w.char, w.data)
+        probs += d.decode(note.char, note.data, 0.0).problems
+    assert [p.kind for p in probs] == ["config"] and "accelerometer only" in probs[0].message
+    assert not d.has_gyro
+    n = 20
+    notes = enc.encode(SampleChunk(np.arange(n) / 52, np.tile([0, 0, 1.0], (n, 1)), None))
+    out = [d.decode(x.char, x.data, 1.0 + i * 0.1) for i, x in enumerate(notes)]
+    assert sum(len(r.chunk) for r in out if r.chunk is not None) == n
+    assert all(r.chunk.gyr is None for r in out if r.chunk is not None)
+
+
+def test_stalled_gyro_stream_does_not_hold_accelerometer_forever():
+    d = PolarPmdDriver(52, variant="verity_sense")
+    enc = PolarPmdEncoder(variant="verity_sense", samples_per_frame=13)
+    for w in d.configure(52):
+        for note in enc.on_write(w.char, w.data):
+            d.decode(note.char, note.data, 0.0)
+    data = SampleChunk(np.arange(52 * 6) / 52, np.tile([0, 0, 1.0], (312, 1)), np.zeros((312, 3)))
+    got = lost = 0
+    for i, note in enumerate(enc.encode(data)):
+        if note.data[0] == GYRO and i > 4:
+            continue  # the gyro stream stops after its first frames
+        res = d.decode(note.char, note.data, 1.0 + i * 0.125)
+        got += 0 if res.chunk is None else len(res.chunk)
+        lost += sum(p.lost_samples for p in res.problems)
+    assert got == 26  # the paired part
+    assert lost >= 312 - 26 - 2 * 52 - 13  # all but the last ~2 s are given up, reported
+    assert sum(len(q[0]) for q in d._acc_q) <= 2 * 52 + 13  # noqa: SLF001 - bounded queue
+
+
+def test_already_in_state_on_start_is_not_a_problem():
+    d = PolarPmdDriver(104, variant="verity_sense")
+    enc = PolarPmdEncoder(variant="verity_sense")
+    enc.on_write(CONTROL_UUID, bytes([2, 9]))  # SDK mode survived a reconnect
+    (note,) = enc.on_write(CONTROL_UUID, d.configure(104)[0].data)
+    assert parse_control_response(note.data).status == 6
+    assert not d.decode(note.char, note.data, 0.0).problems

@@ -346,6 +346,9 @@ def encode_data_frame(mtype: int, timestamp_ns: int, frame_type: int, payload: b
     return HEADER.pack(mtype, int(timestamp_ns) & 0xFFFFFFFFFFFFFFFF, frame_type) + payload
 
 
+#: How long accelerometer samples wait for their gyroscope partner (s).
+PAIR_WAIT_S = 2.0
+
 #: Factors used when a start response carries none (full scale / 2^15).
 DEFAULT_FACTORS: dict[int, float] = {ACC: 8000.0 / 32768.0, GYRO: 2000.0 / 32768.0}
 
@@ -413,6 +416,7 @@ class PolarPmdDriver(SensorDriver):
         self._acc_q: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # sensor_s, host_t, acc
         self._gyr_q: list[tuple[np.ndarray, np.ndarray]] = []  # sensor_s, gyr
         self.ignored_frames = 0
+        self.samples = 0
 
     supported_rates_hz: ClassVar[tuple[float, ...]] = ()
 
@@ -541,12 +545,15 @@ class PolarPmdDriver(SensorDriver):
             gap_t = block.gap_start_s if block.gap_start_s is not None else float(block.t[0])
             problems.append(_util.lost(gap_t, block.lost, "Polar timestamp jumped"))
         if not self.has_gyro:
+            self.samples += n
             return DecodeResult(_util.chunk(block.t, frame.values, None), problems)
         if frame.mtype == ACC:
             self._acc_q.append((sensor, block.t, frame.values))
         else:
             self._gyr_q.append((sensor, frame.values))
         out, dropped = self._pair()
+        if out is not None:
+            self.samples += len(out)
         if dropped:
             problems.append(
                 _util.lost(arrival_s, dropped, "accelerometer samples without gyroscope partner")
@@ -554,31 +561,38 @@ class PolarPmdDriver(SensorDriver):
         return DecodeResult(out, problems)
 
     def _pair(self) -> tuple[SampleChunk | None, int]:
-        """Pair queued ACC and GYRO samples by sensor time (same rate, same IMU)."""
-        if not self._acc_q or not self._gyr_q:
+        """Pair queued ACC and GYRO samples by sensor time (same rate, same IMU).
+
+        Returns the paired samples ready to go out and how many accelerometer
+        samples were given up for lack of a gyroscope partner.  Samples past
+        what both streams have delivered wait, but never longer than
+        ``PAIR_WAIT_S`` of sensor time.
+        """
+        if not self._acc_q:
             return None, 0
         sa = np.concatenate([q[0] for q in self._acc_q])
         ta = np.concatenate([q[1] for q in self._acc_q])
         va = np.concatenate([q[2] for q in self._acc_q])
-        sg = np.concatenate([q[0] for q in self._gyr_q])
-        vg = np.concatenate([q[1] for q in self._gyr_q])
         tol = 0.5 / self.rate_hz
-        j = (
-            np.clip(np.searchsorted(sg, sa), 1, len(sg) - 1)
-            if len(sg) > 1
-            else np.zeros(len(sa), int)
-        )
-        if len(sg) > 1:
+        if self._gyr_q:
+            sg = np.concatenate([q[0] for q in self._gyr_q])
+            vg = np.concatenate([q[1] for q in self._gyr_q])
+            j = np.clip(np.searchsorted(sg, sa), 1, max(1, len(sg) - 1))
+            j = np.minimum(j, len(sg) - 1)
             left = np.abs(sa - sg[j - 1]) <= np.abs(sa - sg[j])
-            j = np.where(left, j - 1, j)
-        matched = np.abs(sa - sg[j]) < tol
-        # Decide up to where both streams have arrived; later samples wait.
-        horizon = min(sa[-1], sg[-1]) + tol
-        done_a = sa <= horizon
+            j = np.where(left & (j > 0), j - 1, j)
+            matched = np.abs(sa - sg[j]) < tol
+            horizon = min(sa[-1], sg[-1]) + tol
+        else:
+            sg, vg = np.empty(0), np.empty((0, 3))
+            j = np.zeros(len(sa), dtype=np.int64)
+            matched = np.zeros(len(sa), dtype=bool)
+            horizon = -np.inf
+        done_a = (sa <= horizon) | (sa < sa[-1] - PAIR_WAIT_S)
         use = matched & done_a
         dropped = int((done_a & ~matched).sum())
         keep_a = ~done_a
-        keep_g = sg > horizon
+        keep_g = (sg > horizon) & (sg >= (sg[-1] if len(sg) else 0.0) - PAIR_WAIT_S)
         self._acc_q = [(sa[keep_a], ta[keep_a], va[keep_a])] if keep_a.any() else []
         self._gyr_q = [(sg[keep_g], vg[keep_g])] if keep_g.any() else []
         if not use.any():
@@ -594,17 +608,19 @@ class PolarPmdDriver(SensorDriver):
             return DecodeResult(
                 problems=[_util.malformed(arrival_s, f"Polar control point: {exc}", data)]
             )
+        if resp.status == STATUS_ALREADY_IN_STATE and resp.op in (OP_START, OP_STOP):
+            return DecodeResult()  # e.g. SDK mode survived a reconnect: nothing to do
         if not resp.ok:
             name = STATUS_NAMES.get(resp.status, f"status {resp.status}")
             what = TYPE_NAMES.get(resp.mtype, str(resp.mtype))
+            msg = f"Polar rejected op 0x{resp.op:02x} for {what}: {name}"
+            if resp.op == OP_START and resp.mtype == GYRO and self.has_gyro and not self.samples:
+                # Before any sample went out the stream can still drop the gyroscope
+                # consistently; later it cannot (chunks must agree on having one).
+                self.has_gyro = False
+                msg += "; continuing with the accelerometer only"
             return DecodeResult(
-                problems=[
-                    DecodeProblem(
-                        kind="config",
-                        time_s=float(arrival_s),
-                        message=f"Polar rejected op 0x{resp.op:02x} for {what}: {name}",
-                    )
-                ]
+                problems=[DecodeProblem(kind="config", time_s=float(arrival_s), message=msg)]
             )
         if resp.op == OP_START and resp.params:
             try:
