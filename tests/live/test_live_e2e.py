@@ -130,3 +130,17 @@ def test_bad_options_are_one_line_and_store_nothing(dirs: dict[str, Path], args:
     captured = capsys.readouterr()
     assert captured.err.count("\n") == 1 and captured.err.startswith("repsense live: error:")
     assert not (dirs["data"] / "sessions").exists()
+
+
+def test_named_sensor_with_a_virtual_witness(dirs: dict[str, Path], cmd) -> None:
+    """`--sensor NAME` found by scanning, like real hardware, served by `--virtual`."""
+    rec = Path(__file__).resolve().parents[2] / "recordings" / "demo_romanian_deadlift.csv"
+    out = subprocess.run(cmd("live", "--sensor", "demo-thigh", "--virtual",
+                             f"repsense:{rec},name=demo-thigh,speed=30", "--plain",
+                             "--exercise", "romanian_deadlift"),
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "session over (input ended)" in out.stdout
+    summary = SessionStore(dirs["data"]).load("latest").summary
+    assert summary["total_sets"] == 2 and summary["total_reps"] >= 8  # labels: 2 x 5
+    assert summary["sensor_meta"]["transport"]["kind"] == "ble"

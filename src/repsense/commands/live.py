@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from repsense.ble.backend import add_backend_arguments
 from repsense.errors import InputError
 from repsense.exercises import EXERCISE_IDS, check_exercise
 from repsense.publish.options import add_mqtt_arguments
@@ -66,6 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="where sessions are stored (default: REPSENSE_DATA_DIR, the config, or "
                    "the platform's user data directory)")
     add_mqtt_arguments(p)
+    add_backend_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -114,10 +116,15 @@ def run(args: argparse.Namespace) -> int:
     if plan is not None and exercise != "auto" and exercise not in {e.id for e in plan.exercises}:
         raise InputError(f"--exercise {exercise}: plan '{plan.name}' has no {exercise}; "
                          "pick one of " + ", ".join(dict.fromkeys(e.id for e in plan.exercises)))
+    from repsense.ble.backend import backend_from_args
     from repsense.publish.options import open_sink_from_args
 
+    backend, specs = backend_from_args(args)
+    if sensor.startswith("sim:") and specs:
+        raise InputError("--virtual: sim: sensors bring their own virtual sensor; use --virtual "
+                         "with --sensor NAME|ADDRESS of the virtual sensor")
     source = open_source(sensor, plan, speed=speed, seed=args.seed,
-                         transport=args.sim_transport)
+                         transport=args.sim_transport, backend=backend, virtual_specs=specs)
     url = None if args.no_mqtt else cfg.get("mqtt.url")
     relay = _StatusRelay()
     sink = open_sink_from_args(args, sensor_id_default=_sensor_id(sensor), status=relay)

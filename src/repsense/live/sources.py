@@ -131,16 +131,20 @@ class BleSource(SampleSource):
     virtual
         A :class:`repsense.ble.virtual_sensor.VirtualSensor` to start first (``sim:``);
         the source ends when it has sent everything.
+    extra_virtuals
+        More virtual sensors to start (``--virtual SPEC``); ``target`` names one of
+        them.  The source ends when all that do not loop have sent everything.
     meta
         Sidecar-like facts (the profile's placement and mounting are added).
     """
 
     def __init__(self, target: str, backend: Any = None, virtual: Any = None,
                  meta: dict[str, Any] | None = None, protocol: str | None = None,
-                 speed: float = 1.0) -> None:
+                 speed: float = 1.0, extra_virtuals: list[Any] | None = None) -> None:
         self.target = target
         self.backend = backend
         self.virtual = virtual
+        self.extra_virtuals = list(extra_virtuals or [])
         self.protocol = protocol
         self.meta = dict(meta or {})
         self.name = target
@@ -156,6 +160,8 @@ class BleSource(SampleSource):
             await self.virtual.start()
             self.target = self.virtual.address
             self.protocol = self.virtual.protocol
+        for v in self.extra_virtuals:
+            await v.start()
         self.stream = SensorStream(self.target, backend=self.backend, protocol=self.protocol,
                                    reconnect=True, reconnect_timeout_s=None)
         try:
@@ -181,12 +187,17 @@ class BleSource(SampleSource):
             }
         self.link.connected = self.stream.connected
         self.link.rssi_dbm = self.stream.rssi
-        if self.virtual is not None:
-            self._watch = asyncio.create_task(self._end_with_virtual())
+        finite = [v for v in self._virtuals() if not getattr(v, "loop_source", False)]
+        if finite:
+            self._watch = asyncio.create_task(self._end_with_virtual(finite))
 
-    async def _end_with_virtual(self) -> None:
+    def _virtuals(self) -> list[Any]:
+        return ([self.virtual] if self.virtual is not None else []) + self.extra_virtuals
+
+    async def _end_with_virtual(self, finite: list[Any]) -> None:
         """A virtual sensor's source is finite: close the stream once all is sent."""
-        await self.virtual.finished.wait()
+        for v in finite:
+            await v.finished.wait()
         await asyncio.sleep(0.3)  # let the last notifications arrive
         await self.stream.close()
 
@@ -212,9 +223,9 @@ class BleSource(SampleSource):
                 self.link.lost_samples = self.stream.stats.lost_samples
 
     async def _stop_virtual(self) -> None:
-        if self.virtual is not None:
+        for v in self._virtuals():
             with contextlib.suppress(Exception):
-                await self.virtual.stop()
+                await v.stop()
 
     async def close(self) -> None:
         if self._watch is not None:
@@ -297,7 +308,8 @@ def plan_for_simulator(plan: Plan) -> dict[str, Any]:
 
 
 def open_source(sensor: str, plan: Plan | None, *, speed: float, seed: int | None = None,
-                transport: str = "ble", backend: str | None = None) -> SampleSource:
+                transport: str = "ble", backend: Any = None,
+                virtual_specs: list[str] | None = None) -> SampleSource:
     """Turn ``--sensor`` into a source.
 
     Parameters
@@ -309,6 +321,8 @@ def open_source(sensor: str, plan: Plan | None, *, speed: float, seed: int | Non
         (in-process, no BLE stack; used for ``--speed 0``).
     backend
         BLE backend for real sensors (``None``: ``$REPSENSE_BLE_BACKEND`` or system).
+    virtual_specs
+        ``--virtual`` specs: virtual sensors to start on the virtual air first.
     """
     if sensor.startswith("sim:"):
         chunks, meta = simulated_samples(sensor, plan, seed)
@@ -327,4 +341,9 @@ def open_source(sensor: str, plan: Plan | None, *, speed: float, seed: int | Non
         src.name = sensor
         src.link.sensor = sensor
         return src
-    return BleSource(sensor, backend=backend, speed=1.0)
+    extra = []
+    if virtual_specs:
+        from repsense.ble.virtual_sensor import parse_spec
+
+        extra = [parse_spec(spec) for spec in virtual_specs]
+    return BleSource(sensor, backend=backend, speed=1.0, extra_virtuals=extra)
