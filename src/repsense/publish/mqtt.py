@@ -511,8 +511,10 @@ class MqttSink:
         ``link`` also drives ``<sensor>/availability``: ``connected``,
         ``streaming`` and ``replaying`` count as online.
         """
-        self.state.update(**fields)
-        if "link" in fields:
+        link_before = self.state.link
+        if not self.state.update(**fields):
+            return  # nothing new: no message
+        if self.state.link != link_before:
             self._retained_set(self.topics.availability, dumps(self._availability()))
             self._publish_retained(self.topics.availability)
         self._publish_state()

@@ -232,15 +232,21 @@ class SensorState:
         else:
             self.rest_remaining_s = None
 
-    def update(self, **fields: Any) -> None:
-        """Set adapter-provided fields; unknown names raise ``TypeError`` (a programming error)."""
+    def update(self, **fields: Any) -> bool:
+        """Set adapter-provided fields; ``True`` if anything changed.
+
+        Unknown names raise ``TypeError`` (a programming error).
+        """
         bad = set(fields) - self.UPDATABLE
         if bad:
             raise TypeError(f"SensorState.update: unknown field(s) {sorted(bad)}")
-        for key, value in fields.items():
-            setattr(self, key, value)
-        self._countdown()
-        self.ts = utc_now_iso()
+        changed = any(getattr(self, k) != v for k, v in fields.items())
+        if changed:
+            for key, value in fields.items():
+                setattr(self, key, value)
+            self._countdown()
+            self.ts = utc_now_iso()
+        return changed
 
     def to_payload(self) -> dict[str, Any]:
         out = asdict(self)
