@@ -234,6 +234,8 @@ class LiveSession:
         self.skipped_steps: set[int] = set()
         self._user_ending: SetRecord | None = None
         self.question: SetRecord | None = None
+        """The set the user is asked about (``mismatch``), until answered or the next set."""
+        self.question_text = ""
         self.finished = False
         self.finish_reason = ""
         self.now_s = 0.0
@@ -335,10 +337,11 @@ class LiveSession:
             return []  # hinge vs hinge cannot be told apart reliably: do not nag
         rec.asked = True
         self.question = rec
-        return [Notice(
-            "mismatch", self.now_s,
+        self.question_text = (
             f"set {rec.index} looks like {exercise_name(exercise)} ({confidence:.0%}), the plan "
-            f"says {rec.name} — keep the plan (k) or switch to {exercise_name(exercise)} (s)?",
+            f"says {rec.name} — keep the plan (k) or switch to {exercise_name(exercise)} (s)?")
+        return [Notice(
+            "mismatch", self.now_s, self.question_text,
             {"set": rec.index, "planned": planned, "detected": exercise,
              "confidence": round(float(confidence), 3)},
         )]

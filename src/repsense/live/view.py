@@ -255,8 +255,7 @@ def render(session: LiveSession, state: ViewState) -> RenderableType:
     if rest is not None:
         parts += [Text(""), rest]
     if session.question is not None:
-        parts += [Text(""), Text("? " + (state.messages[-1] if state.messages else ""),
-                                 style="bold magenta")]
+        parts += [Text(""), Text("? " + session.question_text, style="bold magenta")]
     if session.finished:
         parts += [Text(""), Text(f"session over: {session.finish_reason}", style="bold green")]
     if state.messages:
@@ -289,7 +288,7 @@ class FullScreenView:
         self._live.start()
 
     def notice(self, notice: Notice) -> None:
-        if notice.kind not in ("rep",):
+        if notice.kind not in ("rep", "mismatch"):  # the question has its own line
             self.state.messages.append(notice.message)
         if notice.kind == "rest_over":
             self.state.flash_until_s = notice.time_s + 10.0
