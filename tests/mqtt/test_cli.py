@@ -11,9 +11,16 @@ import threading
 import paho.mqtt.client as mqtt
 import pytest
 
-from repsense.testing.broker import MessageCollector, free_port
+from repsense.testing.broker import BrokerAuth, MessageCollector, free_port
 
 from .helpers import cli_env, events_by_id, run_cli, run_main
+
+
+@pytest.fixture
+def auth_broker_url(mosquitto_factory):
+    """(URL without credentials, the gym password, a URL for a watcher) of a broker with users."""
+    broker = mosquitto_factory(auth=BrokerAuth({"gym": "pw-in-file", "watcher": "w"}))
+    return broker.url, "pw-in-file", broker.url_for("watcher", "w")
 
 
 def test_replay_publishes_the_topic_tree(mosquitto, mqtt_collector, recording, tmp_path,
@@ -200,3 +207,19 @@ def test_mqtt5_falls_back_to_311_for_an_old_broker(mosquitto, make_sink, pipelin
         sub.stop()
     finally:
         proxy.close()
+
+
+def test_broker_settings_from_the_config_file(auth_broker_url, mqtt_collector, recording,
+                                              tmp_path, capsys):
+    url, password, watcher = auth_broker_url
+    (tmp_path / "config").mkdir(exist_ok=True)
+    (tmp_path / "config" / "config.toml").write_text(
+        f'[mqtt]\nurl = "{url}"\nusername = "gym"\npassword = "{password}"\n'
+        'base_topic = "gym/floor1"\ngateway_id = "from-config"\n')
+    sub = mqtt_collector(watcher, topics=["gym/floor1/#"])
+    rc, _out, err = run_main(["replay", str(recording), "--speed", "0", "--sensor-id", "cfg"],
+                             capsys)
+    assert rc == 0, err
+    assert password not in err
+    sub.wait_json("gym/floor1/cfg/events/session", lambda d: d["type"] == "session_end"
+                  and d["gateway_id"] == "from-config")

@@ -133,3 +133,21 @@ def test_imu_stream_is_opt_in_and_expires(mosquitto, mqtt_collector, make_sink, 
     assert getattr(msgs[0].properties, "MessageExpiryInterval", 0) > 0
     doc = msgs[0].json()
     assert doc["n"] == len(doc["t"]) == len(doc["acc_g"]) >= 2
+
+
+def test_state_updates_are_published_only_when_something_changed(mosquitto, mqtt_collector,
+                                                                  make_sink, validate):
+    sub = mqtt_collector(topics=["repsense/left_thigh/#", "homeassistant/#"])
+    sink = make_sink(mosquitto.url)
+    sub.wait_json("homeassistant/device/repsense_left_thigh/config")  # the announce is over
+    sink.update_state(link="streaming", battery_pct=90.0)
+    sub.wait_json("repsense/left_thigh/state", lambda d: d["battery_pct"] == 90.0)
+    before = len(sub.snapshot("repsense/left_thigh/state"))
+    for _ in range(20):
+        sink.update_state(link="streaming", battery_pct=90.0)  # nothing new
+    sink.update_state(battery_pct=89.0, link="reconnecting")
+    sub.wait_json("repsense/left_thigh/state", lambda d: d["battery_pct"] == 89.0)
+    avail = sub.wait_json("repsense/left_thigh/availability", lambda d: d["link"] == "reconnecting")
+    assert avail["state"] == "offline"
+    assert len(sub.snapshot("repsense/left_thigh/state")) == before + 1
+    validate(sub.snapshot())
