@@ -59,7 +59,7 @@ class DetectorConfig:
     min_rom_deg: float = 2.0
     start_deg: float = 1.5
     still_s: float = 0.4
-    max_rep_s: float = 20.0
+    max_rep_s: float = 12.0
     min_rep_s: float = 0.5
     rel_min_rom: float = 0.35
     """Within a set, an excursion must reach this fraction of the set's typical range."""
@@ -102,6 +102,7 @@ class RepDetector:
         self._min_after = math.inf
         self._min_after_i = 0
         self._closing_since = 0.0
+        self._away_still = 0.0
         self._roms: deque[float] = deque(maxlen=8)
         self._last_rep_end = -math.inf
 
@@ -191,6 +192,7 @@ class RepDetector:
         self._exc_base = min(x[1] for x in self._exc)
         self._idle_hist.clear()
         self._state = AWAY
+        self._away_still = 0.0
         self._peak = delta
         self._peak_i = len(self._exc) - 1
         self._peak_up = (up[0], up[1], up[2])
@@ -209,6 +211,14 @@ class RepDetector:
         state = self._state
         base = self._exc_base
         amp = self._peak - base
+        if state == AWAY and amp < self._min_rom(t):
+            # Still before going anywhere that counts: this is a new rest pose.
+            self._away_still = self._away_still + (t - exc[-2][0]) if still else 0.0
+            if self._away_still >= cfg.still_s * 2:
+                self._state = IDLE
+                self._still_s = self._away_still
+                self._away_still = 0.0
+                return None
         if state == AWAY:
             if delta > self._peak:
                 self._peak, self._peak_i = delta, len(exc) - 1
