@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -104,8 +105,9 @@ class RawCapture:
         Decoded notifications are joined into chunks of about this many
         samples (a chunk is cut early before each problem, to keep order).
     relative_time
-        Sample times start near 0 at the first notification (like a CSV
-        recording); ``False`` keeps the capture's host clock.
+        The first sample is at t = 0 (like a CSV recording) and ``origin_s``
+        holds that instant on the capture's clock; ``False`` keeps the
+        capture's host clock.
 
     Attributes
     ----------
@@ -266,21 +268,33 @@ class RawCapture:
     def items(self) -> Iterator[SampleChunk | DecodeProblem]:
         """Sample chunks and decode problems, in stream order.
 
-        Restarts decoding from the beginning with a fresh driver each call
-        (and resets :attr:`problems`).
+        With ``relative_time`` the first sample is at t = 0 and problem times
+        use the same base (``origin_s`` is that instant on the capture's
+        clock).  Restarts decoding from the beginning with a fresh driver each
+        call (and resets :attr:`problems`).
         """
         driver = self.new_driver()
         self.problems = []
         counts = {"notifications": 0, "samples": 0, "malformed": 0, "lost_samples": 0}
         pending: list[SampleChunk] = []
         pending_n = 0
-        origin: float | None = None
+        base: float | None = None  # subtracted before decoding (keeps float precision)
+        shift: float | None = None  # subtracted after decoding: first sample -> 0
+        early: list[DecodeProblem] = []  # problems before the first sample
         for _line, t, char, payload in self.notifications():
-            if origin is None:
-                origin = t if self.relative_time else 0.0
-                self.origin_s = t
+            if base is None:
+                base = t if self.relative_time else 0.0
+                if not self.relative_time:
+                    shift = 0.0
             counts["notifications"] += 1
-            result = driver.decode(char, payload, t - origin)
+            result = driver.decode(char, payload, t - base)
+            chunk = result.chunk if result.chunk is not None and len(result.chunk) else None
+            if shift is None and chunk is not None:
+                shift = float(chunk.t[0])
+                self.origin_s = base + shift
+                for p in early:
+                    yield replace(p, time_s=p.time_s - shift)
+                early = []
             if result.problems:
                 if pending:
                     yield SampleChunk.concat(pending)
@@ -289,17 +303,25 @@ class RawCapture:
                     if p.kind == "malformed":
                         counts["malformed"] += 1
                     counts["lost_samples"] += p.lost_samples
+                    if shift is None:
+                        early.append(p)
+                    else:
+                        p = replace(p, time_s=p.time_s - shift)
+                        yield p
                     self.problems.append(p)
-                    yield p
-            if result.chunk is not None and len(result.chunk):
-                pending.append(result.chunk)
-                pending_n += len(result.chunk)
-                counts["samples"] += len(result.chunk)
+            if chunk is not None:
+                assert shift is not None
+                if shift:
+                    chunk = SampleChunk(chunk.t - shift, chunk.acc, chunk.gyr)
+                pending.append(chunk)
+                pending_n += len(chunk)
+                counts["samples"] += len(chunk)
                 if pending_n >= self.chunk_samples:
                     yield SampleChunk.concat(pending)
                     pending, pending_n = [], 0
         if pending:
             yield SampleChunk.concat(pending)
+        yield from early
         self.counts = counts
         if counts["samples"] == 0:
             raise InputError(
