@@ -182,7 +182,6 @@ class MqttSink:
         self._retained: dict[str, bytes] = {}
         self._retained_lock = threading.Lock()
         self._imu_buf: list[Any] = []
-        self._imu_n = 0
         self._closing = False
         self._full_warned = False
         self._opened = False
