@@ -136,8 +136,9 @@ def test_bad_mqtt_options_exit_2_with_one_line(recording, capsys, args, needle):
 class OldBrokerProxy:
     """Forwards to Mosquitto but, like an MQTT 3.1.1-only broker, refuses MQTT 5 CONNECTs."""
 
-    def __init__(self, target_port: int) -> None:
+    def __init__(self, target_port: int, hang_up: bool = False) -> None:
         self.target = target_port
+        self.hang_up = hang_up  # close without a CONNACK instead of refusing politely
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.levels: list[int] = []
@@ -163,7 +164,8 @@ class OldBrokerProxy:
         level = head[8]
         self.levels.append(level)
         if level == 5:
-            conn.sendall(b"\x20\x02\x00\x01")  # CONNACK: unacceptable protocol version
+            if not self.hang_up:
+                conn.sendall(b"\x20\x02\x00\x01")  # CONNACK: unacceptable protocol version
             conn.close()
             return
         up = socket.create_connection(("127.0.0.1", self.target))
@@ -187,9 +189,10 @@ class OldBrokerProxy:
         self.sock.close()
 
 
+@pytest.mark.parametrize("hang_up", [False, True], ids=["connack-refusal", "hang-up"])
 def test_mqtt5_falls_back_to_311_for_an_old_broker(mosquitto, make_sink, pipeline_events,
-                                                   validate):
-    proxy = OldBrokerProxy(mosquitto.port)
+                                                   validate, hang_up):
+    proxy = OldBrokerProxy(mosquitto.port, hang_up=hang_up)
     said: list[str] = []
     try:
         sub = MessageCollector(mosquitto.url, ["repsense/#"], protocol=mqtt.MQTTv311).start()

@@ -183,6 +183,8 @@ class MqttSink:
         self._retained_lock = threading.Lock()
         self._imu_buf: list[Any] = []
         self._closing = False
+        self._connack_seen = False
+        self._silent_hangups = 0
         self._full_warned = False
         self._opened = False
         self.outbox: Outbox | None = None
@@ -274,6 +276,7 @@ class MqttSink:
     def _on_connect(self, gen: int, client: mqtt.Client, rc: Any) -> None:
         if gen != self._generation:
             return
+        self._connack_seen = True
         if rc.is_failure:
             name = str(rc)
             if (name == "Unsupported protocol version" and self.protocol == mqtt.MQTTv5
@@ -300,6 +303,12 @@ class MqttSink:
     def _on_disconnect(self, gen: int, rc: Any) -> None:
         if gen != self._generation:
             return
+        if (not self._connack_seen and self.protocol == mqtt.MQTTv5
+                and self.protocol_choice == "auto"):
+            # Some MQTT 3.1.1-only brokers just hang up on an MQTT 5 CONNECT.
+            self._silent_hangups += 1
+            if self._silent_hangups == 2:
+                self._tasks.put(("fallback", gen))
         was = self.connected.is_set()
         self.connected.clear()
         if was and not self._closing:
