@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import string
 
 import jsonschema
@@ -156,6 +157,11 @@ def test_discovery_payload(schemas):
     assert platforms == {"sensor", "event", "select", "button"}
     uids = [c["unique_id"] for c in comps.values()]
     assert len(uids) == len(set(uids)) and all(u.startswith("repsense_left_thigh_") for u in uids)
+    eids = [c["default_entity_id"] for c in comps.values()]
+    assert len(set(eids)) == len(eids)
+    assert all(re.fullmatch(r"(sensor|event|select|button)\.[a-z0-9_]+", e) for e in eids)
+    odd = discovery_payload(Topics.make("Knee-2.L", "gw"))["components"]
+    assert all(re.fullmatch(r"[a-z_]+\.[a-z0-9_]+", c["default_entity_id"]) for c in odd.values())
     assert {a["topic"] for a in doc["availability"]} == {t.gateway_state, t.availability}
     select = next(c for c in comps.values() if c["platform"] == "select")
     assert "leg_curl" in select["options"] and select["command_topic"] == t.command

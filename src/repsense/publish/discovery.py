@@ -12,6 +12,7 @@ to the config topic (``mosquitto_pub -r -n -t homeassistant/device/repsense_ID/c
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from repsense import __version__
@@ -20,6 +21,7 @@ from repsense.publish.topics import Topics
 
 __all__ = ["discovery_payload"]
 
+_ENTITY_BAD = re.compile(r"[^a-z0-9_]")
 _ORIGIN = {"name": "repsense", "sw_version": __version__}
 
 
@@ -107,6 +109,10 @@ def discovery_payload(topics: Topics) -> dict[str, Any]:
         f"{uid}_undo": button("undo", "Undo last rep", "undo_last_rep", "mdi:undo"),
         f"{uid}_next": button("next", "Next exercise", "next_exercise", "mdi:skip-next"),
     }
+    for comp in components.values():
+        # A predictable entity id for automations (HA 2025.11+; object_id is gone in 2026.4).
+        comp["default_entity_id"] = f"{comp['platform']}." + _ENTITY_BAD.sub(
+            "_", comp["unique_id"].lower())
     return {
         "device": {
             "identifiers": [uid],
