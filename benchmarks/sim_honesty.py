@@ -27,7 +27,6 @@ from scipy import signal
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, emit, table  # noqa: E402
-
 from repsense.io.csv_recording import CsvRecording  # noqa: E402
 from repsense.samples import SampleChunk  # noqa: E402
 from repsense.sim import SimulatedSession  # noqa: E402

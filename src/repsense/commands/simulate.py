@@ -42,8 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="simulate a whole session from a training plan: a .toml file or the "
                    "name of a bundled plan (see repsense plans)")
     p.add_argument("--placement", choices=PLACEMENTS, default=None,
-                   help="segment the sensor is strapped to (default: the one that sees the exercise "
-                   "best, or the plan's)")
+                   help="segment the sensor is strapped to (default: the one that sees the "
+                   "exercise best, or the plan's)")
     p.add_argument("--side", choices=("left", "right"), default=None, help="leg (default right)")
     p.add_argument("--sets", type=int, default=3, help="number of sets (default 3)")
     p.add_argument("--reps", default="10", help="reps per set, or a range like 3-6 (default 10)")

@@ -127,8 +127,8 @@ _SPECS = [
                  "horizontal"),
     ExerciseSpec("hip_thrust", "bench", "bench_thrust", "feet", (135.0, 35.0), (95.0, 5.0),
                  "1-0-1-1", "barbell hip thrust, upper back on a bench: thigh rotates 40°"),
-    ExerciseSpec("generic", "knee_extension", "seated", "hip", (90.0, 0.0), (90.0, 80.0),
-                 "2-0-1-1", "seated knee extension: knee 90° → 10°", knock_g=0.1),
+    ExerciseSpec("generic", "knee_extension", "seated", "hip", (90.0, 0.0), (90.0, 70.0),
+                 "2-0-1-1", "seated knee extension: knee 90° → 20°", knock_g=0.1),
     # physiotherapy movements; ranges from the UCI physical-therapy recordings
     # (benchmarks/sim_honesty.py): leg raise thigh 19° shank 25°, prone hip extension
     # thigh 8-13° shank 11-15°
