@@ -14,6 +14,8 @@ from typing import Any
 from repsense.events import Event, SessionEnd, SetEnd, Warning
 from repsense.io.open import RecordingSource, open_recording
 from repsense.pipeline import Pipeline
+from repsense.samples import SampleChunk
+from repsense.sensors.base import DecodeProblem
 
 SCHEMA = "repsense.analysis/1"
 
@@ -41,14 +43,24 @@ def pipeline_for(
     )
 
 
+def source_items(source: RecordingSource) -> Iterator[SampleChunk | DecodeProblem]:
+    """Sample chunks and, for raw BLE captures, decode problems, in stream order."""
+    items = getattr(source, "items", None)
+    yield from items() if items is not None else source.chunks()
+
+
+def feed(pipeline: Pipeline, item: SampleChunk | DecodeProblem) -> list[Event]:
+    """Push a chunk, or turn a decode problem into a warning."""
+    if isinstance(item, DecodeProblem):
+        return pipeline.report_problem(item)
+    return pipeline.push(item)
+
+
 def run_events(source: RecordingSource, pipeline: Pipeline) -> Iterator[Event]:
     """Every event of a recording, in order, as the pipeline makes them."""
-    problems = getattr(source, "problem_events", None)
-    for chunk in source.chunks():
-        yield from pipeline.push(chunk)
+    for item in source_items(source):
+        yield from feed(pipeline, item)
     yield from pipeline.finish()
-    if problems is not None:
-        yield from problems(pipeline)
 
 
 def summarize(events: Iterable[Event], source: RecordingSource, pipeline: Pipeline) -> dict:

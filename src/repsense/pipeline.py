@@ -26,6 +26,7 @@ from repsense.exercises import check_exercise
 from repsense.reps.detector import DetectorConfig, RepCandidate, RepDetector
 from repsense.reps.phases import SpeedPhaseTimer
 from repsense.samples import SampleChunk
+from repsense.sensors.base import DecodeProblem
 from repsense.sets.tracker import SetTracker
 
 DEFAULT_SET_GAP_S = 15.0
@@ -86,7 +87,7 @@ class Pipeline:
         self._seq += 1
         return f"{self.session_id}-{self._seq}", self._seq
 
-    def _warning(self, t: float, code: str, message: str, **kw: float | int) -> Warning:
+    def _warning(self, t: float, code: str, message: str, **kw: float | int | None) -> Warning:
         eid, seq = self._next_id()
         return Warning(eid, seq, t, code, message, **kw)  # type: ignore[arg-type]
 
@@ -104,6 +105,15 @@ class Pipeline:
         """The user ended the set by hand."""
         t = self.timing.last_t_ or 0.0
         return self.tracker.end_set(t)
+
+    def report_problem(self, problem: DecodeProblem) -> list[Event]:
+        """A sensor driver could not decode bytes, or samples were lost on the link.
+
+        Nothing is made up for them: the user gets a warning with its size.
+        """
+        code = "lost_samples" if problem.kind == "lost" else f"sensor_{problem.kind}"
+        lost = problem.lost_samples or None
+        return [self._warning(problem.time_s, code, problem.message, lost_samples=lost)]
 
     def push(self, chunk: SampleChunk) -> list[Event]:
         """Process a chunk of samples; return the events it completed."""

@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
-from repsense.analysis import pipeline_for
+from repsense.analysis import feed, pipeline_for, source_items
 from repsense.commands._options import add_analysis_options, check_analysis_options
 from repsense.console import ConsoleSink
 from repsense.errors import InputError
 from repsense.io.open import open_recording
 from repsense.publish.options import add_mqtt_arguments, open_sink_from_args
 from repsense.samples import SampleChunk
+from repsense.sensors.base import DecodeProblem
 
 PACKET_S = 0.05  # how much signal one "notification" carries when pacing
 
@@ -34,12 +36,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def paced(chunks: Iterator[SampleChunk], speed: float) -> Iterator[SampleChunk]:
+def paced(
+    items: Iterator[SampleChunk | DecodeProblem], speed: float
+) -> Iterator[SampleChunk | DecodeProblem]:
     """Re-cut chunks into ~50 ms packets and release them at ``speed`` × real time."""
     wall0: float | None = None
     t0 = 0.0
-    for chunk in chunks:
-        if speed <= 0:
+    for chunk in items:
+        if speed <= 0 or isinstance(chunk, DecodeProblem):
             yield chunk
             continue
         edges = (chunk.t - chunk.t[0]) // PACKET_S
@@ -60,22 +64,25 @@ def run(args: argparse.Namespace) -> int:
     if args.speed < 0:
         raise InputError(f"--speed {args.speed}: give 0 (as fast as possible) or a positive factor")
     source = open_recording(args.path)
+    # A new session id per run: consumers de-duplicate by event id, and a second
+    # replay of the same file is a new session, not a repeat of the first.
+    session_id = f"{source.name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
     pipeline = pipeline_for(source, args.exercise, args.placement,
-                            session_id=f"replay-{source.name}", set_gap_s=args.set_gap)
+                            session_id=session_id, set_gap_s=args.set_gap)
     sinks = [ConsoleSink(json_lines=args.json)]
     # MQTT: an unreachable broker is one line on stderr; events wait in the outbox.
     mqtt = open_sink_from_args(args, sensor_id_default=source.name,
-                               session_id=f"replay-{source.name}", exercise=args.exercise,
+                               session_id=session_id, exercise=args.exercise,
                                source=str(args.path))
     if mqtt is not None:
         mqtt.command_unavailable = "replay plays a recording; commands need `repsense live`"
         mqtt.update_state(link="replaying")
         sinks.append(mqtt)
     try:
-        for chunk in paced(source.chunks(), args.speed):
-            if mqtt is not None:
-                mqtt.handle_samples(chunk)
-            for ev in pipeline.push(chunk):
+        for item in paced(source_items(source), args.speed):
+            if mqtt is not None and isinstance(item, SampleChunk):
+                mqtt.handle_samples(item)
+            for ev in feed(pipeline, item):
                 for sink in sinks:
                     sink.handle(ev)
         for ev in pipeline.finish():
