@@ -79,6 +79,17 @@ class Air:
         """Take a controller off the air (a central that closed, a sensor switched off)."""
         self.link.controllers.discard(controller)
 
+    def is_advertising(self, address: str) -> bool:
+        """Is a controller advertising (connectably) with ``address`` right now?"""
+        want = Address(address)
+        for c in self.link.controllers:
+            legacy = c.le_legacy_advertiser
+            if legacy.enabled and legacy.address == want:
+                return True
+            if any(s.enabled and s.address == want for s in c.advertising_sets.values()):
+                return True
+        return False
+
     def has_address(self, address: str) -> bool:
         """Is any controller on the link using ``address`` (advertising or connected)?"""
         want = Address(address)

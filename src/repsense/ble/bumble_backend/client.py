@@ -10,6 +10,7 @@ GATT client, and reports unsolicited disconnections to bleak's
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -83,17 +84,24 @@ class BumbleClient(BaseBleakClient):
     async def connect(self, pair: bool, **kwargs: Any) -> None:
         timeout = float(kwargs.get("timeout", self._timeout))
         air = get_air()
-        # Like the platform backends after a failed discovery: an address that
-        # nobody on the air uses is "not found", not a long hang.
-        if not air.has_address(self.address):
-            raise BleakDeviceNotFoundError(
-                self.address, f"Device with address {self.address} was not found."
-            )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        # Like a platform backend that scans for the address first: wait (up to
+        # the timeout) for the device to advertise, else it is "not found".
+        while not air.is_advertising(self.address):
+            if loop.time() >= deadline:
+                raise BleakDeviceNotFoundError(
+                    self.address, f"Device with address {self.address} was not found."
+                )
+            await asyncio.sleep(0.01)
         self._device, self._controller = air.new_device("repsense-central")
         await self._device.power_on()
         try:
-            connection = await self._device.connect(
-                hci.Address(self.address), timeout=timeout
+            # Bumble's emulated controller never completes a cancelled connection
+            # attempt, so the timeout is enforced here too.
+            connection = await asyncio.wait_for(
+                self._device.connect(hci.Address(self.address), timeout=timeout),
+                max(deadline - loop.time(), 0.05) + 0.5,
             )
         except (TimeoutError, BumbleTimeout) as exc:
             await self._release()
