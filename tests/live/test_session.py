@@ -206,3 +206,16 @@ def test_remap_rep_swaps_phases_between_exercise_kinds(ev) -> None:
     assert (other.eccentric_s, other.concentric_s, other.top_pause_s, other.bottom_pause_s) == (
         1.0, 3.0, 2.0, 0.5)
     assert other.tempo == "1-0-3-2"
+
+
+def test_walking_between_sets_is_not_a_set(tiny_plan: Path, ev) -> None:
+    s = LiveSession(load_plan_file(tiny_plan))
+    evs, reps = ev.whole_set(1, 5.0, 5)
+    feed_all(s, evs)
+    out = feed_all(s, ev.whole_set(2, reps[-1].end_s + 5.0, 12, rom=6.0)[0])  # steps
+    stray = [n for n in out if n.kind == "stray"]
+    assert stray and "under 10°" in stray[0].message
+    assert len(s.sets) == 1 and s.step.set_number == 2
+    s.take_requests()
+    assert s.act("end_set")[0].kind == "info"  # no set in progress any more
+    assert s.take_requests() == []

@@ -27,6 +27,10 @@ from repsense.exercises import EXERCISES
 from repsense.live.plans import Plan, PlanStep, Tempo
 from repsense.reps.tempo import tempo_string
 
+MIN_SET_ROM_DEG = 10.0
+"""A "set" whose reps move the segment less than this (median) is walking or fidgeting: no
+exercise repsense counts has a range of motion that small."""
+
 MISMATCH_MIN_CONFIDENCE = 0.6
 """Recognition must be at least this sure before the session asks about a mismatch."""
 
@@ -508,13 +512,18 @@ class LiveSession:
         return out
 
     def _is_stray(self, rec: SetRecord) -> bool:
-        """Too few reps to be a set: re-racking, standing up, fidgeting between sets.
+        """Not a set: re-racking, standing up, walking or fidgeting between sets.
 
         With a target of ``lo`` reps, fewer than min(3, lo/2) reps is not a set
         (1-2 reps when 10 are planned, 1 rep when 3-6 are); without a plan a
-        single rep is not.  A set the user ended by hand always counts.
+        single rep is not.  Nor are reps with a median range of motion under
+        :data:`MIN_SET_ROM_DEG` (steps when walking).  A set the user ended by
+        hand always counts.
         """
-        return rec.count < self._min_reps(rec)
+        if rec.count < self._min_reps(rec):
+            return True
+        roms = sorted(r.rom_deg for r in rec.reps)
+        return roms[len(roms) // 2] < MIN_SET_ROM_DEG
 
     @staticmethod
     def _min_reps(rec: SetRecord) -> int:
@@ -530,10 +539,11 @@ class LiveSession:
         if self.question is rec:
             self.question = None
         self.rest = self._rest_before_current  # the rest goes on as if nothing happened
+        why = (f"too few for a set of {rec.name}" if rec.count < self._min_reps(rec)
+               else f"movements under {MIN_SET_ROM_DEG:.0f}°, not a set of {rec.name}")
         return [Notice("stray", time_s,
                        f"ignored {rec.count} lone rep{'s' if rec.count != 1 else ''} "
-                       f"at {rec.start_s:.0f} s: too few for a set of {rec.name} "
-                       "(press e during a set to end it by hand)",
+                       f"at {rec.start_s:.0f} s: {why} (press e during a set to end it by hand)",
                        {"reps": rec.count})]
 
     def _planned_rest(self, rec: SetRecord) -> float | None:

@@ -276,6 +276,7 @@ def simulated_samples(spec: str, plan: Plan | None, seed: int | None) -> tuple[
     else:
         sim = SimulatedSession(exercise=exercise, **kwargs)
     meta = dict(getattr(sim, "meta", None) or {})
+    meta["duration_s"] = float(getattr(sim, "duration_s", 0.0))
     meta.setdefault("synthetic", True)
     meta.setdefault("source", f"repsense simulator ({spec})")
     chunk_s = 1.0
@@ -327,9 +328,16 @@ def open_source(sensor: str, plan: Plan | None, *, speed: float, seed: int | Non
     if sensor.startswith("sim:"):
         chunks, meta = simulated_samples(sensor, plan, seed)
         if transport == "direct" or speed <= 0:
+            meta.pop("duration_s", None)
             return PacedSource(sensor, chunks, meta, speed)
+        import sys
+
         from repsense.ble.virtual_sensor import VirtualSensor
 
+        minutes = float(meta.pop("duration_s", 0.0)) / 60.0
+        if minutes > 5:  # rendering takes a few seconds per 10 minutes of training
+            print(f"repsense live: simulating {minutes:.0f} min of training for the virtual "
+                  "sensor...", file=sys.stderr, flush=True)
         samples = SampleChunk.concat(list(chunks))
         rate = meta.get("sample_rate_hz")
         enc: dict[str, Any] = {"name": "repsense-sim"}

@@ -182,12 +182,14 @@ def _current_block(session: LiveSession) -> RenderableType:
 
 
 def _rep_table(rec: SetRecord | None, max_rows: int = 12) -> RenderableType:
-    table = Table(box=None, pad_edge=False, show_header=True, header_style="dim")
-    table.add_column("rep", justify="right", width=3)
-    table.add_column("tempo: ecc·pause·con·pause", no_wrap=True)
-    table.add_column("", no_wrap=True, width=7)
-    table.add_column("ROM", justify="right", width=4)
-    table.add_column("cue")
+    table = Table(box=None, pad_edge=False, show_header=True, header_style="dim", expand=True)
+    bar_w = int(MAX_BAR_S * CHARS_PER_S)
+    # fixed widths for the numbers and bars; the cue takes what is left, one line per rep
+    table.add_column("rep", justify="right", width=3, no_wrap=True)
+    table.add_column("tempo: ecc·pause·con·pause", no_wrap=True, width=bar_w, min_width=bar_w)
+    table.add_column("", no_wrap=True, width=7, min_width=7)
+    table.add_column("ROM", justify="right", width=4, min_width=4, no_wrap=True)
+    table.add_column("cue", no_wrap=True, overflow="ellipsis", ratio=1)
     if rec is None:
         return table
     if rec.tempo is not None:
@@ -195,7 +197,9 @@ def _rep_table(rec: SetRecord | None, max_rows: int = 12) -> RenderableType:
                       Text("target", style="dim"))
     for rep in rec.reps[-max_rows:]:
         cues = tempo_cues(rep, rec.tempo, rec.exercise)
-        cue = Text("; ".join(cues), style="yellow") if cues else Text(
+        # the most important cue; the others are in the session summary
+        more = f" (+{len(cues) - 1})" if len(cues) > 1 else ""
+        cue = Text(cues[0] + more, style="yellow") if cues else Text(
             "✓" if rec.tempo else "", style="green")
         if rep.partial:
             cue = Text("partial rep", style="red")
@@ -258,8 +262,9 @@ def render(session: LiveSession, state: ViewState) -> RenderableType:
         parts += [Text(""), Text("? " + session.question_text, style="bold magenta")]
     if session.finished:
         parts += [Text(""), Text(f"session over: {session.finish_reason}", style="bold green")]
-    if state.messages:
-        parts += [Text(""), Text("\n".join(state.messages), style="dim")]
+    if state.messages:  # one line each, so the screen never outgrows the terminal
+        parts.append(Text(""))
+        parts += [Text(m, style="dim", no_wrap=True, overflow="ellipsis") for m in state.messages]
     parts += [Text(""), _status_line(state)]
     if state.keys:
         parts.append(Text(KEY_HELP + (" · k keep plan / s switch" if session.question else ""),
@@ -301,7 +306,7 @@ class FullScreenView:
         if self._live is not None:
             # ~17 lines go to the header, messages, status and keys; reps get the rest
             height = self.console.size.height
-            self.state.max_rep_rows = max(2, min(12, height - 17))
+            self.state.max_rep_rows = max(2, min(12, height - 18))
             self._live.update(render(self.session, self.state), refresh=True)
 
     def stop(self) -> None:
