@@ -226,3 +226,12 @@ def test_broker_settings_from_the_config_file(auth_broker_url, mqtt_collector, r
     assert password not in err
     sub.wait_json("gym/floor1/cfg/events/session", lambda d: d["type"] == "session_end"
                   and d["gateway_id"] == "from-config")
+
+
+def test_a_damaged_outbox_is_one_line(recording, tmp_path, capsys):
+    bad = tmp_path / "junk.sqlite"
+    bad.write_bytes(b"this is not a database" * 100)
+    rc, _out, err = run_main(["replay", str(recording), "--speed", "0", "--mqtt",
+                              f"mqtt://127.0.0.1:{free_port()}", "--mqtt-outbox", str(bad)],
+                             capsys)
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "outbox" in err

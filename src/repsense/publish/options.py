@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,9 @@ def open_sink_from_args(
     except OSError as exc:  # outbox directory/file problems
         raise InputError(f"--mqtt-outbox {outbox}: {exc.strerror or exc}; give a writable "
                          "file with --mqtt-outbox") from None
+    except sqlite3.DatabaseError as exc:  # not an outbox, or damaged
+        raise InputError(f"--mqtt-outbox {outbox}: not a usable outbox ({exc}); move the file "
+                         "away or give another --mqtt-outbox") from None
     if session_id is not None:
         sink.start_session(session_id, exercise=exercise, source=source)
     return sink

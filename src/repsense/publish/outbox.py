@@ -88,11 +88,17 @@ class Outbox:
                 raise OutboxBusy(
                     f"{self.path} is in use by another repsense process; give this one its own "
                     "--mqtt-outbox FILE (or --sensor-id)") from None
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        self._count = int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+        try:
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False,
+                                       isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            self._count = int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+        except BaseException:
+            if self._lockfile is not None:
+                self._lockfile.close()
+            raise
         self._closed = False
 
     def __len__(self) -> int:
