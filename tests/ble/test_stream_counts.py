@@ -90,6 +90,7 @@ async def stream_session(protocol: str, src: SampleChunk, faults: Faults | None 
                     out.events += item.events
                 elif isinstance(item, Problem):
                     out.problems.append(item.problem)
+                    out.events += item.events
                 elif isinstance(item, LinkEvent):
                     out.states.append(item.state)
             await closer
@@ -156,6 +157,9 @@ def test_link_drop_mid_set_loses_samples_reports_gap_and_never_double_counts() -
     assert sum(p.lost_samples for p in out.problems if p.kind == "lost") == lost
     gaps = [e for e in out.events if e.type == "warning" and e.code == "sensor_gap"]
     assert len(gaps) == 1 and gaps[0].gap_s == pytest.approx(lost / RATE[protocol], abs=0.05)
+    # ... and the driver's measurement became a warning event with its size.
+    warned = [e for e in out.events if e.type == "warning" and e.code == "lost_samples"]
+    assert [w.lost_samples for w in warned] == [lost]
     reps = [e for e in out.events if e.type == "rep"]
     times = [e.rep.start_s for e in reps]
     assert len(set(times)) == len(times)  # no rep counted twice
@@ -191,9 +195,64 @@ def test_malformed_and_lost_notifications_do_not_stop_the_session() -> None:
     malformed = [p for p in out.problems if p.kind == "malformed"]
     assert out.sensor.malformed_sent > 5
     assert len(malformed) == out.sensor.malformed_sent  # each one reported, none fatal
+    warned = [e for e in out.events if e.type == "warning" and e.code == "sensor_malformed"]
+    assert len(warned) == len(malformed)
     assert out.states[-1] == "closed"
     # Lost notifications are counted from the counter, never invented.
     lost = sum(p.lost_samples for p in out.problems if p.kind == "lost")
     assert lost > 0 and out.samples + lost == len(src)
     assert want - 1 <= sum(reps_of(out.events)) <= want
     assert np.isfinite([e.time_s for e in out.events]).all()
+
+
+@pytest.mark.timeout(60)
+def test_raw_capture_of_a_live_stream_replays_to_the_same_events(tmp_path) -> None:
+    # What `repsense record` captures is decoded by `analyze` through the same
+    # driver: the same reps, the same warnings, on the same time base.
+    from repsense.analysis import run_events
+    from repsense.io.raw_capture import RawCapture, RawCaptureWriter
+
+    protocol = "repsense"
+    src, labels = session(protocol)
+    path = tmp_path / "live.jsonl"
+    holder: dict = {}
+
+    async def scenario() -> Outcome:
+        sensor = VirtualSensor(protocol, src, speed=SPEED[protocol],
+                               faults=Faults(malformed_every=30, lose_every=101, seed=3))
+        await sensor.start()
+        out = Outcome(sensor=sensor)
+        pipe = Pipeline(exercise=EXERCISE, placement=PLACEMENT, sample_rate_hz=RATE[protocol])
+        stream = SensorStream(sensor.address, backend="virtual", protocol=protocol,
+                              rate_hz=RATE[protocol], pipeline=pipe)
+        await stream.start()
+        holder["writer"] = RawCaptureWriter(path, protocol, {"name": sensor.name,
+                                                             "address": sensor.address},
+                                            stream.driver.config())
+        stream.on_notification = holder["writer"].write
+
+        async def close_when_done() -> None:
+            await sensor.finished.wait()
+            await asyncio.sleep(0.2)
+            await stream.close()
+
+        closer = asyncio.create_task(close_when_done())
+        async for item in stream:
+            if isinstance(item, (Samples, Problem, Events)):
+                out.events += item.events
+        await closer
+        await sensor.stop()
+        holder["writer"].close()
+        return out
+
+    live = asyncio.run(scenario())
+    capture = RawCapture(path, relative_time=False)
+    replay_pipe = Pipeline(exercise=EXERCISE, placement=PLACEMENT, sample_rate_hz=RATE[protocol])
+    replayed = list(run_events(capture, replay_pipe))
+
+    def summary(events: list[Event]) -> list[tuple]:
+        return [(e.type, getattr(e, "code", None), round(e.time_s, 3)) for e in events
+                if e.type in ("rep", "set_end", "warning")]
+
+    assert summary(live.events) == summary(replayed)
+    assert sum(e.type == "rep" for e in live.events) >= sum(s["reps"] for s in labels["sets"]) - 1

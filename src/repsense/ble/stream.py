@@ -6,7 +6,7 @@ Usage::
         async for item in stream:
             match item:
                 case Samples(chunk=chunk, events=events): ...
-                case Problem(problem=p): ...       # malformed / lost packets
+                case Problem(problem=p, events=w): ...  # malformed / lost packets (+ warning)
                 case LinkEvent(state=state): ...    # connected, disconnected, reconnecting...
                 case BatteryLevel(percent=pct): ...
                 case Events(events=events): ...    # pipeline.finish() at close
@@ -81,9 +81,14 @@ class Samples:
 
 @dataclass(frozen=True)
 class Problem:
-    """A malformed notification (skipped) or lost samples (counted, not invented)."""
+    """A malformed notification (skipped) or lost samples (counted, not invented).
+
+    With a pipeline, ``events`` holds the warning it made of the problem
+    (``Pipeline.report_problem``), in stream order with the sample events.
+    """
 
     problem: DecodeProblem
+    events: list[Event] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -464,11 +469,14 @@ class SensorStream:
                 f"notification skipped ({len(payload)} bytes)")])
         st = self.stats
         lost = 0
+        if result.problems:
+            self._flush()  # samples before the problem go first, as in a replayed capture
         for p in result.problems:
             if p.kind == "malformed":
                 st.malformed += 1
             lost += int(p.lost_samples)
-            self._put(Problem(p))
+            report = getattr(self.pipeline, "report_problem", None)
+            self._put(Problem(p, list(report(p)) if report is not None else []))
         st.lost_samples += lost
         chunk = result.chunk
         if chunk is not None and len(chunk):
