@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 from collections.abc import Callable, Iterator
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,7 @@ from repsense.events import Event
 from repsense.io.open import open_recording
 from repsense.publish.config import parse_mqtt_url
 from repsense.publish.mqtt import MqttSink
-from repsense.publish.payloads import SCHEMA_FOR_KIND
+from repsense.publish.payloads import SCHEMA_FOR_KIND, load_schema
 from repsense.publish.topics import Topics
 from repsense.testing.broker import Received
 from repsense.testing.pytest_broker import (  # noqa: F401 - fixtures
@@ -68,8 +66,8 @@ def pipeline_events(recording: Path) -> list[Event]:
 def schemas() -> dict[str, dict[str, Any]]:
     """The packaged JSON Schemas by topic kind (each checked to be a valid schema)."""
     out = {}
-    for kind, name in SCHEMA_FOR_KIND.items():
-        doc = json.loads(resources.files("repsense.schemas").joinpath(name).read_text())
+    for kind in SCHEMA_FOR_KIND:
+        doc = load_schema(kind)
         jsonschema.Draft202012Validator.check_schema(doc)
         out[kind] = doc
     return out

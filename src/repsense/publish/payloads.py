@@ -24,6 +24,7 @@ __all__ = [
     "dumps",
     "event_kind",
     "event_payload",
+    "load_schema",
     "session_start_payload",
     "utc_now_iso",
 ]
@@ -55,6 +56,14 @@ SCHEMA_FOR_KIND: dict[str, str] = {
     "ha_discovery": "mqtt-ha-discovery.schema.json",
 }
 """Which schema file describes the payload on each kind of topic."""
+
+
+def load_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema (2020-12) for a topic kind of :data:`SCHEMA_FOR_KIND`."""
+    from importlib import resources
+
+    path = resources.files("repsense") / "schemas" / SCHEMA_FOR_KIND[kind]
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def utc_now_iso() -> str:
