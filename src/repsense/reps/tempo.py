@@ -85,7 +85,9 @@ def set_tempos(cands: Sequence[RepCandidate], exercise: str) -> tuple[RepTempo, 
 def velocity_loss_pct(cands: Sequence[RepCandidate], exercise: str) -> float | None:
     """Velocity loss across a set: 100 × (fastest − last) / fastest concentric peak speed.
 
-    The fatigue marker coaches use (González-Badillo et al., 2011); ``None``
+    The fatigue marker coaches use (Sánchez-Medina & González-Badillo, "Velocity
+    loss as an indicator of neuromuscular fatigue during resistance training",
+    Med Sci Sports Exerc 43(9), 2011); ``None``
     for sets of fewer than two reps.
     """
     if len(cands) < 2:
