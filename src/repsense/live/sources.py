@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
@@ -156,6 +157,9 @@ class BleSource(SampleSource):
         from repsense.ble.errors import BleError
         from repsense.ble.stream import SensorStream
 
+        if self._virtuals():
+            # the in-process link's controller chatters when it is torn down; not for users
+            logging.getLogger("bumble").setLevel(logging.ERROR)
         if self.virtual is not None:
             await self.virtual.start()
             self.target = self.virtual.address
