@@ -207,10 +207,11 @@ def _tempo(ax: Any, data: ReportData) -> None:
             ticklabels.append(str(s.index))
         if s.target_tempo is not None and s.reps:
             tt = s.target_tempo
+            # drawn over the bars (zorder) so a target inside a bar stays visible
             ax.hlines(tt.rep_s, first - 0.45, x - 0.55, colors="#111111", linestyles="dashed",
-                      linewidth=1.2, gid="target-rep")
-            ax.hlines(tt.eccentric_s, first - 0.45, x - 0.55, colors=COLORS["eccentric"],
-                      linestyles="dotted", linewidth=1.6, gid="target-eccentric")
+                      linewidth=1.2, gid="target-rep", zorder=5)
+            ax.hlines(tt.eccentric_s, first - 0.45, x - 0.55, colors="#0B2E59",
+                      linestyles="dotted", linewidth=1.8, gid="target-eccentric", zorder=5)
         x += 1.5  # gap between sets
     for name, a, b in _groups(data.sets):
         if a.index in spans and b.index in spans:
@@ -235,8 +236,7 @@ def _tempo(ax: Any, data: ReportData) -> None:
     from matplotlib.lines import Line2D
 
     handles += [Line2D([], [], color="#111111", linestyle="dashed", label="target rep time"),
-                Line2D([], [], color=COLORS["eccentric"], linestyle="dotted",
-                       label="target eccentric")]
+                Line2D([], [], color="#0B2E59", linestyle="dotted", label="target eccentric")]
     ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0),
               framealpha=0.9)
 
