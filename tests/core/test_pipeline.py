@@ -153,3 +153,17 @@ def test_gap_becomes_warning_not_samples():
     gaps = [e for e in events if e["type"] == "warning" and e["code"] == "sensor_gap"]
     assert len(gaps) == 1
     assert gaps[0]["gap_s"] == pytest.approx(2.0, abs=0.05)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_phases_are_never_negative_and_stay_in_order(seed):
+    rng = np.random.default_rng(seed)
+    chunk, _ = make(sets=2, reps=6, away=float(rng.uniform(0.3, 3)), far=float(rng.uniform(0, 2)),
+                    back=float(rng.uniform(0.3, 3)), near=float(rng.uniform(0, 2)),
+                    rom=float(rng.uniform(15, 100)), mount=Rotation.random(random_state=seed))
+    for exercise in ("glute_bridge", "romanian_deadlift"):
+        for s in (e for e in run(chunk, exercise=exercise) if e["type"] == SetEnd.type):
+            for r in s["reps"]:
+                assert min(r["concentric_s"], r["eccentric_s"], r["top_pause_s"],
+                           r["bottom_pause_s"]) >= 0
+                assert r["start_s"] < r["end_s"]

@@ -285,6 +285,9 @@ class RepDetector:
         if return_start < away_end:  # no pause: the turn point splits the two
             mid = 0.5 * (return_start + away_end)
             away_end = return_start = mid
+        # The two movements are timed separately; keep their order inside the rep.
+        away_end = min(max(away_end, start), end)
+        return_start = min(max(return_start, away_end), end)
         if end - start < self.cfg.min_rep_s:
             return None
         self._roms.append(rom)
