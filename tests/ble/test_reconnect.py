@@ -74,3 +74,23 @@ def test_close_while_reconnecting_ends_cleanly() -> None:
 
     states = asyncio.run(scenario())
     assert states[0] == "connected" and "reconnecting" in states and states[-1] == "closed"
+
+
+@pytest.mark.timeout(30)
+def test_a_rejected_configuration_is_one_clear_error() -> None:
+    from repsense.ble.profiles import SensorProfile
+
+    # The profile says Polar H10 at 50 Hz, but the device is a Verity Sense,
+    # which has no 50 Hz rate and answers the start request with an error.
+    profile = SensorProfile(name="chest", address="C0:00:00:00:00:41", protocol="polar_pmd",
+                            rate_hz=50.0, driver_config={"variant": "h10"})
+
+    async def scenario() -> None:
+        async with VirtualSensor("polar_pmd", None, speed=4, address="C0:00:00:00:00:41",
+                                 variant="verity_sense"):
+            stream = SensorStream(profile, backend="virtual")
+            with pytest.raises(BleError, match="rejected the configuration"):
+                await stream.start()
+            await stream.close()
+
+    asyncio.run(scenario())

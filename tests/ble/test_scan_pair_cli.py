@@ -72,6 +72,7 @@ def test_pair_stores_a_profile(protocol: str, tmp_path: Path,
     rate = profile["rate_hz"]
     assert abs(profile["check"]["measured_rate_hz"] - rate) / rate < 0.05
     assert profile["check"]["loss_pct"] == 0.0
+    assert profile["driver_config"]["rate_hz"] == rate  # rebuilds the same driver later
 
 
 def test_pair_again_by_profile_name_and_refusals(tmp_path: Path,

@@ -25,8 +25,12 @@ from repsense.pipeline import Pipeline
 from repsense.samples import SampleChunk
 from repsense.sim import SimulatedSession
 
-RATE = {"repsense": 104.0, "witmotion": 100.0, "thingy52": 100.0, "polar_pmd": 100.0}
-SPEED = {"repsense": 20.0, "witmotion": 4.0, "thingy52": 4.0, "polar_pmd": 20.0}
+RATE = {"repsense": 104.0, "witmotion": 100.0, "thingy52": 100.0, "polar_pmd": 100.0,
+        "verity_sense": 52.0}
+SPEED = {"repsense": 20.0, "witmotion": 4.0, "thingy52": 4.0, "polar_pmd": 20.0,
+         "verity_sense": 20.0}
+VARIANT = {"verity_sense": ("polar_pmd", {"variant": "verity_sense", "clock_ppm": 60.0})}
+"""Test cases that are a variant of a protocol: (protocol, encoder options)."""
 EXERCISE, PLACEMENT = "leg_curl", "shank"
 
 
@@ -64,14 +68,15 @@ class Outcome:
     sensor: VirtualSensor | None = None
 
 
-async def stream_session(protocol: str, src: SampleChunk, faults: Faults | None = None,
+async def stream_session(case: str, src: SampleChunk, faults: Faults | None = None,
                          speed: float | None = None) -> Outcome:
-    sensor = VirtualSensor(protocol, src, speed=speed or SPEED[protocol], faults=faults)
+    protocol, options = VARIANT.get(case, (case, {}))
+    sensor = VirtualSensor(protocol, src, speed=speed or SPEED[case], faults=faults, **options)
     await sensor.start()
     out = Outcome(sensor=sensor)
-    pipe = Pipeline(exercise=EXERCISE, placement=PLACEMENT, sample_rate_hz=RATE[protocol])
+    pipe = Pipeline(exercise=EXERCISE, placement=PLACEMENT, sample_rate_hz=RATE[case])
     stream = SensorStream(sensor.address, backend="virtual", protocol=protocol,
-                          rate_hz=RATE[protocol], pipeline=pipe, backoff_s=(0.05, 0.4))
+                          rate_hz=RATE[case], pipeline=pipe, backoff_s=(0.05, 0.4))
     out.stream = stream
 
     async def close_when_done() -> None:
@@ -106,7 +111,8 @@ def direct_count(protocol: str, src: SampleChunk) -> list[int]:
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("protocol", ["repsense", "witmotion", "thingy52", "polar_pmd"])
+@pytest.mark.parametrize("protocol",
+                         ["repsense", "witmotion", "thingy52", "polar_pmd", "verity_sense"])
 def test_live_stream_counts_exactly_the_labels(protocol: str) -> None:
     src, labels = session(protocol)
     want = [s["reps"] for s in labels["sets"]]

@@ -24,6 +24,9 @@ directory, the same as ``repsense config``).  Example::
     [check]               # measured while pairing
     measured_rate_hz = 99.8
     loss_pct = 0.0
+
+    [driver_config]       # the driver's options (model variant, ranges)
+    rate_hz = 100.0
 """
 
 from __future__ import annotations
@@ -74,6 +77,8 @@ class SensorProfile:
     mounting: dict[str, Any] = field(default_factory=dict)
     device_info: dict[str, str] = field(default_factory=dict)
     check: dict[str, Any] = field(default_factory=dict)
+    driver_config: dict[str, Any] = field(default_factory=dict)
+    """The driver's ``config()`` at pairing (model variant, ranges) to rebuild it."""
 
     @property
     def gravity(self) -> tuple[float, float, float] | None:

@@ -42,10 +42,20 @@ def battery_from_advertisement(adv: AdvertisementData) -> int | None:
     return None if data is None else parse_battery_level(data)
 
 
-def identify(device: BLEDevice, adv: AdvertisementData) -> FoundSensor | None:
-    """A :class:`FoundSensor` if the advertisement is one of our protocols."""
+def identify(
+    device: BLEDevice, adv: AdvertisementData, protocol: str | None = None
+) -> FoundSensor | None:
+    """A :class:`FoundSensor` if the advertisement is one of our protocols.
+
+    ``protocol`` forces the protocol (a sensor whose advertisement does not say).
+    """
     name = adv.local_name or device.name
-    cls = detect(name, list(adv.service_uuids), dict(adv.manufacturer_data))
+    if protocol is not None:
+        from repsense.ble.registry import driver_class
+
+        cls = driver_class(protocol)
+    else:
+        cls = detect(name, list(adv.service_uuids), dict(adv.manufacturer_data))
     if cls is None:
         return None
     return FoundSensor(
@@ -77,9 +87,15 @@ async def scan(timeout: float = 5.0, backend: BleBackend | None = None) -> list[
 
 
 async def find_sensor(
-    address_or_name: str, timeout: float = 10.0, backend: BleBackend | None = None
+    address_or_name: str,
+    timeout: float = 10.0,
+    backend: BleBackend | None = None,
+    protocol: str | None = None,
 ) -> FoundSensor | None:
-    """Scan until the sensor with this address (or advertised name) shows up."""
+    """Scan until the sensor with this address (or advertised name) shows up.
+
+    ``protocol`` accepts a device whose advertisement is not recognised.
+    """
     backend = backend or select_backend()
     want = address_or_name.strip()
     hit: asyncio.Future[FoundSensor] = asyncio.get_running_loop().create_future()
@@ -89,7 +105,7 @@ async def find_sensor(
             return
         name = adv.local_name or device.name
         if device.address.upper() == want.upper() or (name is not None and name == want):
-            sensor = identify(device, adv)
+            sensor = identify(device, adv, protocol)
             if sensor is not None:
                 hit.set_result(sensor)
 

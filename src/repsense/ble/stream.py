@@ -195,11 +195,11 @@ async def resolve_target(
     profile = find_profile(spec)
     if profile is not None:
         return await resolve_target(profile, backend, rate_hz=rate_hz)
-    if protocol is not None and looks_like_address(spec):
+    if protocol is not None:
         driver_class(protocol)  # validates the name
-        return SensorTarget(spec.upper(), protocol, rate_hz)
     backend = backend or select_backend()
-    found = await find_sensor(spec, timeout=timeout, backend=backend)
+    # Even with a known protocol, the advertisement tells the model variant.
+    found = await find_sensor(spec, timeout=timeout, backend=backend, protocol=protocol)
     if found is None:
         what = "address" if looks_like_address(spec) else "profile or sensor name"
         raise BleError(
@@ -290,6 +290,7 @@ class SensorStream:
         self._waiters: dict[str, asyncio.Future[bytes]] = {}
         self._error: BaseException | None = None
         self._notify_chars: list[str] = []
+        self._config_problems: list[DecodeProblem] = []
         self.coalesce_s = coalesce_s
         self._pending: list[SampleChunk] = []
 
@@ -316,7 +317,12 @@ class SensorStream:
         )
         cls = driver_class(self.target.protocol)
         found = self.target.found
-        if found is not None and found.advertisement is not None:
+        profile = self.target.profile
+        if profile is not None and profile.driver_config:
+            # The variant and options found at pairing (e.g. Polar Verity Sense).
+            config = {**profile.driver_config, "rate_hz": self.target.rate_hz}
+            self.driver = cls.from_config(config)
+        elif found is not None and found.advertisement is not None:
             adv = found.advertisement
             self.rssi = found.rssi
             self.driver = cls.from_advertisement(
@@ -437,6 +443,7 @@ class SensorStream:
         for uuid in driver.notify_uuids:
             await client.start_notify(uuid, self._on_notify)
         rate = driver.rate_hz if driver.rate_hz else driver.nearest_rate(None)
+        self._config_problems = []
         for write in driver.configure(rate):
             char = normalize_uuid(write.char)
             waiter = None
@@ -451,6 +458,12 @@ class SensorStream:
                     log.warning("no answer on %s to a configuration write", char)
                 finally:
                     self._waiters.pop(char, None)
+        if self._config_problems:
+            p = self._config_problems[0]
+            raise BleError(
+                f"sensor {client.address} rejected the configuration ({p.message}); try "
+                "another --rate, or update the sensor's firmware"
+            )
 
     def _on_notify(self, char: BleakGATTCharacteristic, data: bytearray) -> None:
         arrival = self.clock()
@@ -472,6 +485,8 @@ class SensorStream:
         if result.problems:
             self._flush()  # samples before the problem go first, as in a replayed capture
         for p in result.problems:
+            if p.kind == "config":
+                self._config_problems.append(p)
             if p.kind == "malformed":
                 st.malformed += 1
             lost += int(p.lost_samples)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import random
 from collections.abc import Iterable
@@ -548,7 +549,9 @@ def parse_spec(spec: str) -> VirtualSensor:
     ``drop_at`` (sensor seconds, ``+``-separated), ``down`` (s), ``buffer``
     (0/1), ``malformed_every``, ``lose_every``, ``seed``, ``gravity``
     (``x+y+z`` for the still source), ``wobble`` (degrees of sway: "not standing
-    still"), ``battery_adv`` (percent advertised as Battery Service data).
+    still"), ``battery_adv`` (percent advertised as Battery Service data), and
+    any keyword option of the protocol's encoder (``variant=verity_sense``,
+    ``clock_ppm=40`` ...).
     """
     from repsense.errors import InputError
 
@@ -585,11 +588,20 @@ def parse_spec(spec: str) -> VirtualSensor:
         raise InputError(
             f"--virtual '{spec}': {exc}; see docs/ble.md for the option list"
         ) from None
+    # Anything else must be an option of the protocol's encoder (variant=verity_sense,
+    # clock_ppm=40, ...).
+    try:
+        params = inspect.signature(encoder_class(protocol.strip()).__init__).parameters
+    except (ValueError, TypeError):
+        params = {}
+    for key in [k for k in kv if k in params and k != "self"]:
+        enc[key] = _number_or_text(kv.pop(key))
     if kv:
         raise InputError(
             f"--virtual '{spec}': unknown option(s) {', '.join(sorted(kv))}; known: name, "
             "address, rate, speed, loop, drop_at, down, buffer, malformed_every, lose_every, "
-            "seed, gravity, wobble, battery_adv"
+            "seed, gravity, wobble, battery_adv and the encoder's options "
+            f"({', '.join(p for p in params if p not in ('self', 'name', 'rate_hz'))})"
         )
     src: Any = source or None
     if gravity is not None or wobble:
@@ -597,6 +609,15 @@ def parse_spec(spec: str) -> VirtualSensor:
         src = StillSource(g, wobble_deg=wobble)
     return VirtualSensor(protocol.strip(), src, address=address, speed=speed, faults=faults,
                          loop_source=loop, advertise_battery=battery_adv, **enc)
+
+
+def _number_or_text(text: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
 
 
 @contextlib.asynccontextmanager

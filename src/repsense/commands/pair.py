@@ -204,6 +204,7 @@ async def pair_sensor(args: argparse.Namespace, backend) -> SensorProfile:
         mounting={"gravity": [round(float(x), 4) for x in gravity],
                   "captured_upright": placement in (None, "thigh")},
         device_info=dict(stream.device_info),
+        driver_config={k: v for k, v in stream.driver.config().items() if v is not None},
         check={"measured_rate_hz": round(rate, 2), "loss_pct": round(stream.stats.loss_pct, 2),
                "malformed": stream.stats.malformed},
     )
