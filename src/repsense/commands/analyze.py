@@ -7,7 +7,6 @@ import json
 import sys
 from typing import Any
 
-from repsense.analysis import analyze_recording
 from repsense.commands._options import add_analysis_options, check_analysis_options
 
 
@@ -27,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from repsense.analysis import analyze_recording  # scipy: only when needed, keeps --help fast
+
     check_analysis_options(args)
     result = analyze_recording(args.path, args.exercise, args.placement, args.set_gap)
     if args.format == "json":

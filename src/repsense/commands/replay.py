@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from repsense.analysis import feed, pipeline_for, source_items
 from repsense.commands._options import add_analysis_options, check_analysis_options
 from repsense.console import ConsoleSink
 from repsense.errors import InputError
@@ -60,6 +59,8 @@ def paced(
 
 
 def run(args: argparse.Namespace) -> int:
+    from repsense.analysis import feed, pipeline_for, source_items  # scipy: not for --help
+
     check_analysis_options(args)
     if args.speed < 0:
         raise InputError(f"--speed {args.speed}: give 0 (as fast as possible) or a positive factor")
