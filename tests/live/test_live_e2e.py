@@ -92,6 +92,11 @@ def test_mqtt_commands_drive_the_session_and_events_are_published(
     assert [(a["action"], a["origin"]) for a in actions] == [("undo", "mqtt"),
                                                              ("end_session", "mqtt")]
     assert "undid rep 1" in stdout
+    # the retained state snapshot carries the plan-following fields
+    states = [m.json() for m in sub.snapshot("repsense/e2e/state")]
+    assert any(st.get("plan") == "tiny" and st.get("plan_step", "").startswith("Romanian")
+               and st.get("target_reps") == 5 and st.get("link") == "streaming"
+               for st in states)
 
 
 def test_ctrl_c_saves_the_session_and_flushes_mqtt(dirs: dict[str, Path], tiny_plan: Path, cmd,
