@@ -64,6 +64,9 @@ NUISANCE_LEVELS = ("none", "rest", "full")
 MIN_INTERNAL_HZ = 400.0
 PAD = 64  # internal samples on each side of a block, so derivatives have no edge effects
 MIN_REST_S = 5.0
+MAX_WALK_S = 90.0
+MAX_BLOCK_S = 60.0
+"""Long rests are rendered in pieces of about this length to bound memory."""
 MOTOR_NOISE_S = 0.004
 OFFPLANE_GAIN = 0.12
 ACTION_TREMOR_DEG = 0.003
@@ -358,7 +361,7 @@ class SimulatedSession:
         tail = 4.0 + rng.uniform(0, 2)
         blocks.append(self._rest_block(t, t + tail, prev_entry.spec.posture if prev_entry else
                                        posture, rng, allow_strap=False))
-        self.blocks = blocks
+        self.blocks = _split_long_rests(blocks)
         self.duration_s = blocks[-1].t1
         self.labels = {"sets": sets_labels}
 
@@ -402,7 +405,7 @@ class SimulatedSession:
                 t += 3.0
             back = 3.0 if p1 != walk_posture else 0.0
             settle = 3.0
-            walk = t1 - t - back - settle
+            walk = min(t1 - t - back - settle, MAX_WALK_S)
             if walk >= 5.0:
                 stride = rng.uniform(1.0, 1.15)
                 walk = np.floor(walk / stride) * stride
@@ -733,15 +736,19 @@ class SimulatedSession:
         kf.move(move, rest)
         kf.add(block.params["first_rep"], rest)
         impacts = []
-        for r in reps:
-            kf.hold(r.near_pause)
+        used = 0.0
+        post = block.t1 - block.params["last_rep_end"] - (1.6 if spec.lead_in else 0.0)
+        for i, r in enumerate(reps):
+            kf.hold(r.near_pause - used)
             target = rest + r.scale * (far - rest)
             kf.move(r.away, target)
             kf.hold(r.far_pause)
             kf.move(r.ret, rest)
             if r.knock_g:
                 impacts.append((kf.end + 0.02, r.knock_g))
-        kf.hold(0.8)
+            free = reps[i + 1].near_pause if i + 1 < len(reps) else post
+            used = self._settle(kf, spec, rest, far, free, rng)
+        kf.hold(0.8 - used)
         if spec.lead_in:
             kf.move(1.6, np.array(spec.lead_in))
         if spec.anchor == "free":
@@ -762,6 +769,22 @@ class SimulatedSession:
             m.tremor_deg = 0.0002 + ACTION_TREMOR_DEG * win
             m.excursion = np.column_stack([m.phi_t - rest[0], m.phi_s - rest[1]])
         return m
+
+    def _settle(self, kf: Keyframes, spec: ExerciseSpec, rest: np.ndarray, far: np.ndarray,
+                free: float, rng: np.random.Generator) -> float:
+        """A hanging shank swings past its rest pose and back after a relaxed return.
+
+        Returns the time used, taken from the following pause.
+        """
+        if not spec.settle_deg or self.ideal or free < 0.7:
+            return 0.0
+        dur = min(1.4, free - 0.1)
+        amp = spec.settle_deg * rng.uniform(0.5, 1.2)
+        sign = np.sign(far - rest)
+        kf.move(dur * 0.3, rest - sign * np.array([0.0, amp]))
+        kf.move(dur * 0.35, rest + sign * np.array([0.0, 0.35 * amp]))
+        kf.move(dur * 0.35, rest)
+        return dur
 
     def _free_leg(self, t: np.ndarray, kf: Keyframes, state: LegState) -> Motion:
         """Single-leg deadlift, strap on the free leg: the hip rides on the hinging stance leg."""
@@ -812,6 +835,45 @@ class SimulatedSession:
 
 
 # --- helpers ---------------------------------------------------------------------------
+
+
+def _split_long_rests(blocks: list[Block]) -> list[Block]:
+    """Cut rests longer than ``MAX_BLOCK_S`` into pieces, never inside a fidget or a strap move."""
+    out: list[Block] = []
+    for b in blocks:
+        if b.kind != "rest" or b.t1 - b.t0 <= 1.5 * MAX_BLOCK_S:
+            out.append(b)
+            continue
+        busy = [(f[0] - 0.6, f[0] + f[1] + f[2] + f[3] + 0.6) for f in b.params["fidgets"]]
+        if b.params.get("strap") is not None:
+            ts, dur, _ = b.params["strap"]
+            busy.append((ts - 1.0, ts + dur + 1.0))
+        if b.params.get("switch") is not None:
+            busy.append((b.params["switch"][0] - 3.6, b.params["switch"][0] + 3.6))
+        cuts = []
+        t = b.t0 + MAX_BLOCK_S
+        while t < b.t1 - 0.5 * MAX_BLOCK_S:
+            for lo, hi in sorted(busy):
+                if lo < t < hi:
+                    t = hi
+            if t < b.t1 - 5.0:
+                cuts.append(t)
+            t += MAX_BLOCK_S
+        edges = [b.t0, *cuts, b.t1]
+        for lo, hi in zip(edges, edges[1:], strict=False):
+            params: dict[str, Any] = {
+                "posture": b.params["posture"],
+                "fidgets": [f for f in b.params["fidgets"] if lo <= f[0] < hi],
+                "strap": None,
+            }
+            strap = b.params.get("strap")
+            if strap is not None and lo <= strap[0] < hi:
+                params["strap"] = strap
+            switch = b.params.get("switch")
+            if switch is not None and lo <= switch[0] < hi:
+                params["switch"] = switch
+            out.append(Block("rest", lo, hi, params))
+    return out
 
 
 def _drop_overlaps(fidgets: list[tuple]) -> list[tuple]:

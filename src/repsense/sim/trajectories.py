@@ -96,6 +96,8 @@ class ExerciseSpec:
     """Pose the lifter comes from and returns to after the set (deadlift: standing)."""
     knock_g: float = 0.0
     """Typical knock at the end of the return (weight stack, bar on the floor)."""
+    settle_deg: float = 0.0
+    """Swing of a hanging shank past the rest pose after a relaxed return (degrees)."""
 
     def range_deg(self, placement: str) -> float:
         i = 0 if placement == "thigh" else 1
@@ -109,7 +111,8 @@ _SPECS = [
     ExerciseSpec("leg_curl", "seated", "seated", "hip", (90.0, 80.0), (90.0, -25.0), "2-0-1-1",
                  "seated leg curl: knee 10° → 115°, thigh held by the pad", knock_g=0.15),
     ExerciseSpec("leg_curl", "standing", "standing", "hip", (2.0, 0.0), (10.0, -95.0), "2-0-1-1",
-                 "standing single-leg curl (cable or machine): knee 2° → 105°"),
+                 "standing single-leg curl (cable or machine): knee 2° → 105°",
+                 settle_deg=4.0),
     ExerciseSpec("deadlift", "conventional", "standing", "feet", (55.0, -20.0), (0.0, 0.0),
                  "1-1-1-0", "conventional deadlift from the floor: set-up at the bar, reps "
                  "bottom → lockout → bottom, then the lifter stands up",
@@ -128,7 +131,8 @@ _SPECS = [
     ExerciseSpec("hip_thrust", "bench", "bench_thrust", "feet", (135.0, 35.0), (95.0, 5.0),
                  "1-0-1-1", "barbell hip thrust, upper back on a bench: thigh rotates 40°"),
     ExerciseSpec("generic", "knee_extension", "seated", "hip", (90.0, 0.0), (90.0, 70.0),
-                 "2-0-1-1", "seated knee extension: knee 90° → 20°", knock_g=0.1),
+                 "2-0-1-1", "seated knee extension: knee 90° → 20°", knock_g=0.1,
+                 settle_deg=6.0),
     # physiotherapy movements; ranges from the UCI physical-therapy recordings
     # (benchmarks/sim_honesty.py): leg raise thigh 19° shank 25°, prone hip extension
     # thigh 8-13° shank 11-15°
