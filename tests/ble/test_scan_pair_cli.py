@@ -54,7 +54,7 @@ def test_scan_subprocess_with_environment_variables(tmp_path: Path) -> None:
 def test_pair_stores_a_profile(protocol: str, tmp_path: Path,
                                capsys: pytest.CaptureFixture[str]) -> None:
     gravity = np.array([0.2, -0.95, 0.1])
-    spec = f"{protocol},speed=4,address=C0:00:00:00:00:0{ALL.index(protocol) + 1}," \
+    spec = f"{protocol},speed=10,address=C0:00:00:00:00:0{ALL.index(protocol) + 1}," \
            f"gravity={gravity[0]}+{gravity[1]}+{gravity[2]}"
     rc = main(["pair", f"C0:00:00:00:00:0{ALL.index(protocol) + 1}", "--name", "left",
                "--placement", "thigh", "--side", "left", "--check-s", "2", "--still-s", "1",

@@ -5,8 +5,8 @@ virtual peripheral (Bumble GATT server, the protocol's encoder), received by
 ``bleak.BleakClient`` over our Bumble backend, decoded by the protocol driver
 inside :class:`repsense.ble.stream.SensorStream` and counted by
 :class:`repsense.pipeline.Pipeline`.  Counter/timestamp protocols run 20x
-faster than real time; WitMotion and Thingy:52 time their samples from
-arrival times, so they run at 4x to keep the host loop far from saturation.
+faster than real time; WitMotion and Thingy:52 send one sample per
+notification and time them from arrival times, so they run at 10x.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from repsense.sim import SimulatedSession
 
 RATE = {"repsense": 104.0, "witmotion": 100.0, "thingy52": 100.0, "polar_pmd": 100.0,
         "verity_sense": 52.0}
-SPEED = {"repsense": 20.0, "witmotion": 4.0, "thingy52": 4.0, "polar_pmd": 20.0,
+SPEED = {"repsense": 20.0, "witmotion": 10.0, "thingy52": 10.0, "polar_pmd": 20.0,
          "verity_sense": 20.0}
 VARIANT = {"verity_sense": ("polar_pmd", {"variant": "verity_sense", "clock_ppm": 60.0})}
 """Test cases that are a variant of a protocol: (protocol, encoder options)."""
@@ -37,7 +37,7 @@ EXERCISE, PLACEMENT = "leg_curl", "shank"
 @functools.cache
 def session(protocol: str, sets: int = 1, reps: int | None = None) -> tuple[SampleChunk, dict]:
     if reps is None:  # shorter sessions for the protocols that must run slower
-        reps = 6 if SPEED[protocol] > 10 else 4
+        reps = 6 if SPEED[protocol] > 10 else 5
     sim = SimulatedSession(
         exercise=EXERCISE, placement=PLACEMENT, sets=sets, reps=reps, rate_hz=RATE[protocol],
         rest_s=20, seed=3, accel_only=protocol == "polar_pmd",

@@ -223,8 +223,15 @@ class VirtualSensor:
         self.device.on("characteristic_subscription", self._on_subscription)
         await self.device.power_on()
         await self._advertise()
-        self._task = asyncio.create_task(self._run(), name=f"virtual-{self.protocol}")
+        self.air.drivers += 1
+        self._task = asyncio.create_task(self._drive(), name=f"virtual-{self.protocol}")
         return self
+
+    async def _drive(self) -> None:
+        """Play the source, then keep ticking the air clock until stopped."""
+        await self._run()
+        while True:
+            await self._tick()
 
     async def stop(self) -> None:
         """Stop streaming, disconnect and leave the air."""
@@ -237,6 +244,7 @@ class VirtualSensor:
         if self.air is not None and self._controller is not None:
             self.air.remove(self._controller)
             self.air.peripherals.pop(self.address, None)
+            self.air.drivers -= 1
         self._controller = None
 
     async def __aenter__(self) -> VirtualSensor:
@@ -393,6 +401,11 @@ class VirtualSensor:
     def _now(self) -> float:
         return self.air.now() if self.air is not None else 0.0
 
+    async def _tick(self) -> float:
+        """Sleep one tick and advance the air clock; returns the new air time."""
+        await asyncio.sleep(self.tick_s)
+        return self.air.tick() if self.air is not None else 0.0
+
     @property
     def connected(self) -> bool:
         return self._connection is not None
@@ -409,7 +422,7 @@ class VirtualSensor:
         """Wait for the host to start streaming, then play the source on the sensor clock."""
         settle = 0.05
         while not (self._ready() and self._now() - self._last_write > settle * self.speed):
-            await asyncio.sleep(self.tick_s)
+            await self._tick()
         self.playing.set()
         source = self.source
         if isinstance(source, SampleChunk):
@@ -421,8 +434,7 @@ class VirtualSensor:
         next_t = 0.0  # sensor time of the next sample, relative to playback start
         drops = sorted(self.faults.drop_at_s)
         while True:
-            await asyncio.sleep(self.tick_s)
-            now = self._now() - t_play0
+            now = await self._tick() - t_play0
             if isinstance(source, SampleChunk):
                 rel = source.t - src_t0
                 stop = int(np.searchsorted(rel, now, side="right"))
@@ -503,7 +515,7 @@ class VirtualSensor:
                 await self._send(self.encoder.encode(pending), data_path=True)
                 self.samples_sent += len(pending)
                 return
-            await asyncio.sleep(self.tick_s)
+            await self._tick()
 
     def _junk(self, good: bytes) -> bytes:
         """A malformed notification: a real one cut short, or random bytes."""

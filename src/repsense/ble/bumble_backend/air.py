@@ -33,19 +33,22 @@ class Air:
     _central_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     time_scale: float = 1.0
     """How many seconds of air time pass per wall-clock second (virtual sensors run fast)."""
-    max_step_s: float = 0.02
-    """Longest wall-clock step the air clock follows at once (see :meth:`now`)."""
+    max_step_s: float = 0.01
+    """Longest wall-clock step the air clock follows in one tick (see :meth:`tick`)."""
+    drivers: int = 0
+    """Virtual sensors currently driving the clock with :meth:`tick`."""
     _real: float = field(default_factory=time.monotonic)
     _virtual: float = 0.0
 
-    def now(self) -> float:
-        """Air time in seconds: wall time scaled by :attr:`time_scale`.
+    def tick(self) -> float:
+        """Advance the air clock to the present (called by virtual sensors every few ms).
 
-        When the event loop stalls (garbage collection, a slow consumer), the
-        clock advances by at most :attr:`max_step_s` of wall time per reading,
-        so a 50 ms stall does not turn into half a second of silence at 10x
-        speed: the virtual world pauses instead, as if the radio had buffered.
-        Virtual sensors read it every few milliseconds, so it never idles.
+        The clock follows wall time scaled by :attr:`time_scale`, but by at
+        most :attr:`max_step_s` of wall time per tick.  When the event loop is
+        stalled or saturated (garbage collection, a slow consumer, a busy CI
+        machine), ticks come late and the virtual world slows down instead of
+        piling up transport delay — which sensors without a sample counter
+        would take for lost samples.
         """
         real = time.monotonic()
         step = min(real - self._real, self.max_step_s)
@@ -53,9 +56,21 @@ class Air:
         self._virtual += step * self.time_scale
         return self._virtual
 
+    def now(self) -> float:
+        """Air time in seconds, as of the last tick (arrival times snap to ticks,
+        much as real notifications arrive in connection events).
+
+        With no virtual sensor driving it, the clock simply follows wall time.
+        """
+        if self.drivers <= 0:
+            real = time.monotonic()
+            self._virtual += (real - self._real) * self.time_scale
+            self._real = real
+        return self._virtual
+
     def set_time_scale(self, scale: float) -> None:
         """Change the pace without making :meth:`now` jump."""
-        self.now()
+        self.tick() if self.drivers else self.now()
         self.time_scale = float(scale)
 
     def new_device(self, name: str, address: str | None = None) -> tuple[Device, Controller]:
