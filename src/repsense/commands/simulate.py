@@ -6,16 +6,20 @@ import argparse
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from repsense.errors import InputError
 from repsense.exercises import EXERCISE_IDS, PLACEMENTS
+
+if TYPE_CHECKING:
+    from repsense.sim import SimulatedSession
 
 EPILOG = """\
 examples:
   repsense simulate --exercise romanian_deadlift --placement thigh --sets 2 --reps 5 -o rdl.csv
   repsense simulate --exercise leg_curl --variant seated --placement shank --tempo 3-1-1-0 \\
       --rate 100 --nuisance full --seed 7 -o curl.csv
-  repsense simulate --plan plans/hamstrings-glutes.toml --rate 25 -o day.csv
+  repsense simulate --plan hamstrings-glutes-gym --rate 25 -o day.csv
 
 The recording (OUT.csv) and its sidecar with exact labels (OUT.json) are
 written atomically. Variants: leg_curl prone|seated|standing,
@@ -108,7 +112,7 @@ def command_line(args: argparse.Namespace) -> str:
     return shlex.join(parts)
 
 
-def build_session(args: argparse.Namespace):  # noqa: ANN201
+def build_session(args: argparse.Namespace) -> SimulatedSession:
     """The :class:`SimulatedSession` the parsed arguments describe."""
     from repsense.sim import SimulatedSession
 

@@ -921,7 +921,8 @@ def _entry(raw: dict[str, Any], i: int, placement: str, rest_s: float,
     reps = _reps(raw.get("reps", 10), sets, pre, rng)
     tempo_s = raw.get("tempo") or spec.default_tempo
     tempo = parse_tempo(tempo_s, f"{pre}tempo" if where else "--tempo")
-    rest = _number(raw.get("rest_s", rest_s), pre + "rest_s", MIN_REST_S, 3600)
+    rest = _number(raw.get("rest_s", rest_s), pre + ("rest_s" if where else "rest"),
+                   MIN_REST_S, 3600)
     after = _number(raw.get("rest_after_s", max(rest, 120.0)), pre + "rest_after_s", MIN_REST_S,
                     3600)
     place = raw.get("placement", placement)
