@@ -41,7 +41,7 @@ class Air:
     _virtual: float = 0.0
 
     def tick(self) -> float:
-        """Advance the air clock to the present (called by virtual sensors every few ms).
+        """Advance the air clock (called by virtual sensors every few ms).
 
         The clock follows wall time scaled by :attr:`time_scale`, but by at
         most :attr:`max_step_s` of wall time per tick.  When the event loop is
@@ -57,16 +57,19 @@ class Air:
         return self._virtual
 
     def now(self) -> float:
-        """Air time in seconds, as of the last tick (arrival times snap to ticks,
-        much as real notifications arrive in connection events).
+        """Air time in seconds.
 
-        With no virtual sensor driving it, the clock simply follows wall time.
+        Between ticks it runs on with wall time, but never more than
+        :attr:`max_step_s` (scaled) past the last tick, so it is monotonic and
+        a stall cannot stretch it.  With no virtual sensor driving it, the
+        clock simply follows wall time.
         """
+        real = time.monotonic()
         if self.drivers <= 0:
-            real = time.monotonic()
             self._virtual += (real - self._real) * self.time_scale
             self._real = real
-        return self._virtual
+            return self._virtual
+        return self._virtual + min(real - self._real, self.max_step_s) * self.time_scale
 
     def set_time_scale(self, scale: float) -> None:
         """Change the pace without making :meth:`now` jump."""
