@@ -623,7 +623,7 @@ class SimulatedSession:
         if self.ideal:
             return pos, site @ case, d
         # soft tissue: slow out-of-plane wobble, and the strap twisting with fast movement
-        wob = np.radians(smooth_noise(rng, n, self.fs, (0.1, 2.0), 0.03, 3)) * env[:, None]
+        wob = np.radians(smooth_noise(rng, n, self.fs, (0.1, 2.0), 0.045, 3)) * env[:, None]
         rate = np.gradient(phi, 1.0 / self.fs)
         wob[:, 2] += np.radians(0.02 * rate)
         wob[:, 1] += np.radians(0.01 * rate)
