@@ -85,3 +85,33 @@ def test_record_with_duration_from_a_profile(tmp_path: Path,
     assert meta["sensor"] == "shin" and meta["placement"] == "shank" and meta["side"] == "right"
     got = SampleChunk.concat(list(CsvRecording(out.with_suffix(".csv")).chunks()))
     assert 2.5 <= got.t[-1] <= 3.2
+
+
+def test_ctrl_c_stops_the_recording_and_keeps_the_files(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "ctrlc"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPSENSE_")}
+    env["REPSENSE_CONFIG_DIR"] = str(tmp_path / "config")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "repsense", "record", "repsense-IMU", "-o", str(out),
+         "--virtual", "repsense,speed=5"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    partial = tmp_path / ".ctrlc.jsonl.partial"
+    deadline = time.monotonic() + 30
+    # Wait until notifications are being captured, then press Ctrl-C.
+    while time.monotonic() < deadline and not (partial.exists() and partial.stat().st_size > 2000):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert "stopped by Ctrl-C" in stdout
+    got = SampleChunk.concat(list(CsvRecording(out.with_suffix(".csv")).chunks()))
+    assert len(got) > 10
+    assert RawCapture(out.with_suffix(".jsonl")).meta is not None
+    assert not list(tmp_path.glob(".ctrlc*"))
