@@ -94,3 +94,33 @@ def test_a_rejected_configuration_is_one_clear_error() -> None:
             await stream.close()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.timeout(30)
+def test_battery_level_is_read_and_followed() -> None:
+    from repsense.ble.stream import BatteryLevel
+
+    async def scenario() -> tuple[list[int], list[str]]:
+        levels: list[int] = []
+        raw: list[str] = []
+        async with VirtualSensor("thingy52", None, speed=4) as sensor:
+            stream = SensorStream(sensor.address, backend="virtual",
+                                  on_notification=lambda _t, char, _d: raw.append(char))
+            await stream.start()
+
+            async def drain() -> None:
+                await sensor.playing.wait()
+                await sensor.set_battery(41)
+                await asyncio.sleep(0.1)
+                await stream.close()
+
+            task = asyncio.create_task(drain())
+            async for item in stream:
+                if isinstance(item, BatteryLevel):
+                    levels.append(item.percent)
+            await task
+        return levels, raw
+
+    levels, raw = asyncio.run(scenario())
+    assert levels[0] > 41 and levels[-1] == 41
+    assert "00002a19-0000-1000-8000-00805f9b34fb" in raw  # recorded like every notification

@@ -428,12 +428,16 @@ class SensorStream:
                         )
         else:
             driver.reconnected()
-        if services.get_characteristic(BATTERY_LEVEL) is not None:
+        battery = services.get_characteristic(BATTERY_LEVEL)
+        if battery is not None:
             with contextlib.suppress(BleakError):
                 pct = parse_battery_level(bytes(await client.read_gatt_char(BATTERY_LEVEL)))
                 if pct is not None:
                     self.battery_pct = pct
                     self._put(BatteryLevel(pct, self.clock()))
+            if "notify" in battery.properties:
+                with contextlib.suppress(BleakError):
+                    await client.start_notify(battery, self._on_battery)
         missing = [u for u in driver.notify_uuids if services.get_characteristic(u) is None]
         if missing:
             raise InputError(
@@ -510,6 +514,15 @@ class SensorStream:
         waiter = self._waiters.get(uuid)
         if waiter is not None and not waiter.done():
             waiter.set_result(payload)
+
+    def _on_battery(self, char: BleakGATTCharacteristic, data: bytearray) -> None:
+        arrival = self.clock()
+        if self.on_notification is not None:
+            self.on_notification(arrival, char.uuid, bytes(data))
+        pct = parse_battery_level(bytes(data))
+        if pct is not None and pct != self.battery_pct:
+            self.battery_pct = pct
+            self._put(BatteryLevel(pct, arrival))
 
     def _flush(self) -> None:
         """Hand the gathered samples to the pipeline and the consumer."""

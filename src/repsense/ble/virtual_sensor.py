@@ -282,6 +282,10 @@ class VirtualSensor:
         return gatt.Service(bumble_uuid(normalize_uuid(service.uuid)), chars)
 
     def _read(self, uuid: str, static: bytes) -> bytes:
+        from repsense.sensors.base import BATTERY_LEVEL
+
+        if uuid == BATTERY_LEVEL and getattr(self, "_battery_value", None) is not None:
+            return self._battery_value
         reader = getattr(self.encoder, "read", None)
         if reader is not None:
             value = reader(uuid)
@@ -386,6 +390,17 @@ class VirtualSensor:
         for conn in list(self.device.connections.values()):
             with contextlib.suppress(Exception):
                 await conn.disconnect()
+
+    async def set_battery(self, percent: int) -> None:
+        """Change the Battery Level value and notify subscribers (if the layout has one)."""
+        from repsense.sensors.base import BATTERY_LEVEL
+
+        char = self._chars.get(BATTERY_LEVEL)
+        if char is None or self.device is None:
+            return
+        value = bytes([max(0, min(100, int(percent)))])
+        self._battery_value = value
+        await self.device.notify_subscribers(char, value)
 
     async def drop_link(self, down_s: float | None = None) -> None:
         """Drop the connection now and stay unreachable for ``down_s`` sensor seconds."""
