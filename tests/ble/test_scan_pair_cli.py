@@ -126,3 +126,15 @@ def test_pair_a_sensor_connected_elsewhere_says_so() -> None:
             assert profile.address == "C0:00:00:00:00:31"
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [("foo", "not supported"), ("repsense,bogus=1", "unknown option"),
+     ("repsense,speed=fast", "could not convert"), ("witmotion:/no/such.csv", "no such file")],
+)
+def test_bad_virtual_specs_are_one_line(spec: str, words: str,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", "--timeout", "0.2", "--virtual", spec]) == 2
+    err = capsys.readouterr().err.strip()
+    assert words in err and len(err.splitlines()) == 1
