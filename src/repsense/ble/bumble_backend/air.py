@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -115,6 +116,11 @@ class Air:
             c.random_address == want or c.public_address == want for c in self.link.controllers
         )
 
+
+# Bumble's emulated controller warns "!!! no connection for handle" when both
+# ends of an in-process link tear it down at once; harmless here, and it would
+# reach the user's terminal through logging's last-resort handler.
+logging.getLogger("bumble.controller").setLevel(logging.ERROR)
 
 _AIRS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Air] = weakref.WeakKeyDictionary()
 
