@@ -123,6 +123,7 @@ def test_plan_supersets_rests_and_strap_moves() -> None:
     assert all(3 <= s["reps"] <= 5 for s in sets[4:])
     assert sets[4]["placement"] == "shank" and sets[0]["placement"] == "thigh"
     assert sim.meta["side"] == "left"
+    assert "placement" not in sim.meta  # the strap moved: no single placement for the file
     c = sim.sample()
     assert np.isfinite(c.acc).all() and len(c) == pytest.approx(sim.duration_s * 25, abs=2)
 

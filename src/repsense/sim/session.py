@@ -478,9 +478,11 @@ class SimulatedSession:
     @property
     def meta(self) -> dict[str, Any]:
         """The sidecar: sensor, placement, rate, provenance, settings and labels."""
-        return {
-            "sensor": f"repsense-sim ({PART})",
-            "placement": self.placement,
+        places = {e.placement for e in self.entries}
+        meta: dict[str, Any] = {"sensor": f"repsense-sim ({PART})"}
+        if len(places) == 1:  # a plan that moves the strap has no single placement
+            meta["placement"] = self.placement
+        return meta | {
             "side": self.side,
             "sample_rate_hz": self.rate_hz,
             "synthetic": True,
