@@ -286,6 +286,12 @@ class SensorStream:
         self._lost = asyncio.Event()
         self._closing = False
         self._closed = False
+        self._close_started = False
+        self._close_done = asyncio.Event()
+        self._pipeline_failed = False
+        self.final_events: list[Event] = []
+        """``pipeline.finish()`` events of :meth:`close` (also yielded as :class:`Events`;
+        kept here for a consumer that stopped iterating on an error)."""
         self._task: asyncio.Task[None] | None = None
         self._waiters: dict[str, asyncio.Future[bytes]] = {}
         self._error: BaseException | None = None
@@ -343,26 +349,34 @@ class SensorStream:
         """Stop streaming, disconnect, finish the pipeline; the iterator then ends."""
         if self._closed:
             return
+        if self._close_started:  # another task is closing: wait for it
+            await self._close_done.wait()
+            return
+        self._close_started = True
         self._closing = True
         self._lost.set()  # wake the supervisor
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        client = self.client
-        if client is not None and client.is_connected:
-            with contextlib.suppress(BleakError, OSError, TimeoutError):
-                for w in self.driver.stop() if self.driver else []:
-                    await client.write_gatt_char(w.char, w.data, response=w.response)
-            with contextlib.suppress(BleakError, OSError, TimeoutError):
-                await client.disconnect()
-        self.client = None
-        self._flush()
-        if self.pipeline is not None:
-            self._put(Events(list(self.pipeline.finish())))
-        self._put(LinkEvent("closed", self.clock()))
-        self._closed = True
-        self._put(None)
+        try:
+            if self._task is not None:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+            client = self.client
+            if client is not None and client.is_connected:
+                with contextlib.suppress(BleakError, OSError, TimeoutError):
+                    for w in self.driver.stop() if self.driver else []:
+                        await client.write_gatt_char(w.char, w.data, response=w.response)
+                with contextlib.suppress(BleakError, OSError, TimeoutError):
+                    await client.disconnect()
+            self.client = None
+            self._flush()
+            if self.pipeline is not None and not self._pipeline_failed:
+                self.final_events = list(self.pipeline.finish())
+                self._put(Events(self.final_events))
+            self._put(LinkEvent("closed", self.clock()))
+        finally:
+            self._closed = True
+            self._put(None)
+            self._close_done.set()
 
     async def __aenter__(self) -> SensorStream:
         return await self.start()
@@ -533,6 +547,7 @@ class SensorStream:
         try:
             events = list(self.pipeline.push(chunk)) if self.pipeline is not None else []
         except Exception as exc:  # surface pipeline bugs to the consumer, not to Bumble's log
+            self._pipeline_failed = True
             self._error = exc
             self._put(None)
             return
