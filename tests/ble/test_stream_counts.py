@@ -262,3 +262,48 @@ def test_raw_capture_of_a_live_stream_replays_to_the_same_events(tmp_path) -> No
 
     assert summary(live.events) == summary(replayed)
     assert sum(e.type == "rep" for e in live.events) >= sum(s["reps"] for s in labels["sets"]) - 1
+
+
+@pytest.mark.timeout(60)
+def test_a_labelled_recording_from_the_repository_counts_exactly_over_ble() -> None:
+    # recordings/demo_romanian_deadlift.csv is 50 Hz; the reference sensor runs
+    # at 52 Hz, so the virtual sensor resamples it, like a real sensor would
+    # sample the movement at its own rate.
+    from pathlib import Path
+
+    from repsense.io.csv_recording import CsvRecording
+
+    path = Path(__file__).resolve().parents[2] / "recordings" / "demo_romanian_deadlift.csv"
+    rec = CsvRecording(path)
+    src = SampleChunk.concat(list(rec.chunks()))
+    sets = rec.meta["labels"]["sets"]
+    want = [s["reps"] for s in sets]
+    exercise, placement = sets[0]["exercise"], rec.meta["placement"]
+
+    async def scenario() -> tuple[list[Event], SampleChunk]:
+        events: list[Event] = []
+        got: list[SampleChunk] = []
+        async with VirtualSensor("repsense", src, speed=20, rate_hz=52) as sensor:
+            pipe = Pipeline(exercise=exercise, placement=placement, sample_rate_hz=52.0)
+            stream = SensorStream(sensor.address, backend="virtual", protocol="repsense",
+                                  rate_hz=52, pipeline=pipe)
+            async with stream:
+                async def close_when_done() -> None:
+                    await sensor.finished.wait()
+                    await asyncio.sleep(0.2)
+                    await stream.close()
+
+                closer = asyncio.create_task(close_when_done())
+                async for item in stream:
+                    if isinstance(item, (Samples, Problem, Events)):
+                        events += item.events
+                    if isinstance(item, Samples):
+                        got.append(item.chunk)
+                await closer
+        return events, SampleChunk.concat(got)
+
+    events, got = asyncio.run(scenario())
+    # The same samples without transport (what `repsense analyze` does).
+    direct = Pipeline(exercise=exercise, placement=placement, sample_rate_hz=52.0)
+    assert reps_of(direct.push(got) + direct.finish()) == want
+    assert reps_of(events) == want
