@@ -105,6 +105,10 @@ class RepDetector:
         self._away_still = 0.0
         self._roms: deque[float] = deque(maxlen=8)
         self._last_rep_end = -math.inf
+        # The last seconds of input, to re-run them from a new rest pose (see
+        # _restart_from_last_rest); long enough to cover the longest excursion.
+        self._recent: deque[tuple[float, list[float], float, float, bool]] = deque(maxlen=400)
+        self._replaying = False
 
     # -- thresholds ---------------------------------------------------------------
     def _typical_rom(self, t: float) -> float | None:
@@ -134,49 +138,97 @@ class RepDetector:
         thetas = block.theta.tolist()
         speeds = block.speed.tolist()
         stills = block.still.tolist()
-        cfg = self.cfg
-        for t, up, theta, speed, still in zip(ts, ups, thetas, speeds, stills, strict=True):
+        for sample in zip(ts, ups, thetas, speeds, stills, strict=True):
             if on_sample is not None:
-                on_sample(t)
-            dt = 0.0 if self._last_t is None else t - self._last_t
-            self._last_t = t
-            if self._base is None:
-                self._base = theta
-                self.rest_up_ = (up[0], up[1], up[2])
-            state = self._state
-            if state == IDLE:
-                if still:
-                    self._still_s += dt
-                    if self._still_s >= cfg.still_s:
-                        self._set_rest(theta, up)
-                else:
-                    self._still_s = 0.0
-                e = theta - self._base
-                if self._set_dir * e < 0 and t - self._last_rep_end < cfg.set_memory_s:
-                    # Inside a set, going past the rest pose the "wrong" way means the
-                    # rest pose is further out than thought: follow it, it is no rep.
-                    self._base = theta
-                    e = 0.0
-                self._idle_hist.append((t, e, speed))
-                if abs(e) > cfg.start_deg:
-                    self._dir = 1.0 if e > 0 else -1.0
-                    self._begin(t, abs(e), speed, up)
-            elif state == STALE:
-                # Posture changed or the strap moved: wait for stillness, then a new rest pose.
-                if still:
-                    self._still_s += dt
-                    if self._still_s >= cfg.still_s:
-                        self._set_rest(theta, up)
-                        self._state = IDLE
-                else:
-                    self._still_s = 0.0
+                on_sample(sample[0])
+            self._recent.append(sample)
+            for rep in self._step(*sample):
+                out.append(rep)
+                if on_rep is not None:
+                    on_rep(rep)
+        return out
+
+    def _step(
+        self, t: float, up: list[float], theta: float, speed: float, still: bool
+    ) -> list[RepCandidate]:
+        cfg = self.cfg
+        dt = 0.0 if self._last_t is None else t - self._last_t
+        self._last_t = t
+        if self._base is None:
+            self._base = theta
+            self.rest_up_ = (up[0], up[1], up[2])
+        state = self._state
+        if state == IDLE:
+            if still:
+                self._still_s += dt
+                if self._still_s >= cfg.still_s:
+                    self._set_rest(theta, up)
             else:
-                delta = self._dir * (theta - self._base)
-                rep = self._excursion(t, delta, speed, still, up)
-                if rep is not None:
-                    out.append(rep)
-                    if on_rep is not None:
-                        on_rep(rep)
+                self._still_s = 0.0
+            e = theta - self._base
+            if self._set_dir * e < 0 and t - self._last_rep_end < cfg.set_memory_s:
+                # Inside a set, going past the rest pose the "wrong" way means the
+                # rest pose is further out than thought: follow it, it is no rep.
+                self._base = theta
+                e = 0.0
+            self._idle_hist.append((t, e, speed))
+            if abs(e) > cfg.start_deg:
+                self._dir = 1.0 if e > 0 else -1.0
+                self._begin(t, abs(e), speed, up)
+        elif state == STALE:
+            # Posture changed or the strap moved: wait for stillness, then a new rest pose.
+            if still:
+                self._still_s += dt
+                if self._still_s >= cfg.still_s:
+                    self._set_rest(theta, up)
+                    self._state = IDLE
+            else:
+                self._still_s = 0.0
+        else:
+            delta = self._dir * (theta - self._base)
+            rep = self._excursion(t, delta, speed, still, up)
+            if rep is not None:
+                return [rep]
+            if self._state == STALE and not self._replaying:
+                return self._restart_from_last_rest(t)
+        return []
+
+    def _restart_from_last_rest(self, t: float) -> list[RepCandidate]:
+        """An "excursion" ran too long: the strap moved or the lifter changed posture.
+
+        If the segment was still at some point since, that pose is the new rest
+        pose; the samples after it are run again from there, so the first rep
+        after a strap adjustment is not lost.
+        """
+        recent = list(self._recent)
+        run = 0.0
+        anchor = None
+        for i in range(len(recent) - 1, 0, -1):
+            if recent[i][4]:
+                run += recent[i][0] - recent[i - 1][0]
+                if run >= self.cfg.still_s:
+                    anchor = i
+                    break
+            else:
+                run = 0.0
+        if anchor is None:
+            return []
+        # the end of that still stretch
+        end = anchor
+        while end + 1 < len(recent) and recent[end + 1][4]:
+            end += 1
+        ta, upa, tha, _, _ = recent[end]
+        self._state = IDLE
+        self._set_rest(tha, upa)
+        self._still_s = self.cfg.still_s
+        self._last_t = ta
+        out: list[RepCandidate] = []
+        self._replaying = True
+        try:
+            for sample in recent[end + 1:]:
+                out += self._step(*sample)
+        finally:
+            self._replaying = False
         return out
 
     def _set_rest(self, theta: float, up: list[float]) -> None:
