@@ -484,6 +484,8 @@ class SensorStream:
             )
 
     def _on_notify(self, char: BleakGATTCharacteristic, data: bytearray) -> None:
+        if self._closed:  # a straggler after close(): the pipeline is finished
+            return
         arrival = self.clock()
         uuid = char.uuid
         payload = bytes(data)
