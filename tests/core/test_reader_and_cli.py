@@ -135,3 +135,12 @@ def test_every_command_explains_itself():
     for name in ("analyze", "replay"):
         sub = cli(name, "--help")
         assert sub.returncode == 0 and "usage" in sub.stdout
+
+
+def test_written_recordings_get_normal_permissions(rec):
+    import os
+    import stat
+
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(rec.stat().st_mode) == 0o666 & ~umask

@@ -50,6 +50,10 @@ class RecordingWriter:
     def close(self, meta: dict[str, Any] | None = None) -> Path:
         """Finish the file, move it into place and write the sidecar if ``meta`` is given."""
         self._f.close()
+        # mkstemp makes the file private; a recording gets the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self._tmp, 0o666 & ~umask)
         os.replace(self._tmp, self.path)
         if meta is not None:
             write_sidecar(self.path, meta)
