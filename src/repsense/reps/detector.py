@@ -328,8 +328,13 @@ class RepDetector:
                 self._state = AWAY
                 self._peak = max(x[1] for x in tail)
                 self._peak_i = max(range(len(tail)), key=lambda i: tail[i][1])
-        away = self.timer.movement(tt[: p + 1], ss[: p + 1])
-        ret = self.timer.movement(tt[p:], ss[p:])
+        # Split the two movements where the segment is slowest in the far zone (the
+        # turn or the pause), not at the largest angle: a slow creep during a pause
+        # can put that right before the return.
+        far = np.flatnonzero(dd >= base_start + 0.85 * rom)
+        split = int(far[np.argmin(ss[far])]) if far.size else p
+        away = self.timer.movement(tt[: split + 1], ss[: split + 1])
+        ret = self.timer.movement(tt[split:], ss[split:])
         if away is None or ret is None:
             return None
         start, away_end = away
@@ -345,8 +350,8 @@ class RepDetector:
         self._roms.append(rom)
         self._last_rep_end = end
         self._set_dir = self._dir
-        speed_away = float(ss[: p + 1].max())
-        speed_ret = float(ss[p:].max())
+        speed_away = float(ss[: split + 1].max())
+        speed_ret = float(ss[split:].max())
         return RepCandidate(
             start_s=start,
             away_end_s=away_end,

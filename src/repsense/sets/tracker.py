@@ -54,6 +54,8 @@ class SetTracker:
         mounting_up: Sequence[float] | None = None,
         confident_rom_deg: float = 6.0,
         confirm_reps: int = 3,
+        gait_period_s: float = 1.4,
+        slow_rep_s: float = 1.8,
     ) -> None:
         self.exercise = exercise
         self.placement = placement
@@ -64,7 +66,10 @@ class SetTracker:
         self.mounting_up = mounting_up
         self.confident_rom_deg = confident_rom_deg
         self.confirm_reps = confirm_reps
+        self.gait_period_s = gait_period_s
+        self.slow_rep_s = slow_rep_s
         self._held: list[RepCandidate] = []
+        self._last_stride: float | None = None
         self.sets_done = 0
         self.total_reps = 0
         self._reps: list[RepCandidate] = []
@@ -84,25 +89,40 @@ class SetTracker:
     def add_rep(self, cand: RepCandidate) -> list[Event]:
         """A completed rep: maybe close the old set, open a new one, and report the rep.
 
-        Outside a set, an excursion smaller than ``confident_rom_deg`` could be a
-        fidget; it is held until ``confirm_reps`` similar ones in a row make it a
-        set (then all are reported at once), and forgotten otherwise.
+        Outside a set, a slow excursion of ``confident_rom_deg`` or more opens a
+        set at once.  Anything that could be a fidget or a stride is held until
+        alike ones confirm a set (two, or ``confirm_reps`` for small ones) and
+        then reported together; excursions repeating faster than
+        ``gait_period_s`` are strides of walking and never become reps.
         """
         events: list[Event] = []
         if self._reps and _angle(cand.rest_up, self._reps[0].rest_up) > self.posture_change_deg:
             events += self.end_set(cand.start_s)
+        quick = cand.end_s - cand.start_s < self.slow_rep_s
         if self._reps:
+            if quick and cand.start_s - self._reps[-1].start_s < self.gait_period_s:
+                return events  # a stride after the set, not a rep of it
             return events + self._rep_events(cand, cand.detected_s)
-        if cand.rom_deg >= self.confident_rom_deg and not self._held:
+        confident = cand.rom_deg >= self.confident_rom_deg
+        if self._last_stride is not None and cand.start_s - self._last_stride < self.gait_period_s:
+            self._last_stride = cand.start_s  # still walking
+            self._held = []
+            return events
+        if confident and not quick and not self._held:
             return events + self._open_set([cand], cand.detected_s)
         held = [c for c in self._held if cand.start_s - c.end_s <= self.set_gap_s]
+        if held and cand.start_s - held[-1].start_s < self.gait_period_s:
+            self._held = []
+            self._last_stride = cand.start_s
+            return events
         held.append(cand)
         roms = [c.rom_deg for c in held]
         while len(held) > 1 and max(roms) > 2.5 * min(roms):
             held.pop(0)  # not alike: start the chain again from the newer reps
             roms.pop(0)
         self._held = held
-        if len(held) >= self.confirm_reps or cand.rom_deg >= self.confident_rom_deg:
+        needed = 2 if all(c.rom_deg >= self.confident_rom_deg for c in held) else self.confirm_reps
+        if len(held) >= needed:
             self._held = []
             return events + self._open_set(held, cand.detected_s)
         return events
