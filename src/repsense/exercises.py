@@ -1,13 +1,17 @@
 """Exercise ids and how each one maps movement phases to tempo phases.
 
 A rep, as the detector sees it, is an excursion of the limb segment away
-from its *rest pose* (where it dwells before the set starts) and back:
-``away`` movement, ``far`` pause, ``return`` movement, then the ``near``
-pause at the rest pose before the next rep.  Whether the ``away`` movement
-is the concentric (lifting) or the eccentric (lowering) phase depends on the
-exercise: a leg curl, a glute bridge and a deadlift from the floor start at
-the bottom and lift first; a Romanian or single-leg deadlift starts standing
-and lowers first.
+from its *rest pose* (where it dwells, still, before the set starts) and
+back: ``away`` movement, ``far`` pause, ``return`` movement, then the
+``near`` pause at the rest pose before the next rep.  Whether the ``away``
+movement is the concentric (lifting) or the eccentric (lowering) phase
+depends on the exercise: a leg curl and a glute bridge start at the bottom
+and lift first; Romanian and single-leg deadlifts start standing and lower
+first.  So does a deadlift from the floor as the sensor sees it: the lifter
+stands still before bending down to the bar, so the rest pose is standing
+and each excursion is a lowering followed by a lift; the set's last
+excursion is lowering the bar and standing up without it, which is no rep
+(``last_excursion_is_no_rep``).
 """
 
 from __future__ import annotations
@@ -38,11 +42,13 @@ class ExerciseInfo:
     """True when the movement away from the rest pose lifts the load."""
     family: str
     """Coarse family used for recognition scores: curl, hinge, bridge, generic."""
+    last_excursion_is_no_rep: bool = False
+    """The set ends with one excursion more than there were reps (see the module doc)."""
 
 
 EXERCISES: dict[str, ExerciseInfo] = {
     "leg_curl": ExerciseInfo("leg_curl", "leg curl", True, "curl"),
-    "deadlift": ExerciseInfo("deadlift", "deadlift", True, "hinge"),
+    "deadlift": ExerciseInfo("deadlift", "deadlift", False, "hinge", True),
     "romanian_deadlift": ExerciseInfo("romanian_deadlift", "Romanian deadlift", False, "hinge"),
     "single_leg_deadlift": ExerciseInfo(
         "single_leg_deadlift", "single-leg deadlift", False, "hinge"

@@ -144,3 +144,17 @@ def test_written_recordings_get_normal_permissions(rec):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(rec.stat().st_mode) == 0o666 & ~umask
+
+
+def test_deadlift_from_the_floor_counts_pulls_not_excursions():
+    """Bending down to the bar and standing up after the last pull are not reps."""
+    from repsense.analysis import analyze_recording
+
+    path = Path(__file__).parents[2] / "recordings" / "deadlift_thigh_50hz_walking.csv"
+    labels = json.loads(path.with_suffix(".json").read_text())["labels"]["sets"]
+    result = analyze_recording(path, exercise="deadlift")
+    for lab in labels:
+        found = [s for s in result["sets"]
+                 if s["start_s"] < lab["end_s"] and s["end_s"] > lab["start_s"]]
+        assert [len(s["reps"]) for s in found] == [lab["reps"]]
+        assert all(s["exercise"] == "deadlift" for s in found)

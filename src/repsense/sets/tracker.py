@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from repsense.events import Event, Rep, Rest, SetEnd, SetStart
+from repsense.exercises import EXERCISES
 from repsense.reps.detector import RepCandidate
 from repsense.reps.recognize import recognize
 from repsense.reps.tempo import rep_tempo, set_tempos, velocity_loss_pct
@@ -24,6 +25,20 @@ IdMaker = Callable[[], tuple[str, int]]
 def _angle(a: Sequence[float], b: Sequence[float]) -> float:
     dot = float(np.dot(a, b))
     return math.degrees(math.acos(max(-1.0, min(1.0, dot))))
+
+
+def _set_up_at_the_bar(reps: Sequence[RepCandidate]) -> bool:
+    """Did the set start from standing with a set-up pause at the bar?
+
+    Then the first excursion was bending down, setting up and the first pull,
+    and the last one lowering the bar and standing up without it.  A sensor
+    that took the bottom as its rest pose (the shank hardly moves when
+    bending down) shows no such long first pause, and no extra excursion.
+    """
+    if len(reps) < 2:
+        return False
+    pauses = [c.return_start_s - c.away_end_s for c in reps]
+    return pauses[0] >= 1.0 and pauses[0] > 1.5 * float(np.median(pauses[1:]))
 
 
 class SetTracker:
@@ -180,6 +195,10 @@ class SetTracker:
         if not self._reps:
             return []
         ex, conf, note = self._exercise_now()
+        if EXERCISES[ex].last_excursion_is_no_rep and _set_up_at_the_bar(self._reps):
+            # Lowering the bar and standing up without it looks like one more rep.
+            self._reps.pop()
+            note = (note + "; " if note else "") + "last movement (standing up) not counted"
         reps = set_tempos(self._reps, ex)
         self.sets_done += 1
         self.total_reps += len(reps)
