@@ -17,6 +17,7 @@ input was chunked.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,10 @@ from repsense.dsp.filters import StreamingLowpass
 
 DETECTOR_RATE_HZ = 25.0
 AXIS_UPDATE_SAMPLES = 25  # decimated samples between axis updates (1 s at 25 Hz)
+GAIT_WINDOW_S = 4.0
+GAIT_PERIOD_S = (0.8, 1.4)
+GAIT_MIN_SPEED_DPS = 20.0
+GAIT_CORRELATION = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,6 +46,9 @@ class MovementBlock:
     still: np.ndarray
     """True where the segment is still: speed below a threshold that adapts to the
     sensor's noise floor, ``(n,)``."""
+    gait: np.ndarray
+    """True while the last seconds look like walking: the leg's tilt repeats with
+    a stride period (0.8-1.4 s) far shorter than any controlled rep, ``(n,)``."""
 
 
 class MovementSignal:
@@ -84,6 +92,11 @@ class MovementSignal:
         self._pending_up0: np.ndarray | None = None
         self._pending_sum = np.zeros(3)
         self._pending_sq = 0.0
+        dec_rate = rate_hz / self.step
+        self._dec_rate = dec_rate
+        self._recent_up: deque[np.ndarray] = deque(maxlen=int(round(GAIT_WINDOW_S * dec_rate)))
+        self._recent_speed: deque[float] = deque(maxlen=int(round(GAIT_WINDOW_S * dec_rate)))
+        self.gait_ = False
 
     @property
     def sos(self) -> np.ndarray:
@@ -110,6 +123,7 @@ class MovementSignal:
         theta = np.empty(m)
         speed = np.empty(m)
         still = np.empty(m, dtype=bool)
+        gait = np.empty(m, dtype=bool)
         # Walk the fixed one-second grid on which the axis, the gyro bias and the
         # noise floor are updated, so chunking cannot change the result.
         i = 0
@@ -123,6 +137,9 @@ class MovementSignal:
             speed[i:j] = sp
             still[i:j] = sp < float(np.clip(4.0 * self.noise_dps_, 3.0, 12.0))
             theta[i:j] = self._angle(u)
+            gait[i:j] = self.gait_
+            self._recent_up.extend(u)
+            self._recent_speed.extend(sp.tolist())
             self._pending_w.append(wc[sp > self.moving_dps])
             if self._pending_up0 is None:
                 self._pending_up0 = u[0].copy()
@@ -130,6 +147,7 @@ class MovementSignal:
             self._pending_sq += float(np.einsum("ij,ij->", wd[i:j], wd[i:j]))
             self._pending_n += j - i
             if self._pending_n == AXIS_UPDATE_SAMPLES:
+                self._update_gait()
                 self._update_rest_stats(u[-1])
                 self._update_axis(u[-1])
             i = j
@@ -138,7 +156,7 @@ class MovementSignal:
             prev = theta[0] if self._last_theta is None else self._last_theta
             theta = np.degrees(np.unwrap(np.radians(np.concatenate([[prev], theta]))))[1:]
             self._last_theta = float(theta[-1])
-        return MovementBlock(td, upd, theta, speed, still)
+        return MovementBlock(td, upd, theta, speed, still, gait)
 
     def _angle(self, up: np.ndarray) -> np.ndarray:
         if self.axis_ is None or self._ref is None:
@@ -147,6 +165,27 @@ class MovementSignal:
             return np.degrees(np.arccos(np.clip(up @ self._first_up, -1.0, 1.0)))
         side = np.cross(self.axis_, self._ref)
         return np.degrees(np.arctan2(up @ side, up @ self._ref))
+
+    def _update_gait(self) -> None:
+        """Is the leg swinging with a stride's period?  (Autocorrelation of the tilt.)"""
+        n = len(self._recent_up)
+        lo = int(round(GAIT_PERIOD_S[0] * self._dec_rate))
+        hi = int(round(GAIT_PERIOD_S[1] * self._dec_rate))
+        if n < 2 * hi or float(np.mean(self._recent_speed)) < GAIT_MIN_SPEED_DPS:
+            self.gait_ = False
+            return
+        x = np.asarray(self._recent_up)
+        x = x - x.mean(axis=0)
+        energy = float(np.einsum("ij,ij->", x, x))
+        if energy <= 0:
+            self.gait_ = False
+            return
+        r = np.array([float(np.einsum("ij,ij->", x[:-lag], x[lag:])) * n / (n - lag)
+                      for lag in range(1, hi + 1)]) / energy
+        # Periodic, not just smooth: a trough at half a stride, a crest at a stride.
+        trough = float(r[max(0, lo // 2 - 1):lo - 1].min())
+        crest = float(r[lo - 1:hi].max())
+        self.gait_ = crest > GAIT_CORRELATION and crest - trough > 2 * GAIT_CORRELATION
 
     def _update_rest_stats(self, up_now: np.ndarray) -> None:
         """After a second in which gravity did not move, learn gyro bias and noise floor."""

@@ -102,12 +102,15 @@ class RepDetector:
         self._min_after = math.inf
         self._min_after_i = 0
         self._closing_since = 0.0
+        self._closing_i = 0
         self._away_still = 0.0
         self._roms: deque[float] = deque(maxlen=8)
         self._last_rep_end = -math.inf
         # The last seconds of input, to re-run them from a new rest pose (see
         # _restart_from_last_rest); long enough to cover the longest excursion.
-        self._recent: deque[tuple[float, list[float], float, float, bool]] = deque(maxlen=400)
+        self._recent: deque[tuple[float, list[float], float, float, bool, bool]] = deque(
+            maxlen=400
+        )
         self._replaying = False
 
     # -- thresholds ---------------------------------------------------------------
@@ -138,7 +141,8 @@ class RepDetector:
         thetas = block.theta.tolist()
         speeds = block.speed.tolist()
         stills = block.still.tolist()
-        for sample in zip(ts, ups, thetas, speeds, stills, strict=True):
+        gaits = block.gait.tolist()
+        for sample in zip(ts, ups, thetas, speeds, stills, gaits, strict=True):
             if on_sample is not None:
                 on_sample(sample[0])
             self._recent.append(sample)
@@ -149,9 +153,13 @@ class RepDetector:
         return out
 
     def _step(
-        self, t: float, up: list[float], theta: float, speed: float, still: bool
+        self, t: float, up: list[float], theta: float, speed: float, still: bool, gait: bool
     ) -> list[RepCandidate]:
         cfg = self.cfg
+        if gait and self._state != STALE:
+            # Walking: nothing that swings now is a rep; find the rest pose again after.
+            self._state = STALE
+            self._still_s = 0.0
         dt = 0.0 if self._last_t is None else t - self._last_t
         self._last_t = t
         if self._base is None:
@@ -217,7 +225,7 @@ class RepDetector:
         end = anchor
         while end + 1 < len(recent) and recent[end + 1][4]:
             end += 1
-        ta, upa, tha, _, _ = recent[end]
+        ta, upa, tha, _, _, _ = recent[end]
         self._state = IDLE
         self._set_rest(tha, upa)
         self._still_s = self.cfg.still_s
@@ -293,6 +301,7 @@ class RepDetector:
             elif delta <= base + 0.3 * amp:
                 self._state = CLOSING
                 self._closing_since = t
+                self._closing_i = len(exc) - 1
             return None
         # CLOSING: wait until it is back at rest, stops, or turns round.
         near = base + 0.1 * amp
@@ -314,12 +323,16 @@ class RepDetector:
         base_start = float(dd[: p + 1].min())
         rom = self._peak - base_start
         rest = self.rest_up_ or (0.0, 0.0, 1.0)
-        # Restart: a turned rep's tail is the next rep's lead-in.
-        tail = exc[end_i:] if turned else []
+        # Restart: a turned rep's tail is the next rep's lead-in; otherwise the way
+        # back through the rest zone is (an explosive next rep may already be on
+        # its way out the other side).
+        tail = exc[end_i:] if turned else exc[self._closing_i:]
         self._state = IDLE
         self._idle_hist.clear()
-        self._idle_hist.extend(tail)
+        self._idle_hist.extend((x[0], self._dir * x[1], x[2]) for x in tail)
         self._still_s = 0.0
+        if not turned:
+            tail = []
         if tail:
             _, d_last, s_last = tail[-1]
             if d_last > self.cfg.start_deg:

@@ -69,7 +69,6 @@ class SetTracker:
         mounting_up: Sequence[float] | None = None,
         confident_rom_deg: float = 6.0,
         confirm_reps: int = 3,
-        gait_period_s: float = 1.4,
         slow_rep_s: float = 1.8,
     ) -> None:
         self.exercise = exercise
@@ -81,10 +80,8 @@ class SetTracker:
         self.mounting_up = mounting_up
         self.confident_rom_deg = confident_rom_deg
         self.confirm_reps = confirm_reps
-        self.gait_period_s = gait_period_s
         self.slow_rep_s = slow_rep_s
         self._held: list[RepCandidate] = []
-        self._last_stride: float | None = None
         self.sets_done = 0
         self.total_reps = 0
         self._reps: list[RepCandidate] = []
@@ -105,31 +102,21 @@ class SetTracker:
         """A completed rep: maybe close the old set, open a new one, and report the rep.
 
         Outside a set, a slow excursion of ``confident_rom_deg`` or more opens a
-        set at once.  Anything that could be a fidget or a stride is held until
-        alike ones confirm a set (two, or ``confirm_reps`` for small ones) and
-        then reported together; excursions repeating faster than
-        ``gait_period_s`` are strides of walking and never become reps.
+        set at once.  Anything quicker than ``slow_rep_s`` or smaller could be a
+        fidget; it is held until alike ones confirm a set (two, or
+        ``confirm_reps`` for small ones) and then reported together with them.
+        (Walking never gets here: the detector drops strides.)
         """
         events: list[Event] = []
         if self._reps and _angle(cand.rest_up, self._reps[0].rest_up) > self.posture_change_deg:
             events += self.end_set(cand.start_s)
-        quick = cand.end_s - cand.start_s < self.slow_rep_s
         if self._reps:
-            if quick and cand.start_s - self._reps[-1].start_s < self.gait_period_s:
-                return events  # a stride after the set, not a rep of it
             return events + self._rep_events(cand, cand.detected_s)
+        quick = cand.end_s - cand.start_s < self.slow_rep_s
         confident = cand.rom_deg >= self.confident_rom_deg
-        if self._last_stride is not None and cand.start_s - self._last_stride < self.gait_period_s:
-            self._last_stride = cand.start_s  # still walking
-            self._held = []
-            return events
         if confident and not quick and not self._held:
             return events + self._open_set([cand], cand.detected_s)
         held = [c for c in self._held if cand.start_s - c.end_s <= self.set_gap_s]
-        if held and cand.start_s - held[-1].start_s < self.gait_period_s:
-            self._held = []
-            self._last_stride = cand.start_s
-            return events
         held.append(cand)
         roms = [c.rom_deg for c in held]
         while len(held) > 1 and max(roms) > 2.5 * min(roms):
