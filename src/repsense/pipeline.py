@@ -176,7 +176,9 @@ class Pipeline:
         events: list[Event] = []
         tracker = self.tracker
 
-        def on_sample(t: float) -> None:
+        def on_sample(t: float, walking: bool) -> None:
+            if walking:
+                tracker.walking()
             if tracker.due(t):
                 events.extend(tracker.tick(t))
 
@@ -184,7 +186,7 @@ class Pipeline:
             events.extend(tracker.add_rep(cand))
 
         gyr = chunk.gyr if self.has_gyro else None
-        up = self.gravity.push(chunk.acc)
+        up = self.gravity.push(chunk.acc, gyr, chunk.t)
         block = self.movement.push(chunk.t, up, gyr)
         self.detector.push(block, on_sample, on_rep)
         return events

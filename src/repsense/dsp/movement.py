@@ -26,7 +26,7 @@ from repsense.dsp.filters import StreamingLowpass
 
 DETECTOR_RATE_HZ = 25.0
 AXIS_UPDATE_SAMPLES = 25  # decimated samples between axis updates (1 s at 25 Hz)
-GAIT_WINDOW_S = 4.0
+GAIT_WINDOW_S = 3.0
 GAIT_PERIOD_S = (0.8, 1.4)
 GAIT_MIN_SPEED_DPS = 20.0
 GAIT_CORRELATION = 0.5

@@ -34,23 +34,52 @@ class GravityEstimator:
         self.max_dynamic_g = max_dynamic_g
         self._lp = StreamingLowpass(cutoff_hz, rate_hz)
         self._carry: np.ndarray | None = None
+        self._carry_t = 0.0
 
     @property
     def sos(self) -> np.ndarray:
         """The low-pass filter's second-order sections (the phase timer calibrates on it)."""
         return self._lp.sos
 
-    def push(self, acc: np.ndarray) -> np.ndarray:
-        """Return the unit up-vector for every row of ``acc`` (g), shape ``(n, 3)``."""
+    def push(
+        self, acc: np.ndarray, gyr: np.ndarray | None = None, t: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Return the unit up-vector for every row of ``acc`` (g), shape ``(n, 3)``.
+
+        With the gyroscope (deg/s) and sample times, dynamic samples are replaced
+        by the last good gravity direction turned by the measured rotation, not
+        just held: a fast curl turns the shank by 90° in a fraction of a second.
+        """
         if acc.shape[0] == 0:
             return acc
         norm = np.sqrt(np.einsum("ij,ij->i", acc, acc))
         valid = np.abs(norm - 1.0) < self.max_dynamic_g
-        held = hold_last_valid(acc, valid, self._carry)
-        if valid.any():
-            self._carry = acc[np.flatnonzero(valid)[-1]].copy()
-        elif self._carry is None:
-            self._carry = held[-1].copy()
-        g = self._lp(held)
+        if gyr is not None and t is not None and not valid.all():
+            filled = self._turn_through_dynamic(acc, norm, valid, gyr, t)
+        else:
+            filled = hold_last_valid(acc, valid, self._carry)
+        self._carry = filled[-1].copy()
+        if t is not None:
+            self._carry_t = float(t[-1])
+        g = self._lp(filled)
         gn = np.sqrt(np.einsum("ij,ij->i", g, g))
         return g / np.maximum(gn, 1e-9)[:, None]
+
+    def _turn_through_dynamic(
+        self, acc: np.ndarray, norm: np.ndarray, valid: np.ndarray, gyr: np.ndarray,
+        t: np.ndarray,
+    ) -> np.ndarray:
+        out = acc / np.maximum(norm, 1e-9)[:, None]
+        w = np.radians(gyr)
+        # A loop, but only over the dynamic samples, which are few outside walking.
+        for k in np.flatnonzero(~valid).tolist():
+            if k:
+                prev, dt = out[k - 1], t[k] - t[k - 1]
+            elif self._carry is not None:
+                prev = self._carry / max(float(np.linalg.norm(self._carry)), 1e-9)
+                dt = t[0] - self._carry_t
+            else:
+                continue
+            v = prev + min(max(dt, 0.0), 0.1) * np.cross(prev, w[k])
+            out[k] = v / max(float(np.linalg.norm(v)), 1e-9)
+        return out

@@ -126,12 +126,12 @@ class RepDetector:
 
     # -- main loop ----------------------------------------------------------------
     def push(
-        self, block: MovementBlock, on_sample: Callable[[float], None] | None = None,
+        self, block: MovementBlock, on_sample: Callable[[float, bool], None] | None = None,
         on_rep: Callable[[RepCandidate], None] | None = None,
     ) -> list[RepCandidate]:
         """Feed decimated samples; return the reps completed in them.
 
-        ``on_sample(t)`` runs before each sample and ``on_rep(rep)`` as soon as a
+        ``on_sample(t, walking)`` runs before each sample and ``on_rep(rep)`` as soon as a
         rep completes, so that the caller's events interleave with time exactly
         as they would sample by sample, however the input was chunked.
         """
@@ -144,7 +144,7 @@ class RepDetector:
         gaits = block.gait.tolist()
         for sample in zip(ts, ups, thetas, speeds, stills, gaits, strict=True):
             if on_sample is not None:
-                on_sample(sample[0])
+                on_sample(sample[0], sample[5])
             self._recent.append(sample)
             for rep in self._step(*sample):
                 out.append(rep)

@@ -123,7 +123,10 @@ class SetTracker:
             held.pop(0)  # not alike: start the chain again from the newer reps
             roms.pop(0)
         self._held = held
-        needed = 2 if all(c.rom_deg >= self.confident_rom_deg for c in held) else self.confirm_reps
+        needed = self.confirm_reps
+        if all(c.rom_deg >= self.confident_rom_deg and c.end_s - c.start_s >= self.slow_rep_s
+               for c in held[1:]):
+            needed = 2  # a quick or small first rep, then slow, full ones
         if len(held) >= needed:
             self._held = []
             return events + self._open_set(held, cand.detected_s)
@@ -153,6 +156,10 @@ class SetTracker:
         tempo = rep_tempo(cand, len(self._reps), ex, prev_end, median)
         eid, seq = self.next_id()
         return [Rep(eid, seq, t, self.sets_done + 1, ex, tempo, len(self._reps))]
+
+    def walking(self) -> None:
+        """The lifter is walking: whatever was held back was strides, not reps."""
+        self._held = []
 
     def due(self, t: float) -> bool:
         """Cheap test: would :meth:`tick` at ``t`` make an event (or forget held reps)?"""
