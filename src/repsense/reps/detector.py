@@ -28,6 +28,12 @@ from repsense.dsp.movement import MovementBlock
 from repsense.reps.phases import SpeedPhaseTimer
 
 IDLE, AWAY, RETURN, CLOSING, STALE = range(5)
+POSTURE_CHANGE_DEG = 30.0
+
+
+def _angle_deg(a: list[float] | tuple[float, ...], b: tuple[float, float, float]) -> float:
+    dot = a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+    return math.degrees(math.acos(max(-1.0, min(1.0, dot))))
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,7 @@ class RepDetector:
         self._closing_i = 0
         self._away_still = 0.0
         self._roms: deque[float] = deque(maxlen=8)
+        self._roms_rest: tuple[float, float, float] = (0.0, 0.0, 1.0)
         self._last_rep_end = -math.inf
         # The last seconds of input, to re-run them from a new rest pose (see
         # _restart_from_last_rest); long enough to cover the longest excursion.
@@ -243,6 +250,8 @@ class RepDetector:
         self._base = theta
         self.rest_up_ = (up[0], up[1], up[2])
         self._idle_hist.clear()
+        if self._roms and _angle_deg(up, self._roms_rest) > POSTURE_CHANGE_DEG:
+            self._roms.clear()  # another posture, another exercise: forget its range
 
     def _begin(self, t: float, delta: float, speed: float, up: list[float]) -> None:
         # Keep the lead-in from the lowest recent point so the start can be timed.
@@ -271,7 +280,7 @@ class RepDetector:
         state = self._state
         base = self._exc_base
         amp = self._peak - base
-        if state == AWAY and amp < self._min_rom(t):
+        if state == AWAY and amp < cfg.min_rom_deg:
             # Still before going anywhere that counts: this is a new rest pose.
             self._away_still = self._away_still + (t - exc[-2][0]) if still else 0.0
             if self._away_still >= cfg.still_s * 2:
@@ -361,6 +370,7 @@ class RepDetector:
         if end - start < self.cfg.min_rep_s:
             return None
         self._roms.append(rom)
+        self._roms_rest = rest
         self._last_rep_end = end
         self._set_dir = self._dir
         speed_away = float(ss[: split + 1].max())
