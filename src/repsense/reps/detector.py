@@ -1,18 +1,26 @@
 """Rep detector: excursions of the segment's tilt away from its rest pose and back.
 
-Coordinate convention: the detector works on the unit "up" vector in the
-sensor frame (gravity direction from :mod:`repsense.dsp.orientation`), so it
-does not care how the strap is rotated on the leg.  The *rest pose* ``up0`` is
-where the segment dwells, still, before a rep; the tilt ``delta`` is the angle
-between the current up vector and ``up0``.  A rep is an excursion of
-``delta``: it leaves the rest pose, reaches a far pose at least ``min_rom_deg``
-away, and comes back to within 30 % of its range.  Thresholds adapt to the
-set's typical range of motion (hysteresis), so a set of 25° bridges and a set
-of 110° curls are both counted, and tremor or sway at rest is not.
+Coordinate convention: the detector works on the movement angle ``theta`` of
+:mod:`repsense.dsp.movement` — the tilt of the gravity direction about the
+movement axis found from the data — so it does not care how the strap sits on
+the leg.  The *rest pose* is the angle where the segment was last still (for
+0.4 s, judged against the sensor's noise floor) outside a rep; ``delta`` is the
+angle travelled from it, signed by the direction the excursion took.
 
-A rep is reported as soon as it is back near the rest pose, stops or turns
-round — typically before the movement has fully settled, so the event is out
-within a few detector samples of the movement's end.
+A rep is an excursion of ``delta``: it leaves the rest pose, reaches a far pose
+at least ``min_rom_deg`` away (and, inside a set, 35 % of the set's typical
+range — hysteresis adapted to the set), and comes back.  The levels are
+fractions of the excursion's own range: below 65 % it is returning, below 30 %
+closing; it is complete when back within 10 %, stopped or turning round, which
+is typically before the movement has fully settled, so the rep is reported
+within a few detector samples of the movement's end.  Its phase times come
+from the tilt-speed profile (:mod:`repsense.reps.phases`).
+
+What is not a rep: an excursion that never returns within ``max_rep_s``
+(posture change, strap moved — the last seconds are then re-run from the last
+still pose), walking (``gait`` flag of the movement signal), excursions
+shorter than ``min_rep_s``, and, inside a set, going past the rest pose the
+"wrong" way (the rest pose follows instead).
 """
 
 from __future__ import annotations
