@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,3 +62,19 @@ class SampleChunk:
             np.concatenate([c.acc for c in chunks]),
             np.concatenate([c.gyr for c in chunks]) if gyro else None,
         )
+
+
+def recut(chunks: Iterable[SampleChunk], packet_s: float) -> Iterator[SampleChunk]:
+    """Re-cut chunks into packets of about ``packet_s`` seconds of signal (views, no copy).
+
+    Used to play recordings as if a sensor were sending them notification by
+    notification.
+    """
+    for chunk in chunks:
+        if len(chunk) == 0:
+            continue
+        edges = np.floor((chunk.t - chunk.t[0]) / packet_s).astype(np.int64)
+        cuts = np.flatnonzero(np.diff(edges)) + 1
+        bounds = [0, *cuts.tolist(), len(chunk)]
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            yield chunk.slice(a, b)

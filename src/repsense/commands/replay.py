@@ -12,7 +12,7 @@ from repsense.console import ConsoleSink
 from repsense.errors import InputError
 from repsense.io.open import open_recording
 from repsense.publish.options import add_mqtt_arguments, open_sink_from_args
-from repsense.samples import SampleChunk
+from repsense.samples import SampleChunk, recut
 from repsense.sensors.base import DecodeProblem
 
 PACKET_S = 0.05  # how much signal one "notification" carries when pacing
@@ -39,20 +39,19 @@ def paced(
     items: Iterator[SampleChunk | DecodeProblem], speed: float
 ) -> Iterator[SampleChunk | DecodeProblem]:
     """Re-cut chunks into ~50 ms packets and release them at ``speed`` × real time."""
+    if speed <= 0:
+        yield from items
+        return
     wall0: float | None = None
     t0 = 0.0
-    for chunk in items:
-        if speed <= 0 or isinstance(chunk, DecodeProblem):
-            yield chunk
+    for item in items:
+        if isinstance(item, DecodeProblem):
+            yield item
             continue
-        edges = (chunk.t - chunk.t[0]) // PACKET_S
-        cuts = [0, *(1 + i for i in range(len(edges) - 1) if edges[i + 1] != edges[i]), len(chunk)]
-        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
-            part = chunk.slice(a, b)
+        for part in recut([item], PACKET_S):
             if wall0 is None:
                 wall0, t0 = time.monotonic(), float(part.t[0])
-            due = wall0 + (float(part.t[-1]) - t0) / speed
-            delay = due - time.monotonic()
+            delay = wall0 + (float(part.t[-1]) - t0) / speed - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
             yield part

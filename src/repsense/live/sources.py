@@ -23,17 +23,15 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from repsense.errors import InputError
 from repsense.exercises import EXERCISES
 from repsense.live.plans import Plan
 from repsense.live.view import LinkStatus
-from repsense.samples import SampleChunk
+from repsense.samples import SampleChunk, recut
 
 PACKET_S = 0.05
 """Signal per packet when pacing in real time (about one BLE notification burst)."""
@@ -56,18 +54,6 @@ class SampleSource:
 
     async def close(self) -> None:
         """Stop; the iterator ends."""
-
-
-def _recut(chunks: Iterable[SampleChunk], packet_s: float) -> Iterator[SampleChunk]:
-    """Re-cut chunks into packets of about ``packet_s`` seconds of signal."""
-    for chunk in chunks:
-        if len(chunk) == 0:
-            continue
-        edges = np.floor((chunk.t - chunk.t[0]) / packet_s).astype(np.int64)
-        cuts = np.flatnonzero(np.diff(edges)) + 1
-        bounds = [0, *cuts.tolist(), len(chunk)]
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-            yield chunk.slice(a, b)
 
 
 class PacedSource(SampleSource):
@@ -103,7 +89,7 @@ class PacedSource(SampleSource):
         packet = FAST_PACKET_S if self.speed <= 0 else PACKET_S
         wall0: float | None = None
         t0 = 0.0
-        for part in _recut(self._chunks, packet):
+        for part in recut(self._chunks, packet):
             if self._closed:
                 return
             if self.speed > 0:
