@@ -1,0 +1,170 @@
+"""Rep latency: processing + MQTT transport, and the detector's algorithmic delay.
+
+1. **Processing + transport** (wall clock): labelled recordings from
+   ``recordings/`` are fed as concurrent virtual sensors, 10 samples (100 ms)
+   per push, paced at ``--speed`` times real time, into one
+   :class:`~repsense.pipeline.Pipeline` + :class:`~repsense.publish.mqtt.MqttSink`
+   each, publishing to a real Mosquitto.  A subscriber in the same process
+   stamps each rep message on arrival (``time.monotonic``).  Latency = arrival
+   minus the moment the chunk that completed the rep was handed to the
+   pipeline: the sample delivery stands in for a BLE notification (the virtual
+   BLE link is measured separately in ``ble_stream.py``).
+2. **Algorithmic delay** (signal time): for every labelled rep the pipeline
+   found, the event's ``time_s`` minus the labelled end of the rep
+   (``rep_detail[].end_s``), median per exercise.  Needs no broker.
+
+Usage::
+
+    python benchmarks/latency.py [--json] [--speed 4] [--files N]
+
+Targets (issue 8): processing + transport p95 <= 50 ms; algorithmic delay
+median <= 300 ms per exercise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import REPO, command_line, emit, machine_info, table  # noqa: E402
+from _live import VirtualSensor, load, make_sink, tmpdir  # noqa: E402
+from repsense.analysis import pipeline_for, run_events  # noqa: E402
+from repsense.events import Rep  # noqa: E402
+from repsense.io.open import open_recording  # noqa: E402
+from repsense.pipeline import Pipeline  # noqa: E402
+from repsense.testing.broker import MessageCollector, MosquittoBroker  # noqa: E402
+
+TICK_S = 0.1
+
+
+def labelled(dirpath: Path) -> list[Path]:
+    out = []
+    for p in sorted(dirpath.glob("*.csv")):
+        meta_path = p.with_suffix(".json")
+        if not meta_path.exists():
+            continue
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        sets = (meta.get("labels") or {}).get("sets") or []
+        if sets and all(s.get("rep_detail") for s in sets):
+            out.append(p)
+    return out
+
+
+def algorithmic(paths: list[Path]) -> tuple[list[dict[str, Any]], dict[str, list[float]]]:
+    """Event time minus labelled rep end, per exercise (signal seconds)."""
+    delays: dict[str, list[float]] = {}
+    for p in paths:
+        src = open_recording(p)
+        label_reps = [(s.get("exercise", "?"), float(r["start_s"]), float(r["end_s"]))
+                      for s in src.meta["labels"]["sets"] for r in s["rep_detail"]]
+        ex_given = {s.get("exercise") for s in src.meta["labels"]["sets"]}
+        exercise = ex_given.pop() if len(ex_given) == 1 else "auto"
+        pipe = pipeline_for(src, exercise=exercise or "auto")
+        for ev in run_events(src, pipe):
+            if not isinstance(ev, Rep):
+                continue
+            # The labelled rep this event reports: the one with the largest overlap.
+            best, best_ov = None, 0.0
+            for ex, a, b in label_reps:
+                ov = min(b, ev.rep.end_s) - max(a, ev.rep.start_s)
+                if ov > best_ov:
+                    best, best_ov = (ex, b), ov
+            if best:
+                delays.setdefault(best[0], []).append(ev.time_s - best[1])
+    rows = [{"exercise": ex, "reps": len(v), "median_ms": 1000 * statistics.median(v),
+             "p95_ms": 1000 * float(np.percentile(v, 95)), "max_ms": 1000 * max(v),
+             "target_met": statistics.median(v) <= 0.3}
+            for ex, v in sorted(delays.items())]
+    return rows, delays
+
+
+def transport(paths: list[Path], speed: float) -> dict[str, Any]:
+    """Push-to-arrival latency of rep messages over a real broker."""
+    sensors: list[VirtualSensor] = []
+    outbox = tmpdir()
+    pushed_at: dict[str, float] = {}
+    with MosquittoBroker(tmpdir()) as broker, \
+            MessageCollector(broker.url, ["repsense/+/events/rep"]) as sub:
+        sub.wait_subscribed()
+        longest = 0.0
+        for i, p in enumerate(paths):
+            data, meta = load(p)
+            rate = float(meta.get("sample_rate_hz") or 1.0 / np.median(np.diff(data.t)))
+            per = max(1, int(round(rate * TICK_S)))
+            s = VirtualSensor(f"lat{i:02d}", data, per)
+            s.pipeline = Pipeline(placement=meta.get("placement") or "auto", sample_rate_hz=rate,
+                                  session_id=s.name)
+            s.sink = make_sink(broker.url, s.name, outbox)
+            sensors.append(s)
+            longest = max(longest, float(data.t[-1] - data.t[0]))
+        ticks = int(longest / TICK_S) + 1
+        start = time.monotonic()
+        for k in range(ticks):
+            due = start + k * TICK_S / speed
+            now = time.monotonic()
+            if now < due:
+                time.sleep(due - now)
+            for s in sensors:
+                if k * s.per_chunk >= len(s.data):
+                    continue
+                t_push = time.monotonic()
+                for ev in s.pipeline.push(s.next_chunk()):
+                    if isinstance(ev, Rep):
+                        pushed_at[ev.id] = t_push
+                    s.sink.handle(ev)
+        for s in sensors:
+            s.sink.wait_idle(10.0)
+        sub.wait_for(lambda msgs: len(msgs) >= len(pushed_at), timeout_s=10.0)
+        msgs = sub.snapshot()
+        for s in sensors:
+            s.sink.close(1.0)
+    lat = []
+    for m in msgs:
+        pid = m.json().get("id")
+        if pid in pushed_at:
+            lat.append(m.received_at - pushed_at[pid])
+    lat_ms = np.array(lat) * 1000
+    return {"sensors": len(sensors), "speed": speed, "reps_sent": len(pushed_at),
+            "reps_received": len(lat),
+            "p50_ms": float(np.percentile(lat_ms, 50)) if lat else None,
+            "p95_ms": float(np.percentile(lat_ms, 95)) if lat else None,
+            "p99_ms": float(np.percentile(lat_ms, 99)) if lat else None,
+            "max_ms": float(lat_ms.max()) if lat else None,
+            "target_met": bool(lat) and float(np.percentile(lat_ms, 95)) <= 50.0}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--dir", type=Path, default=REPO / "recordings")
+    parser.add_argument("--speed", type=float, default=4.0,
+                        help="times real time for the transport run")
+    parser.add_argument("--files", type=int, default=0, help="use only the first N recordings")
+    args = parser.parse_args()
+
+    paths = labelled(args.dir)
+    if args.files:
+        paths = paths[: args.files]
+    algo_rows, _ = algorithmic(paths)
+    tr = transport(paths, args.speed)
+    result = {"benchmark": "latency", "command": command_line(), "machine": machine_info(),
+              "recordings": [str(p) for p in paths], "transport": tr, "algorithmic": algo_rows,
+              "targets": {"transport_p95_ms": 50, "algorithmic_median_ms": 300}}
+    text = [table([tr], list(tr.keys()),
+                  "Processing + MQTT transport: chunk handed to the pipeline -> rep at subscriber"),
+            "", table(algo_rows, list(algo_rows[0].keys()) if algo_rows else ["exercise"],
+                      "Algorithmic delay: rep event time_s - labelled rep end (signal time)")]
+    emit(result, args.json, "\n".join(text))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
