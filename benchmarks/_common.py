@@ -50,6 +50,8 @@ def machine_info() -> dict[str, Any]:
         "numpy": np.__version__,
         "scipy": scipy.__version__,
         "platform": platform.platform(),
+        # Other work on the machine skews timings; the load says how busy it was.
+        "loadavg_1m": os.getloadavg()[0],
     }
 
 
