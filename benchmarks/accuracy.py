@@ -193,6 +193,11 @@ def evaluate_file(
     placement = meta.get("placement") or "auto"
     row: dict[str, Any] = {"file": path.name, "dir": path.parent.name, "placement": placement}
 
+    if exercise == "label":  # the labelled exercise, when the file holds only one
+        named = {s.get("exercise") for s in label_sets or []} | {meta.get("exercise")}
+        named.discard(None)
+        exercise = named.pop() if len(named) == 1 and next(iter(named)) in FAMILY else "auto"
+    row["exercise_given"] = exercise
     t0 = time.perf_counter()
     try:
         result = analyze(path, exercise=exercise, placement=placement)
@@ -400,7 +405,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("dirs", nargs="+", metavar="DIR", help="directories of recordings")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    parser.add_argument("--exercise", default="auto", help="exercise given to analyze")
+    parser.add_argument("--exercise", default="auto",
+                        help="exercise given to analyze: auto (default, recognition is scored), "
+                        "an id, or 'label' (the labelled one when a file holds one exercise; "
+                        "separates counting and tempo from recognition)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline")
     parser.add_argument("--details", action="store_true", help="also list every set")
     args = parser.parse_args(argv)
