@@ -39,13 +39,17 @@ class VirtualSensor:
 
     def __post_init__(self) -> None:
         self._pos = self.offset % len(self.data)
+        # One loop of the recording lasts this long (computed once: next_chunk is hot).
+        self._span = float(self.data.t[-1] - self.data.t[0]) + float(
+            np.median(np.diff(self.data.t)))
+        self._ramp = np.arange(self.per_chunk)
 
     def next_chunk(self) -> SampleChunk:
         """The next ``per_chunk`` samples; the recording loops with time running on."""
-        n, k = len(self.data), self.per_chunk
-        idx = (self._pos + np.arange(k)) % n
-        wraps = (self._pos + np.arange(k)) // n
-        span = float(self.data.t[-1] - self.data.t[0]) + float(np.median(np.diff(self.data.t)))
+        n, k, span = len(self.data), self.per_chunk, self._span
+        pos = self._pos + self._ramp
+        idx = pos % n
+        wraps = pos // n
         t = self.data.t[idx] + (self._t0 + wraps * span)
         self._t0 += span * ((self._pos + k) // n)
         self._pos = (self._pos + k) % n
