@@ -64,6 +64,9 @@ def run_soak(hours: float, speed: float, drops: int, restarts: int, seed: int = 
     rng = np.random.default_rng(seed)
     set_s, rest_s = 10 * 3.5, 90.0
     sets = max(1, int(hours * 3600 / (set_s + rest_s)))
+    if sets > 50:  # the simulator's limit: longer rests fill the hours instead
+        sets = 50
+        rest_s = hours * 3600 / sets - set_s
     sim = SimulatedSession(exercise="glute_bridge", sets=sets, reps=10, rest_s=rest_s,
                            rate_hz=rate_hz, seed=seed, nuisance="none")
     samples = SampleChunk.concat(list(sim.chunks(10.0)))
