@@ -101,7 +101,7 @@ def run_soak(hours: float, speed: float, drops: int, restarts: int, seed: int = 
             pending = list(restart_at)
             while not stop.is_set():
                 now = time.monotonic() - start
-                rss.append((now * speed, rss_mb()))
+                rss.append((now, rss_mb()))  # wall seconds since the start
                 if pending and now >= pending[0]:
                     pending.pop(0)
                     broker.stop(kill=True)
@@ -160,8 +160,8 @@ def main() -> int:
     cols = ["hours", "speed", "wall_s", "link_drops", "broker_restarts", "reconnects",
             "labelled_reps", "offline_reps", "live_reps", "messages", "unique_rep_ids",
             "duplicates", "exactly_once", "rss_first_mb", "rss_last_mb"]
-    curve = [{"sensor s": t, "RSS MB": m} for t, m in r["rss_curve"]]
-    emit(r, args.json, table([r], cols) + "\n\n" + table(curve, ["sensor s", "RSS MB"],
+    curve = [{"wall s": t, "RSS MB": m} for t, m in r["rss_curve"]]
+    emit(r, args.json, table([r], cols) + "\n\n" + table(curve, ["wall s", "RSS MB"],
                                                           "RSS over the session"))
     return 0
 
