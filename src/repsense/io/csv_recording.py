@@ -117,6 +117,8 @@ class CsvRecording:
 
     def _parse(self, lines: list[str], first_line: int) -> np.ndarray:
         idx = self._columns
+        if not any(line.strip() for line in lines):
+            return np.empty((0, len(idx)))  # blank lines only: nothing to parse
         try:
             data = np.loadtxt(
                 lines, delimiter=",", usecols=idx, dtype=np.float64, ndmin=2, comments=None
