@@ -11,9 +11,18 @@ good sample before filtering.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import numpy as np
 
 from repsense.dsp.filters import StreamingLowpass, hold_last_valid
+
+
+def angle_deg(a: Sequence[float], b: Sequence[float]) -> float:
+    """Angle in degrees between two unit 3-vectors (plain floats: called per rep)."""
+    dot = a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+    return math.degrees(math.acos(max(-1.0, min(1.0, dot))))
 
 
 class GravityEstimator:

@@ -33,15 +33,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from repsense.dsp.movement import MovementBlock
+from repsense.dsp.orientation import angle_deg
 from repsense.reps.phases import SpeedPhaseTimer
 
 IDLE, AWAY, RETURN, CLOSING, STALE = range(5)
 POSTURE_CHANGE_DEG = 30.0
-
-
-def _angle_deg(a: list[float] | tuple[float, ...], b: tuple[float, float, float]) -> float:
-    dot = a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-    return math.degrees(math.acos(max(-1.0, min(1.0, dot))))
 
 
 @dataclass(frozen=True)
@@ -258,7 +254,7 @@ class RepDetector:
         self._base = theta
         self.rest_up_ = (up[0], up[1], up[2])
         self._idle_hist.clear()
-        if self._roms and _angle_deg(up, self._roms_rest) > POSTURE_CHANGE_DEG:
+        if self._roms and angle_deg(up, self._roms_rest) > POSTURE_CHANGE_DEG:
             self._roms.clear()  # another posture, another exercise: forget its range
 
     def _begin(self, t: float, delta: float, speed: float, up: list[float]) -> None:

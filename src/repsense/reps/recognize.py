@@ -11,18 +11,12 @@ supine / seated / standing and so the exercise; without it, repsense says
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
+from repsense.dsp.orientation import angle_deg
 from repsense.reps.detector import RepCandidate
-
-
-def _inclination(up: Sequence[float], segment_up: Sequence[float]) -> float:
-    """Angle (deg) between the segment's long axis and the vertical."""
-    dot = float(np.dot(up, segment_up))
-    return math.degrees(math.acos(max(-1.0, min(1.0, dot))))
 
 
 def recognize(
@@ -46,8 +40,8 @@ def recognize(
     if mounting_up is None or placement not in ("thigh", "shank"):
         note = "exercise not recognised without a paired mounting; counted as generic"
         return "generic", 0.5, note
-    rest = float(np.median([_inclination(c.rest_up, mounting_up) for c in cands]))
-    far = float(np.median([_inclination(c.far_up, mounting_up) for c in cands]))
+    rest = float(np.median([angle_deg(c.rest_up, mounting_up) for c in cands]))
+    far = float(np.median([angle_deg(c.far_up, mounting_up) for c in cands]))
     rom = float(np.median([c.rom_deg for c in cands]))
     # Inclination of the segment's proximal end: 0 = as when standing, 90 = horizontal,
     # 180 = proximal end straight down (a shank curled up behind a prone lifter).

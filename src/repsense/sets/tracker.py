@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from repsense.dsp.orientation import angle_deg
 from repsense.events import Event, Rep, Rest, SetEnd, SetStart
 from repsense.exercises import EXERCISES
 from repsense.reps.detector import RepCandidate
@@ -21,10 +22,6 @@ from repsense.reps.tempo import rep_tempo, set_tempos, velocity_loss_pct
 
 IdMaker = Callable[[], tuple[str, int]]
 
-
-def _angle(a: Sequence[float], b: Sequence[float]) -> float:
-    dot = float(np.dot(a, b))
-    return math.degrees(math.acos(max(-1.0, min(1.0, dot))))
 
 
 def _set_up_at_the_bar(reps: Sequence[RepCandidate]) -> bool:
@@ -108,7 +105,7 @@ class SetTracker:
         (Walking never gets here: the detector drops strides.)
         """
         events: list[Event] = []
-        if self._reps and _angle(cand.rest_up, self._reps[0].rest_up) > self.posture_change_deg:
+        if self._reps and angle_deg(cand.rest_up, self._reps[0].rest_up) > self.posture_change_deg:
             events += self.end_set(cand.start_s)
         if self._reps:
             return events + self._rep_events(cand, cand.detected_s)
