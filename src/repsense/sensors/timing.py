@@ -33,6 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+MAX_DRIFT = 0.05
+"""Largest clock-rate error believed (5 %); crystals are within 0.01 %, RC clocks 2 %."""
+
 
 @dataclass(frozen=True)
 class TimedBlock:
@@ -197,7 +200,9 @@ class ClockSync:
         good = resid < 3.0 * 1.4826 * mad + 1e-4
         if good.sum() >= 3 and not good.all():
             slope, icpt = np.polyfit(xb[good] - x0, rb[good], 1)
-        scale = 1.0 + float(slope)
+        # No real sensor clock is 5 % off; a wilder fit means the host times are bad
+        # (and a scale near zero would make every period division blow up).
+        scale = min(max(1.0 + float(slope), 1.0 - MAX_DRIFT), 1.0 + MAX_DRIFT)
         # Put the line on the envelope: no kept bin minimum lies below it.
         offset = float(np.min((rb + xb)[good] - scale * xb[good]))
         self._target = (offset, scale)
@@ -296,6 +301,8 @@ class CounterTimer(_BlockTimer):
             delta = (counter - self._next_counter) % m
             elapsed = arrival_s - self._last_arrival
             est = elapsed / self.true_period_s - n  # samples the host clock allows
+            if not math.isfinite(est):
+                est = 0.0  # a broken host clock says nothing about how long the silence was
             if est > m / 2:  # a silence longer than half a wrap: count whole wraps
                 delta += m * max(0, round((est - delta) / m))
             if delta >= m // 2 and est < m // 2:
@@ -427,8 +434,11 @@ class ArrivalTimer(_BlockTimer):
         if self.sync.ready and self._last_t is not None:
             due = float(self.sync.to_host(self._next_sensor_s + (n - 1) * p))
             late = arrival_s - due
-            if late > max(self.gap_s, self.gap_periods * self.true_period_s):
-                lost = int(round(late / self.true_period_s))
+            # An absurd lateness (beyond any float count) is a broken host clock, not loss.
+            missed = late / self.true_period_s
+            limit = max(self.gap_s, self.gap_periods * self.true_period_s)
+            if math.isfinite(missed) and late > limit:
+                lost = int(round(missed))
                 self._next_sensor_s += lost * p
         sensor = self._next_sensor_s + np.arange(n) * p
         self._next_sensor_s = float(sensor[-1] + p)
