@@ -82,6 +82,7 @@ class MovementSignal:
         self._pending_n = 0
         self.axis_: np.ndarray | None = None
         self._ref: np.ndarray | None = None
+        self._side = np.zeros(3)
         self._first_up: np.ndarray | None = None
         self._last_theta: float | None = None
         self.has_gyro: bool | None = None
@@ -163,7 +164,7 @@ class MovementSignal:
             # No movement seen yet: unsigned tilt from the first sample.
             assert self._first_up is not None
             return np.degrees(np.arccos(np.clip(up @ self._first_up, -1.0, 1.0)))
-        side = np.cross(self.axis_, self._ref)
+        side = self._side
         return np.degrees(np.arctan2(up @ side, up @ self._ref))
 
     def _update_gait(self) -> None:
@@ -224,9 +225,10 @@ class MovementSignal:
         if norm < 1e-6:
             return
         ref = ref / norm
-        if first and float(up_now @ np.cross(u, ref)) < 0:
+        if first and float(up_now @ _cross3(u, ref)) < 0:
             u = -u  # continue the unsigned angle used so far with the same sign
         self.axis_, self._ref = u, ref
+        self._side = _cross3(u, ref)  # the angle's second in-plane direction
 
     def _gravity_rate(self, t: np.ndarray, up: np.ndarray) -> np.ndarray:
         prev_up = up[0] if self._prev_up is None else self._prev_up
@@ -240,3 +242,9 @@ class MovementSignal:
         self._prev_up = up[-1].copy()
         self._prev_t = float(t[-1])
         return rate
+
+
+def _cross3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cross product of two 3-vectors (np.cross costs ~30 µs on one pair)."""
+    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
+                     a[0] * b[1] - a[1] * b[0]])

@@ -115,6 +115,7 @@ class RepDetector:
         self._closing_i = 0
         self._away_still = 0.0
         self._roms: deque[float] = deque(maxlen=8)
+        self._typical: float | None = None  # median of _roms, kept with it
         self._roms_rest: tuple[float, float, float] = (0.0, 0.0, 1.0)
         self._last_rep_end = -math.inf
         # The last seconds of input, to re-run them from a new rest pose (see
@@ -126,9 +127,9 @@ class RepDetector:
 
     # -- thresholds ---------------------------------------------------------------
     def _typical_rom(self, t: float) -> float | None:
-        if not self._roms or t - self._last_rep_end > self.cfg.set_memory_s:
+        if self._typical is None or t - self._last_rep_end > self.cfg.set_memory_s:
             return None
-        return float(np.median(self._roms))
+        return self._typical
 
     def _min_rom(self, t: float) -> float:
         typ = self._typical_rom(t)
@@ -181,7 +182,11 @@ class RepDetector:
             if still:
                 self._still_s += dt
                 if self._still_s >= cfg.still_s:
-                    self._set_rest(theta, up)
+                    if self._still_s - dt < cfg.still_s:
+                        self._set_rest(theta, up)
+                    else:  # still longer: follow slow drift, the posture is the same
+                        self._base = theta
+                        self.rest_up_ = (up[0], up[1], up[2])
             else:
                 self._still_s = 0.0
             e = theta - self._base
@@ -254,8 +259,9 @@ class RepDetector:
         self._base = theta
         self.rest_up_ = (up[0], up[1], up[2])
         self._idle_hist.clear()
-        if self._roms and angle_deg(up, self._roms_rest) > POSTURE_CHANGE_DEG:
+        if self._typical is not None and angle_deg(up, self._roms_rest) > POSTURE_CHANGE_DEG:
             self._roms.clear()  # another posture, another exercise: forget its range
+            self._typical = None
 
     def _begin(self, t: float, delta: float, speed: float, up: list[float]) -> None:
         # Keep the lead-in from the lowest recent point so the start can be timed.
@@ -374,6 +380,7 @@ class RepDetector:
         if end - start < self.cfg.min_rep_s:
             return None
         self._roms.append(rom)
+        self._typical = float(np.median(self._roms))
         self._roms_rest = rest
         self._last_rep_end = end
         self._set_dir = self._dir
