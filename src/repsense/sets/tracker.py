@@ -86,10 +86,6 @@ class SetTracker:
         self._last_set_end: float | None = None
         self._next_rest_tick: float | None = None
 
-    @property
-    def in_set(self) -> bool:
-        return bool(self._reps)
-
     def _exercise_now(self) -> tuple[str, float, str]:
         if self.exercise != "auto":
             return self.exercise, 1.0, ""
