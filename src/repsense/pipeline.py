@@ -15,6 +15,7 @@ events — the property the tests check.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from repsense.dsp.timing import TimingRepair
 from repsense.events import Event, SessionEnd, Warning
 from repsense.exercises import check_exercise
 from repsense.reps.detector import DetectorConfig, RepCandidate, RepDetector
+from repsense.reps.lever_arm import LeverArmEstimator
 from repsense.reps.phases import SpeedPhaseTimer
 from repsense.samples import SampleChunk
 from repsense.sensors.base import DecodeProblem
@@ -75,6 +77,7 @@ class Pipeline:
         self.gravity: GravityEstimator | None = None
         self.movement: MovementSignal | None = None
         self.detector: RepDetector | None = None
+        self.lever: LeverArmEstimator | None = None
         self.has_gyro: bool | None = None
         self._finished = False
         self._pending: list[Event] = []
@@ -100,6 +103,8 @@ class Pipeline:
         """The user named the exercise (applies to the current and later sets)."""
         self.exercise = check_exercise(exercise)
         self.tracker.exercise = self.exercise
+        if self.exercise == "auto" and self.has_gyro and self.lever is None:
+            self.lever = LeverArmEstimator(self.timing.rate_hz_ or 100.0)
 
     def end_set(self) -> list[Event]:
         """The user ended the set by hand."""
@@ -135,6 +140,8 @@ class Pipeline:
             events += self._process(ready, gaps)
         self._finished = True
         t_end = self.timing.last_t_ or 0.0
+        if self.lever is not None:
+            self.lever.settle(t_end, final=True)
         events += self.tracker.end_set(t_end)
         t0 = self.timing.first_t_ or 0.0
         eid, seq = self._next_id()
@@ -151,6 +158,9 @@ class Pipeline:
             chain = [self.movement.sos] if self.has_gyro else [self.gravity.sos, self.movement.sos]
             timer = SpeedPhaseTimer(chain, rate)
             self.detector = RepDetector(timer, self._detector_cfg)
+            # The lever arm only serves recognition, which needs a gyroscope.
+            if self.has_gyro and self.exercise == "auto":
+                self.lever = LeverArmEstimator(rate)
         assert self.movement is not None and self.detector is not None
         events: list[Event] = []
         # Process the parts between gaps in order, each gap's warning before the samples
@@ -176,16 +186,24 @@ class Pipeline:
         events: list[Event] = []
         tracker = self.tracker
 
+        lever = self.lever
+
         def on_sample(t: float, walking: bool) -> None:
+            if lever is not None:
+                lever.settle(t)
             if walking:
                 tracker.walking()
             if tracker.due(t):
                 events.extend(tracker.tick(t))
 
         def on_rep(cand: RepCandidate) -> None:
+            if lever is not None:
+                cand = replace(cand, lever=lever.watch(cand.start_s, cand.end_s))
             events.extend(tracker.add_rep(cand))
 
         gyr = chunk.gyr if self.has_gyro else None
+        if self.lever is not None and gyr is not None:
+            self.lever.push(chunk.t, chunk.acc, gyr)
         up = self.gravity.push(chunk.acc, gyr, chunk.t)
         block = self.movement.push(chunk.t, up, gyr)
         self.detector.push(block, on_sample, on_rep)

@@ -28,12 +28,13 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from repsense.dsp.movement import MovementBlock
 from repsense.dsp.orientation import angle_deg
+from repsense.reps.lever_arm import LeverSlot
 from repsense.reps.phases import SpeedPhaseTimer
 
 IDLE, AWAY, RETURN, CLOSING, STALE = range(5)
@@ -60,6 +61,8 @@ class RepCandidate:
     return_speed_dps: float
     rest_up: tuple[float, float, float]
     far_up: tuple[float, float, float]
+    lever: LeverSlot | None = field(default=None, compare=False)
+    """Lever-arm fit of this rep, filled in shortly after it (pipelines with a gyro)."""
 
 
 @dataclass
@@ -100,6 +103,7 @@ class RepDetector:
         self._base: float | None = None  # movement angle at the rest pose
         self._dir = 1.0
         self._set_dir = 0.0  # direction of the current set's reps (0: none yet)
+        self._follow_from: float | None = None  # rest angle before following drift
         self._state = IDLE
         self._still_s = 0.0
         self._last_t: float | None = None
@@ -192,9 +196,18 @@ class RepDetector:
             e = theta - self._base
             if self._set_dir * e < 0 and t - self._last_rep_end < cfg.set_memory_s:
                 # Inside a set, going past the rest pose the "wrong" way means the
-                # rest pose is further out than thought: follow it, it is no rep.
-                self._base = theta
-                e = 0.0
+                # rest pose is further out than thought: follow it, it is no rep --
+                # unless it goes further than drift could (a fidget may have set the
+                # direction): then it is a movement the other way after all.
+                if self._follow_from is None:
+                    self._follow_from = self._base
+                typ = self._typical_rom(t) or 0.0
+                if abs(theta - self._follow_from) <= max(3.0 * cfg.start_deg, 0.35 * typ):
+                    self._base = theta
+                    e = 0.0
+                else:
+                    self._base = self._follow_from
+                    e = theta - self._base
             self._idle_hist.append((t, e, speed))
             if abs(e) > cfg.start_deg:
                 self._dir = 1.0 if e > 0 else -1.0
@@ -257,6 +270,7 @@ class RepDetector:
 
     def _set_rest(self, theta: float, up: list[float]) -> None:
         self._base = theta
+        self._follow_from = None
         self.rest_up_ = (up[0], up[1], up[2])
         self._idle_hist.clear()
         if self._typical is not None and angle_deg(up, self._roms_rest) > POSTURE_CHANGE_DEG:
@@ -270,6 +284,7 @@ class RepDetector:
         self._exc = hist[lo:] if hist else [(t, delta, speed)]
         self._exc_base = min(x[1] for x in self._exc)
         self._idle_hist.clear()
+        self._follow_from = None
         self._state = AWAY
         self._away_still = 0.0
         self._peak = delta

@@ -1,12 +1,47 @@
 """Exercise recognition for ``--exercise auto``.
 
 A single IMU on an unknown strap orientation knows gravity and how the
-segment tilts against it, but not which way the segment itself points unless
-the mounting was captured at pairing (``mounting_up`` of a sensor profile: the
-up vector in the sensor frame while the user stood upright).  With it, the
-segment's inclination at the rest pose and at the far pose tells prone /
-supine / seated / standing and so the exercise; without it, repsense says
-``generic`` with low confidence rather than guess.
+segment tilts against it, but not which way the segment itself points.  Two
+things can supply that:
+
+* a mounting captured at pairing (``mounting_up`` of a sensor profile: the up
+  vector in the sensor frame while the user stood upright) gives the segment's
+  inclination at the rest and far poses directly;
+* without it, the set's lever arm (:mod:`repsense.reps.lever_arm`) says
+  whether the sensor sits below, level with or above the point its segment
+  turns about — a shank hanging from the knee, a shank on a curl bench, a
+  thigh turning about a planted foot's knee in a hinge or a bridge.
+
+Rules are physical, not fitted (coordinate convention of
+:func:`repsense.reps.lever_arm.elevation_deg`: elevation of the sensor above
+its centre of rotation, -90 = straight below, +90 = straight above; ``|r|`` its
+distance from it):
+
+=========  ===============================================  ==================
+placement  lever arm                                        exercise
+=========  ===============================================  ==================
+shank      level with the knee at rest (|elev| < 35°),      leg_curl (lying or
+           ≥ 45° of range, ends well off level, centre      seated)
+           within a shank's length (|r| ≤ 0.35 m)
+thigh      above its centre at rest and far pose (≥ 35° /   romanian_deadlift
+           ≥ 25°), 12-90° of range                          (hinge)
+thigh      near level at rest (-15..35°), rising ≥ 10°      glute_bridge, or
+           toward the far pose, centre beyond the thigh's   hip_thrust ≥ 35°
+           own joints (|r| ≥ 0.32 m: the planted foot's
+           chain turns the thigh about the shank)
+(unknown)  as the shank's, with ≥ 100° of range             leg_curl
+=========  ===============================================  ==================
+
+The lever length separates what the elevations alone confuse: a straight leg
+swung from the hip (leg raises, abductions; |r| 0.5-0.7 m at the shank) from a
+curl (|r| ~0.2 m), and a leg raise or abduction turning the thigh about the
+hip (|r| ~0.1-0.3 m) from a bridge.
+
+Everything else — a shank hanging below the knee (a standing curl and a
+seated knee extension are mirror images to one sensor), a foot planted under a
+shank sensor (deadlift, bridge or hip thrust look alike there), sets whose
+reps disagree, accelerometer-only sensors, unknown placement — is ``generic``
+with a note, rather than a guess.
 """
 
 from __future__ import annotations
@@ -17,6 +52,33 @@ import numpy as np
 
 from repsense.dsp.orientation import angle_deg
 from repsense.reps.detector import RepCandidate
+from repsense.reps.lever_arm import elevation_deg, solve_lever
+
+MAX_SPREAD_DEG = 45.0
+SHANK_LEVER_M = 0.35
+"""A curl turns the shank about the knee: its centre is within a shank's length."""
+BRIDGE_LEVER_M = 0.32
+"""A bridge turns the thigh about a centre beyond its own joints (the planted shank's)."""
+"""Reps whose own lever-arm elevations spread more than this (IQR) are not trusted."""
+
+
+def lever_features(cands: Sequence[RepCandidate]) -> tuple[float, float, float, float] | None:
+    """Elevation at rest and at the far pose and the reps' spread (degrees); lever length (m).
+
+    ``None`` without lever-arm fits (no gyroscope) or when the set's movement
+    did not excite the estimate.
+    """
+    fits = [(c, c.lever.fit) for c in cands if c.lever is not None and c.lever.fit is not None]
+    if not fits:
+        return None
+    r = solve_lever(sum(f.ata for _, f in fits), sum(f.atb for _, f in fits))
+    if r is None:
+        return None
+    rest = float(np.median([elevation_deg(r, c.rest_up) for c, _ in fits]))
+    far = float(np.median([elevation_deg(r, c.far_up) for c, _ in fits]))
+    own = [elevation_deg(f.r, c.rest_up) for c, f in fits if f.r is not None]
+    spread = float(np.subtract(*np.percentile(own, [75, 25]))) if len(own) >= 3 else 0.0
+    return rest, far, spread, float(np.linalg.norm(r))
 
 
 def recognize(
@@ -37,12 +99,43 @@ def recognize(
     """
     if not cands:
         return "generic", 0.0, ""
-    if mounting_up is None or placement not in ("thigh", "shank"):
-        note = "exercise not recognised without a paired mounting; counted as generic"
-        return "generic", 0.5, note
+    rom = float(np.median([c.rom_deg for c in cands]))
+    if mounting_up is not None and placement in ("thigh", "shank"):
+        return _from_mounting(cands, placement, mounting_up, rom)
+    feats = lever_features(cands)
+    if feats is None:
+        return "generic", 0.5, ("exercise not recognised: needs a gyroscope and a clear "
+                                "movement, or a paired mounting; counted as generic")
+    rest, far, spread, length = feats
+    if spread > MAX_SPREAD_DEG:
+        return "generic", 0.5, "reps disagree on the movement; counted as generic"
+    if placement not in ("thigh", "shank"):
+        # Only a knee turns a segment by more than 100 degrees from level with its pivot.
+        if abs(rest) < 35 and rom >= 100 and abs(far) >= 40 and length <= SHANK_LEVER_M:
+            return "leg_curl", 0.7, ""
+        return "generic", 0.5, "exercise not recognised without the placement (thigh or shank)"
+    if placement == "shank":
+        if abs(rest) < 35 and rom >= 45 and abs(far) >= 40 and length <= SHANK_LEVER_M:
+            return "leg_curl", 0.8, ""
+        if rest <= -45:
+            return "generic", 0.5, ("a shank hanging from the knee: a standing curl and a "
+                                    "knee extension look alike; name the exercise")
+        if rest >= 35:
+            return "generic", 0.5, ("foot planted (deadlift, bridge or hip thrust); strap "
+                                    "the thigh or name the exercise")
+        return "generic", 0.5, ""
+    if rest >= 35 and far >= 25 and 12 <= rom <= 90:
+        return "romanian_deadlift", 0.7, ""
+    if -15 <= rest < 35 and far - rest >= 10 and length >= BRIDGE_LEVER_M:
+        return ("hip_thrust" if rom >= 35 else "glute_bridge"), 0.7, ""
+    return "generic", 0.5, ""
+
+
+def _from_mounting(
+    cands: Sequence[RepCandidate], placement: str, mounting_up: Sequence[float], rom: float,
+) -> tuple[str, float, str]:
     rest = float(np.median([angle_deg(c.rest_up, mounting_up) for c in cands]))
     far = float(np.median([angle_deg(c.far_up, mounting_up) for c in cands]))
-    rom = float(np.median([c.rom_deg for c in cands]))
     # Inclination of the segment's proximal end: 0 = as when standing, 90 = horizontal,
     # 180 = proximal end straight down (a shank curled up behind a prone lifter).
     if placement == "shank":

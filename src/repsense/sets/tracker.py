@@ -64,7 +64,7 @@ class SetTracker:
         posture_change_deg: float = 40.0,
         rest_tick_s: float = 1.0,
         mounting_up: Sequence[float] | None = None,
-        confident_rom_deg: float = 6.0,
+        confident_rom_deg: float = 15.0,
         confirm_reps: int = 3,
         slow_rep_s: float = 1.8,
     ) -> None:
@@ -115,6 +115,9 @@ class SetTracker:
         while len(held) > 1 and max(roms) > 2.5 * min(roms):
             held.pop(0)  # not alike: start the chain again from the newer reps
             roms.pop(0)
+        if held == [cand] and confident and not quick:
+            self._held = []  # what was held was a fidget; this one opens the set
+            return events + self._open_set([cand], cand.detected_s)
         self._held = held
         needed = self.confirm_reps
         if all(c.rom_deg >= self.confident_rom_deg and c.end_s - c.start_s >= self.slow_rep_s

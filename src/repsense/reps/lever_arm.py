@@ -1,0 +1,218 @@
+"""Lever arm: where the sensor sits relative to the point its segment turns about.
+
+A strap in any orientation tells the rep detector the tilt of the segment, but
+not which way the segment points, so a curl, a hinge and a bridge can look
+alike from gravity alone.  The accelerometer's *dynamic* part can tell them
+apart.  For a rigid segment turning about a fixed point, the sensor's linear
+acceleration is
+
+    a = alpha × r + omega × (omega × r)
+
+(tangential plus centripetal; ``omega`` the angular velocity, ``alpha`` its
+derivative, ``r`` the vector from the centre of rotation to the sensor, all in
+the sensor frame).  The equation is linear in ``r``, so the reps of a set give
+a least-squares estimate of it — the accelerometer lever-arm estimate used to
+calibrate IMU positions (e.g. Seel, Raisch & Schauer, "IMU-based joint angle
+measurement for gait analysis", *Sensors* 14:6891, 2014).
+
+What recognition needs is the *elevation* of ``r`` against gravity: is the
+sensor below its centre of rotation (a shank hanging from the knee, a thigh
+swinging from the hip), level with it (a shank on a curl bench), or above it
+(a foot planted on the floor: deadlifts, bridges, hip thrusts turn the leg
+about the knee or the ankle)?  That holds whatever the strap's orientation.
+
+Coordinate convention: sensor frame; accelerations in m/s², angular rates in
+rad/s; ``up`` is the unit specific-force direction at rest (pointing away from
+the ground).  Gravity during the rep is the rest direction turned by the
+integrated gyroscope about the rep's rotation axis, with the gyro drift
+removed so that it meets the measured rest direction at the rep's end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+G = 9.80665
+BLOCK_RATE_HZ = 25.0
+"""Samples are averaged in blocks down to about this rate (reps last 1-10 s)."""
+KEEP_S = 16.0
+"""History kept: longer than the longest rep the detector accepts (12 s)."""
+PAD_S = 0.25
+"""Rest samples taken on each side of a rep to read the gravity direction."""
+
+
+@dataclass(frozen=True, eq=False)
+class LeverFit:
+    """One rep's normal equations for the lever arm ``r`` (sensor frame, metres).
+
+    Attributes
+    ----------
+    ata, atb
+        ``sum(A.T @ A)`` (3×3) and ``sum(A.T @ a)`` (3,) over the rep's samples;
+        sums over reps combine them.
+    r
+        This rep's own estimate (``None`` when its movement was too small).
+    """
+
+    ata: np.ndarray
+    atb: np.ndarray
+    r: np.ndarray | None
+
+
+def _skew(v: np.ndarray) -> np.ndarray:
+    """Cross-product matrices of the rows of ``v``, shape ``(n, 3, 3)``."""
+    z = np.zeros(v.shape[:-1] + (3, 3))
+    x, y, w = v[..., 0], v[..., 1], v[..., 2]
+    z[..., 0, 1], z[..., 0, 2] = -w, y
+    z[..., 1, 0], z[..., 1, 2] = w, -x
+    z[..., 2, 0], z[..., 2, 1] = -y, x
+    return z
+
+
+def solve_lever(ata: np.ndarray, atb: np.ndarray, min_excitation: float = 0.5) -> np.ndarray | None:
+    """Least-squares ``r`` from summed normal equations, or ``None`` if ill-posed.
+
+    ``min_excitation`` bounds the smallest eigenvalue of ``ata`` per unit of
+    its trace (the movement must excite ``r`` in all directions a planar
+    rotation can, i.e. two of three): below it the estimate is mostly noise.
+    """
+    tr = float(np.trace(ata))
+    if not np.isfinite(tr) or tr <= 0.0:
+        return None
+    ev = np.linalg.eigvalsh(ata)
+    # A planar rotation leaves r along the axis unobservable (ev[0] ~ 0); the
+    # in-plane components need the other two.
+    if ev[1] < min_excitation * 1e-2 * tr:
+        return None
+    r = np.linalg.lstsq(ata, atb, rcond=1e-3)[0]
+    return r if np.all(np.isfinite(r)) else None
+
+
+class LeverSlot:
+    """A rep's lever-arm fit, filled in once the rest after the rep has been seen.
+
+    The fit needs ``PAD_S`` of samples after the rep ends, which may arrive
+    after the rep is reported; the slot travels with the rep and is filled by
+    :meth:`LeverArmEstimator.settle` at a fixed stream time, so chunking cannot
+    change what recognition sees.
+    """
+
+    __slots__ = ("start_s", "end_s", "fit")
+
+    def __init__(self, start_s: float, end_s: float) -> None:
+        self.start_s = start_s
+        self.end_s = end_s
+        self.fit: LeverFit | None = None
+
+
+class LeverArmEstimator:
+    """Keeps a few seconds of block-averaged samples and fits each rep's lever arm.
+
+    Parameters
+    ----------
+    rate_hz
+        Input sample rate.
+
+    Notes
+    -----
+    Block averages sit on a fixed grid of sample indices, so how the stream
+    was chunked cannot change them.
+    """
+
+    def __init__(self, rate_hz: float) -> None:
+        self.step = max(1, int(round(rate_hz / BLOCK_RATE_HZ)))
+        self._buf = np.zeros((0, 7))  # t, acc (m/s^2), gyr (rad/s)
+        self._carry = np.zeros((0, 7))
+        self._pending: list[LeverSlot] = []
+        self._next_due = float("inf")
+
+    def watch(self, start_s: float, end_s: float) -> LeverSlot:
+        """A slot for the rep between ``start_s`` and ``end_s``, filled by :meth:`settle`."""
+        slot = LeverSlot(start_s, end_s)
+        self._pending.append(slot)
+        self._next_due = min(self._next_due, end_s + PAD_S)
+        return slot
+
+    def settle(self, t: float, final: bool = False) -> None:
+        """Fit the pending reps whose after-rest ends by stream time ``t`` (all if ``final``)."""
+        if t < self._next_due and not final:
+            return
+        keep = []
+        for slot in self._pending:
+            if final or slot.end_s + PAD_S <= t:
+                slot.fit = self.fit(slot.start_s, slot.end_s)
+            else:
+                keep.append(slot)
+        self._pending = keep
+        self._next_due = min((s.end_s + PAD_S for s in keep), default=float("inf"))
+
+    def push(self, t: np.ndarray, acc_g: np.ndarray, gyr_dps: np.ndarray) -> None:
+        """Add samples (times in s, acceleration in g, angular rate in deg/s)."""
+        rows = np.concatenate(
+            [self._carry, np.column_stack([t, acc_g * G, np.radians(gyr_dps)])])
+        whole = rows.shape[0] // self.step * self.step
+        self._carry = rows[whole:]
+        if not whole:
+            return
+        blocks = rows[:whole].reshape(-1, self.step, 7).mean(axis=1)
+        # Keep KEEP_S before this chunk as well as the whole chunk: the detector
+        # asks for reps inside it only after the chunk has been pushed.
+        old = self._buf[self._buf[:, 0] >= blocks[0, 0] - KEEP_S]
+        self._buf = np.concatenate([old, blocks])
+
+    def _window(self, t0: float, t1: float) -> np.ndarray:
+        i, j = np.searchsorted(self._buf[:, 0], [t0, t1], side="right")
+        return self._buf[i - int(i > 0 and self._buf[i - 1, 0] == t0):j]
+
+    def fit(self, start_s: float, end_s: float) -> LeverFit | None:
+        """Normal equations of the rep between ``start_s`` and ``end_s``, or ``None``.
+
+        ``None`` when the history does not cover the rep or it has no rest
+        samples around it to read gravity from.
+        """
+        w = self._window(start_s - PAD_S, end_s + PAD_S)
+        if w.shape[0] < 8:
+            return None
+        t, acc, gyr = w[:, 0], w[:, 1:4], w[:, 4:7]
+        pre = t < start_s
+        post = t > end_s
+        if not pre.any() or not post.any():
+            return None
+        g0 = acc[pre].mean(axis=0)
+        g1 = acc[post].mean(axis=0)
+        # The rep's rotation axis: principal axis of the angular velocity.
+        axis = np.linalg.eigh(gyr.T @ gyr)[1][:, -1]
+        rate = gyr @ axis
+        dt = np.diff(t)
+        turned = np.concatenate([[0.0], np.cumsum(0.5 * (rate[1:] + rate[:-1]) * dt)])
+        # Gyro drift: the gravity direction must end where the accelerometer says.
+        p0 = g0 - (g0 @ axis) * axis
+        p1 = g1 - (g1 @ axis) * axis
+        seen = -np.arctan2(axis @ np.cross(p0, p1), p0 @ p1)
+        span = t[-1] - t[0]
+        if span <= 0:
+            return None
+        turned += (seen - turned[-1]) * (t - t[0]) / span
+        # A world-fixed vector turns by -angle in the sensor frame (Rodrigues).
+        c, s = np.cos(-turned)[:, None], np.sin(-turned)[:, None]
+        mag = 0.5 * (np.linalg.norm(g0) + np.linalg.norm(g1))
+        u0 = g0 / max(np.linalg.norm(g0), 1e-9) * mag
+        grav = (u0 * c + np.cross(axis, u0)[None, :] * s
+                + np.outer(1.0 - c[:, 0], axis * (axis @ u0)))
+        lin = acc - grav
+        alpha = np.gradient(gyr, t, axis=0)
+        sk = _skew(gyr)
+        a_mat = _skew(alpha) + sk @ sk
+        ata = np.einsum("nij,nik->jk", a_mat, a_mat)
+        atb = np.einsum("nij,ni->j", a_mat, lin)
+        return LeverFit(ata, atb, solve_lever(ata, atb))
+
+
+def elevation_deg(r: np.ndarray, up: tuple[float, float, float] | np.ndarray) -> float:
+    """Elevation of the sensor above its centre of rotation, degrees (-90..90)."""
+    n = float(np.linalg.norm(r))
+    if n == 0.0:
+        return 0.0
+    return float(np.degrees(np.arcsin(np.clip(float(np.dot(r, up)) / n, -1.0, 1.0))))
