@@ -202,7 +202,7 @@ class RepDetector:
                 if self._follow_from is None:
                     self._follow_from = self._base
                 typ = self._typical_rom(t) or 0.0
-                if abs(theta - self._follow_from) <= max(3.0 * cfg.start_deg, 0.35 * typ):
+                if abs(theta - self._follow_from) <= max(3.0 * cfg.start_deg, typ):
                     self._base = theta
                     e = 0.0
                 else:
@@ -394,6 +394,8 @@ class RepDetector:
         return_start = min(max(return_start, away_end), end)
         if end - start < self.cfg.min_rep_s:
             return None
+        if start - self._last_rep_end > self.cfg.set_memory_s:
+            self._roms.clear()  # a new set: the last one's range says nothing about it
         self._roms.append(rom)
         self._typical = float(np.median(self._roms))
         self._roms_rest = rest

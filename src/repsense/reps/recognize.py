@@ -23,12 +23,17 @@ placement  lever arm                                        exercise
 shank      level with the knee at rest (|elev| < 35°),      leg_curl (lying or
            ≥ 45° of range, ends well off level, centre      seated)
            within a shank's length (|r| ≤ 0.35 m)
-thigh      above its centre at rest and far pose (≥ 35° /   romanian_deadlift
-           ≥ 25°), 12-90° of range                          (hinge)
+thigh      above its centre at rest (≥ 35°), not below it  romanian_deadlift
+           at the far pose, 12-90° of range                 (hinge); deadlift
+                                                            when the set began
+                                                            with a set-up pause
+                                                            at the bar
 thigh      near level at rest (-15..35°), rising ≥ 10°      glute_bridge, or
            toward the far pose, centre beyond the thigh's   hip_thrust ≥ 35°
            own joints (|r| ≥ 0.32 m: the planted foot's
            chain turns the thigh about the shank)
+shank      above its centre (foot planted), the set began   deadlift
+           with a set-up pause at the bar
 (unknown)  as the shank's, with ≥ 100° of range             leg_curl
 =========  ===============================================  ==================
 
@@ -60,6 +65,20 @@ SHANK_LEVER_M = 0.35
 BRIDGE_LEVER_M = 0.32
 """A bridge turns the thigh about a centre beyond its own joints (the planted shank's)."""
 """Reps whose own lever-arm elevations spread more than this (IQR) are not trusted."""
+
+
+def set_up_at_the_bar(reps: Sequence[RepCandidate]) -> bool:
+    """Did the set start from standing with a set-up pause at the bar?
+
+    Then the first excursion was bending down, setting up and the first pull,
+    and the last one lowering the bar and standing up without it.  A sensor
+    that took the bottom as its rest pose (the shank hardly moves when
+    bending down) shows no such long first pause, and no extra excursion.
+    """
+    if len(reps) < 2:
+        return False
+    pauses = [c.return_start_s - c.away_end_s for c in reps]
+    return pauses[0] >= 1.0 and pauses[0] > 1.5 * float(np.median(pauses[1:]))
 
 
 def lever_features(cands: Sequence[RepCandidate]) -> tuple[float, float, float, float] | None:
@@ -120,11 +139,15 @@ def recognize(
         if rest <= -45:
             return "generic", 0.5, ("a shank hanging from the knee: a standing curl and a "
                                     "knee extension look alike; name the exercise")
+        if rest >= 35 and set_up_at_the_bar(cands):
+            return "deadlift", 0.6, ""  # foot planted, and a set-up pause at the bar
         if rest >= 35:
             return "generic", 0.5, ("foot planted (deadlift, bridge or hip thrust); strap "
                                     "the thigh or name the exercise")
         return "generic", 0.5, ""
-    if rest >= 35 and far >= 25 and 12 <= rom <= 90:
+    if rest >= 35 and far >= 0 and 12 <= rom <= 90:
+        if set_up_at_the_bar(cands):
+            return "deadlift", 0.7, ""  # a hinge that began with a set-up pause at the bar
         return "romanian_deadlift", 0.7, ""
     if -15 <= rest < 35 and far - rest >= 10 and length >= BRIDGE_LEVER_M:
         return ("hip_thrust" if rom >= 35 else "glute_bridge"), 0.7, ""

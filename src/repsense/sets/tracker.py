@@ -17,25 +17,11 @@ from repsense.dsp.orientation import angle_deg
 from repsense.events import Event, Rep, Rest, SetEnd, SetStart
 from repsense.exercises import EXERCISES
 from repsense.reps.detector import RepCandidate
-from repsense.reps.recognize import recognize
+from repsense.reps.recognize import recognize, set_up_at_the_bar
 from repsense.reps.tempo import rep_tempo, set_tempos, velocity_loss_pct
 
 IdMaker = Callable[[], tuple[str, int]]
 
-
-
-def _set_up_at_the_bar(reps: Sequence[RepCandidate]) -> bool:
-    """Did the set start from standing with a set-up pause at the bar?
-
-    Then the first excursion was bending down, setting up and the first pull,
-    and the last one lowering the bar and standing up without it.  A sensor
-    that took the bottom as its rest pose (the shank hardly moves when
-    bending down) shows no such long first pause, and no extra excursion.
-    """
-    if len(reps) < 2:
-        return False
-    pauses = [c.return_start_s - c.away_end_s for c in reps]
-    return pauses[0] >= 1.0 and pauses[0] > 1.5 * float(np.median(pauses[1:]))
 
 
 class SetTracker:
@@ -185,7 +171,7 @@ class SetTracker:
         if not self._reps:
             return []
         ex, conf, note = self._exercise_now()
-        if EXERCISES[ex].last_excursion_is_no_rep and _set_up_at_the_bar(self._reps):
+        if EXERCISES[ex].last_excursion_is_no_rep and set_up_at_the_bar(self._reps):
             # Lowering the bar and standing up without it looks like one more rep.
             self._reps.pop()
             note = (note + "; " if note else "") + "last movement (standing up) not counted"
