@@ -24,6 +24,20 @@ IdMaker = Callable[[], tuple[str, int]]
 
 
 
+def _alike(reps: Sequence[RepCandidate]) -> bool:
+    """Could these reps be one set's? Alike ranges, durations and rhythm.
+
+    Fidgets between sets come at random sizes, speeds and moments; a set's
+    reps repeat one movement at one cadence.
+    """
+    roms = [c.rom_deg for c in reps]
+    durs = [c.end_s - c.start_s for c in reps]
+    if max(roms) > 2.5 * min(roms) or max(durs) > 2.0 * min(durs):
+        return False
+    periods = [b.start_s - a.start_s for a, b in zip(reps, reps[1:], strict=False)]
+    return len(periods) < 2 or max(periods) <= 2.0 * min(periods)
+
+
 class SetTracker:
     """Turns rep candidates and the passing of time into set/rep/rest events.
 
@@ -97,10 +111,8 @@ class SetTracker:
             return events + self._open_set([cand], cand.detected_s)
         held = [c for c in self._held if cand.start_s - c.end_s <= self.set_gap_s]
         held.append(cand)
-        roms = [c.rom_deg for c in held]
-        while len(held) > 1 and max(roms) > 2.5 * min(roms):
+        while len(held) > 1 and not _alike(held):
             held.pop(0)  # not alike: start the chain again from the newer reps
-            roms.pop(0)
         if held == [cand] and confident and not quick:
             self._held = []  # what was held was a fidget; this one opens the set
             return events + self._open_set([cand], cand.detected_s)
