@@ -197,12 +197,12 @@ class RepDetector:
             if self._set_dir * e < 0 and t - self._last_rep_end < cfg.set_memory_s:
                 # Inside a set, going past the rest pose the "wrong" way means the
                 # rest pose is further out than thought: follow it, it is no rep --
-                # unless it goes further than drift could (a fidget may have set the
-                # direction): then it is a movement the other way after all.
+                # unless it goes further than the last rep went (that rep may have
+                # been a fidget): then it is a movement the other way after all.
                 if self._follow_from is None:
                     self._follow_from = self._base
-                typ = self._typical_rom(t) or 0.0
-                if abs(theta - self._follow_from) <= max(3.0 * cfg.start_deg, typ):
+                last = self._roms[-1] if self._roms else 0.0
+                if abs(theta - self._follow_from) <= max(3.0 * cfg.start_deg, last):
                     self._base = theta
                     e = 0.0
                 else:
