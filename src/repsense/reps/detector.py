@@ -394,8 +394,11 @@ class RepDetector:
         return_start = min(max(return_start, away_end), end)
         if end - start < self.cfg.min_rep_s:
             return None
-        if start - self._last_rep_end > self.cfg.set_memory_s:
-            self._roms.clear()  # a new set: the last one's range says nothing about it
+        if start - self._last_rep_end > self.cfg.set_memory_s or (
+                self._typical is not None and rom > 2.5 * self._typical):
+            # A new set, or the first full rep after fidgets: what came before says
+            # nothing about this set's range.
+            self._roms.clear()
         self._roms.append(rom)
         self._typical = float(np.median(self._roms))
         self._roms_rest = rest
