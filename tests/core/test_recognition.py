@@ -107,3 +107,21 @@ def test_accelerometer_only_falls_back_to_generic() -> None:
     events = pipe.push(sim.sample()) + pipe.finish()
     ends = [e for e in events if isinstance(e, SetEnd)]
     assert [e.exercise for e in ends] == ["generic"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(("exercise", "variant", "placement"), [
+    ("leg_curl", "standing", "shank"),
+    ("romanian_deadlift", "standard", "thigh"),
+    ("single_leg_deadlift", "free", "shank"),
+    ("deadlift", "conventional", "thigh"),
+])
+def test_walking_away_after_a_set_adds_no_reps(exercise: str, variant: str, placement: str,
+                                               seed: int) -> None:
+    # nuisance="full": between sets the lifter rests, gets up, walks about and comes back;
+    # the first strides look like quick reps until the gait detector's window fills.
+    sim = SimulatedSession(exercise=exercise, variant=variant, placement=placement, sets=2,
+                           reps=6, rest_s=30.0, rate_hz=50.0, seed=seed, nuisance="full")
+    pipe = Pipeline(sample_rate_hz=50.0, exercise="auto", placement=placement)
+    events = pipe.push(sim.sample()) + pipe.finish()
+    assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [6, 6]

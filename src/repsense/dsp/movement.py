@@ -97,6 +97,7 @@ class MovementSignal:
         self._dec_rate = dec_rate
         self._recent_up: deque[np.ndarray] = deque(maxlen=int(round(GAIT_WINDOW_S * dec_rate)))
         self._recent_speed: deque[float] = deque(maxlen=int(round(GAIT_WINDOW_S * dec_rate)))
+        self._recent_w: deque[np.ndarray] = deque(maxlen=int(round(GAIT_WINDOW_S * dec_rate)))
         self.gait_ = False
 
     @property
@@ -141,6 +142,7 @@ class MovementSignal:
             gait[i:j] = self.gait_
             self._recent_up.extend(u)
             self._recent_speed.extend(sp.tolist())
+            self._recent_w.extend(wc)
             self._pending_w.append(wc[sp > self.moving_dps])
             if self._pending_up0 is None:
                 self._pending_up0 = u[0].copy()
@@ -168,14 +170,19 @@ class MovementSignal:
         return np.degrees(np.arctan2(up @ side, up @ self._ref))
 
     def _update_gait(self) -> None:
-        """Is the leg swinging with a stride's period?  (Autocorrelation of the tilt.)"""
-        n = len(self._recent_up)
+        """Is the leg swinging with a stride's period?  (Autocorrelation of the tilt rate.)
+
+        The signed tilt-rate vector, not the tilt: heel strikes shake the gravity
+        estimate, the gyroscope not.  A rep's rate changes sign once per rep, so
+        reps as fast as two seconds are anti-correlated at a stride's lag.
+        """
+        n = len(self._recent_w)
         lo = int(round(GAIT_PERIOD_S[0] * self._dec_rate))
         hi = int(round(GAIT_PERIOD_S[1] * self._dec_rate))
         if n < 2 * hi or float(np.mean(self._recent_speed)) < GAIT_MIN_SPEED_DPS:
             self.gait_ = False
             return
-        x = np.asarray(self._recent_up)
+        x = np.asarray(self._recent_w)
         x = x - x.mean(axis=0)
         energy = float(np.einsum("ij,ij->", x, x))
         if energy <= 0:

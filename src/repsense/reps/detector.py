@@ -69,8 +69,8 @@ class RepCandidate:
 class DetectorConfig:
     """Tunable constants; defaults suit gym exercises of 0.3-15 s per rep."""
 
-    min_rom_deg: float = 2.0
-    start_deg: float = 1.5
+    min_rom_deg: float = 1.0
+    start_deg: float = 0.75
     still_s: float = 0.4
     max_rep_s: float = 12.0
     min_rep_s: float = 0.5

@@ -53,6 +53,10 @@ class SetTracker:
         Quiet time that ends a set.
     mounting_up
         Up vector with the segment vertical, from the sensor profile (optional).
+    gait_wait_s
+        Inside a set, a rep less than half as long as the set's reps is reported
+        only after this long without walking (the first strides of walking away
+        look like quick reps until the gait detector's window has filled).
     """
 
     def __init__(
@@ -67,6 +71,7 @@ class SetTracker:
         confident_rom_deg: float = 15.0,
         confirm_reps: int = 3,
         slow_rep_s: float = 1.8,
+        gait_wait_s: float = 4.0,
     ) -> None:
         self.exercise = exercise
         self.placement = placement
@@ -79,6 +84,8 @@ class SetTracker:
         self.confirm_reps = confirm_reps
         self.slow_rep_s = slow_rep_s
         self._held: list[RepCandidate] = []
+        self._pending: list[RepCandidate] = []  # quick reps inside a set, maybe strides
+        self.gait_wait_s = gait_wait_s
         self.sets_done = 0
         self.total_reps = 0
         self._reps: list[RepCandidate] = []
@@ -104,6 +111,13 @@ class SetTracker:
         if self._reps and angle_deg(cand.rest_up, self._reps[0].rest_up) > self.posture_change_deg:
             events += self.end_set(cand.start_s)
         if self._reps:
+            durs = [c.end_s - c.start_s for c in self._reps]
+            if len(durs) >= 2 and cand.end_s - cand.start_s < 0.5 * float(np.median(durs)):
+                # Far quicker than this set's reps: the first strides of walking away
+                # look like that.  Wait until the gait detector had time to say so.
+                self._pending.append(cand)
+                return events
+            events += self._release(cand.detected_s)
             return events + self._rep_events(cand, cand.detected_s)
         quick = cand.end_s - cand.start_s < self.slow_rep_s
         confident = cand.rom_deg >= self.confident_rom_deg
@@ -154,11 +168,22 @@ class SetTracker:
     def walking(self) -> None:
         """The lifter is walking: whatever was held back was strides, not reps."""
         self._held = []
+        self._pending = []
+
+    def _release(self, t: float) -> list[Event]:
+        """No walking followed the quick reps held inside the set: they were reps."""
+        pending, self._pending = self._pending, []
+        events: list[Event] = []
+        for cand in pending:
+            events += self._rep_events(cand, t)
+        return events
 
     def due(self, t: float) -> bool:
         """Cheap test: would :meth:`tick` at ``t`` make an event (or forget held reps)?"""
         if self._held and t - self._held[-1].end_s >= self.set_gap_s:
             self._held = []
+        if self._pending:
+            return t - self._pending[-1].end_s >= self.gait_wait_s
         if self._reps:
             return t - self._reps[-1].end_s >= self.set_gap_s
         return self._next_rest_tick is not None and t >= self._next_rest_tick
@@ -166,6 +191,8 @@ class SetTracker:
     def tick(self, t: float) -> list[Event]:
         """Time has reached ``t`` (sample time): end a quiet set, send rest updates."""
         events: list[Event] = []
+        if self._pending and t - self._pending[-1].end_s >= self.gait_wait_s:
+            events += self._release(t)
         if self._reps and t - self._reps[-1].end_s >= self.set_gap_s:
             events += self.end_set(self._reps[-1].end_s + self.set_gap_s)
         if not self._reps and self._next_rest_tick is not None and self._last_set_end is not None:
@@ -182,6 +209,7 @@ class SetTracker:
         """Close the current set now (quiet period over, posture change, user said so)."""
         if not self._reps:
             return []
+        events = self._release(t)
         ex, conf, note = self._exercise_now()
         if EXERCISES[ex].last_excursion_is_no_rep and set_up_at_the_bar(self._reps):
             # Lowering the bar and standing up without it looks like one more rep.
@@ -202,4 +230,4 @@ class SetTracker:
         self._next_rest_tick = math.floor(t) + self.rest_tick_s
         self._reps = []
         self._set_start = None
-        return [event]
+        return [*events, event]
