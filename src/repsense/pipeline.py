@@ -156,7 +156,7 @@ class Pipeline:
             self.gravity = GravityEstimator(rate)
             self.movement = MovementSignal(rate)
             chain = [self.movement.sos] if self.has_gyro else [self.gravity.sos, self.movement.sos]
-            timer = SpeedPhaseTimer(chain, rate)
+            timer = SpeedPhaseTimer(chain, rate, angle_chain=[self.gravity.sos])
             self.detector = RepDetector(timer, self._detector_cfg)
             # The lever arm only serves recognition, which needs a gyroscope.
             if self.has_gyro and self.exercise == "auto":

@@ -38,7 +38,18 @@ from repsense.reps.lever_arm import LeverSlot
 from repsense.reps.phases import SpeedPhaseTimer
 
 IDLE, AWAY, RETURN, CLOSING, STALE = range(5)
+SLOW_MOVEMENT_S = 1.6
+"""Movements at least this long are timed on the angle, quicker ones on the speed."""
 POSTURE_CHANGE_DEG = 30.0
+
+
+def _slow_and_alike(by_angle: tuple[float, float] | None, by_speed: tuple[float, float]) -> bool:
+    """Use the angle's timing: a slow movement, and no more than 40 % off the speed's."""
+    if by_angle is None:
+        return False
+    d_angle = by_angle[1] - by_angle[0]
+    d_speed = by_speed[1] - by_speed[0]
+    return d_angle >= SLOW_MOVEMENT_S and abs(d_angle - d_speed) <= 0.4 * d_speed
 
 
 @dataclass(frozen=True)
@@ -384,6 +395,16 @@ class RepDetector:
         ret = self.timer.movement(tt[split:], ss[split:])
         if away is None or ret is None:
             return None
+        # Slow movements are timed better on the angle, whose 10-90 % span the
+        # bumps of a controlled lowering hardly move (the speed's 20 % span they do).
+        far_level = float(dd[split])
+        away_a = self.timer.movement_from_angle(tt[: split + 1], dd[: split + 1],
+                                                base_start, float(dd[: split + 1].max()))
+        ret_a = self.timer.movement_from_angle(tt[split:], dd[split:], far_level, base_start)
+        if _slow_and_alike(away_a, away):
+            away = away_a  # type: ignore[assignment]
+        if _slow_and_alike(ret_a, ret):
+            ret = ret_a  # type: ignore[assignment]
         start, away_end = away
         return_start, end = ret
         if return_start < away_end:  # no pause: the turn point splits the two

@@ -28,6 +28,8 @@ def minimum_jerk(tau: np.ndarray) -> np.ndarray:
 
 SPEED_FRACTION = 0.2
 """A movement lasts while its tilt speed is above this fraction of its peak."""
+ANGLE_FRACTIONS = (0.1, 0.9)
+"""Levels of the way travelled between which a movement's angle span is measured."""
 
 
 class SpeedPhaseTimer:
@@ -47,10 +49,43 @@ class SpeedPhaseTimer:
         Rate at which those filters run.
     """
 
-    def __init__(self, sos_chain: list[np.ndarray], rate_hz: float) -> None:
+    def __init__(self, sos_chain: list[np.ndarray], rate_hz: float,
+                 angle_chain: list[np.ndarray] | None = None) -> None:
         # Every sensor at the same rate shares one calibration (a gateway runs many).
         key = (float(rate_hz), tuple(np.asarray(sos, dtype=float).tobytes() for sos in sos_chain))
         self._durations, self._spans, self._delays = _calibrate(key)
+        self._angle: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        if angle_chain is not None:
+            akey = (float(rate_hz),
+                    tuple(np.asarray(sos, dtype=float).tobytes() for sos in angle_chain))
+            self._angle = _calibrate_angle(akey)
+
+    def movement_from_angle(
+        self, t: np.ndarray, angle: np.ndarray, start: float, end: float,
+    ) -> tuple[float, float] | None:
+        """Start and end of a movement from ``start`` to ``end`` (degrees) in ``angle``.
+
+        The time between passing 10 % and 90 % of the way is a fixed share of a
+        minimum-jerk movement, like the speed span; the angle is the speed's
+        integral, so the motor noise of a slow, controlled lowering (which
+        makes its speed profile bumpy) hardly moves it.  ``None`` if the angle
+        does not pass both levels (or the timer has no angle calibration).
+        """
+        if self._angle is None or end == start or len(t) < 2:
+            return None
+        x = (np.asarray(angle) - start) / (end - start)  # 0 -> 1 along the movement
+        ab = _crossings(t, x)
+        if ab is None:
+            return None
+        a, b = ab
+        durations, spans, delays = self._angle
+        span = b - a
+        if span > spans[-1]:
+            duration = span * durations[-1] / spans[-1]
+        else:
+            duration = float(np.interp(span, spans, durations))
+        centre = 0.5 * (a + b) - float(np.interp(span, spans, delays))
+        return centre - duration / 2.0, centre + duration / 2.0
 
     def movement(self, t: np.ndarray, speed: np.ndarray) -> tuple[float, float] | None:
         """Start and end of the movement around the speed peak within ``t``."""
@@ -95,6 +130,55 @@ def _calibrate(key: tuple[float, tuple[bytes, ...]]) -> tuple[np.ndarray, np.nda
         spans.append(span[1] - span[0])
         delays.append(0.5 * (span[0] + span[1]) - (pre + d / 2.0))
     return durations, np.asarray(spans), np.asarray(delays)
+
+
+@lru_cache(maxsize=16)
+def _calibrate_angle(
+    key: tuple[float, tuple[bytes, ...]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Measured 10-90 % angle span and centre delay of ideal movements of many durations."""
+    rate_hz, chain = key
+    sos_chain = [np.frombuffer(b).reshape(-1, 6).copy() for b in chain]
+    durations = np.geomspace(0.12, 15.0, 48)
+    spans, delays = [], []
+    for d in durations:
+        pre = 2.0
+        n = int((pre + d + 3.0) * rate_hz) + 2
+        t = np.arange(n) / rate_hz
+        x = minimum_jerk((t - pre) / d)
+        for sos in sos_chain:
+            x, _ = signal.sosfilt(sos, x, zi=signal.sosfilt_zi(sos) * 0.0)
+        ab = _crossings(t, x)
+        assert ab is not None
+        a, b = ab
+        spans.append(b - a)
+        delays.append(0.5 * (a + b) - (pre + d / 2.0))
+    return durations, np.asarray(spans), np.asarray(delays)
+
+
+def _crossings(t: np.ndarray, x: np.ndarray) -> tuple[float, float] | None:
+    """Times at which ``x`` rises through the two ANGLE_FRACTIONS on its way to 1.
+
+    The high level is where ``x`` first reaches it; the low one is the last
+    upward pass before that (what comes earlier is drift before the movement).
+    """
+    lo, hi = ANGLE_FRACTIONS
+    above = np.flatnonzero(x >= hi)
+    if not above.size:
+        return None
+    k = int(above[0])
+    below = np.flatnonzero(x[:k] < lo)
+    if k == 0 or not below.size:
+        return None
+    j = int(below[-1])
+    return _interp_time(t, x, j, lo), _interp_time(t, x, k - 1, hi)
+
+
+def _interp_time(t: np.ndarray, x: np.ndarray, i: int, level: float) -> float:
+    """Time between samples ``i`` and ``i + 1`` where ``x`` passes ``level``."""
+    x0, x1 = float(x[i]), float(x[i + 1])
+    frac = (level - x0) / (x1 - x0) if x1 != x0 else 0.0
+    return float(t[i] + frac * (t[i + 1] - t[i]))
 
 
 def _span_above(t: np.ndarray, v: np.ndarray, i: int, frac: float) -> tuple[float, float]:
