@@ -53,6 +53,9 @@ class SetTracker:
         Quiet time that ends a set.
     mounting_up
         Up vector with the segment vertical, from the sensor profile (optional).
+    max_lone_hold_s
+        A first rep that stayed longer than this at its far pose waits for an
+        alike one before it opens a set.
     gait_wait_s
         Inside a set, a rep less than half as long as the set's reps is reported
         only after this long without walking (the first strides of walking away
@@ -72,6 +75,7 @@ class SetTracker:
         confirm_reps: int = 3,
         slow_rep_s: float = 1.8,
         gait_wait_s: float = 4.0,
+        max_lone_hold_s: float = 4.0,
     ) -> None:
         self.exercise = exercise
         self.placement = placement
@@ -86,6 +90,7 @@ class SetTracker:
         self._held: list[RepCandidate] = []
         self._pending: list[RepCandidate] = []  # quick reps inside a set, maybe strides
         self.gait_wait_s = gait_wait_s
+        self.max_lone_hold_s = max_lone_hold_s
         self.sets_done = 0
         self.total_reps = 0
         self._reps: list[RepCandidate] = []
@@ -120,7 +125,10 @@ class SetTracker:
             events += self._release(cand.detected_s)
             return events + self._rep_events(cand, cand.detected_s)
         quick = cand.end_s - cand.start_s < self.slow_rep_s
-        confident = cand.rom_deg >= self.confident_rom_deg
+        # A long stay at the far pose (sitting on a bench a while, then getting up) is
+        # no rep on its own; a set of held reps shows itself by the next alike one.
+        confident = (cand.rom_deg >= self.confident_rom_deg
+                     and cand.return_start_s - cand.away_end_s <= self.max_lone_hold_s)
         if confident and not quick and not self._held:
             return events + self._open_set([cand], cand.detected_s)
         held = [c for c in self._held if cand.start_s - c.end_s <= self.set_gap_s]
