@@ -115,6 +115,7 @@ class RepDetector:
         self._dir = 1.0
         self._set_dir = 0.0  # direction of the current set's reps (0: none yet)
         self._follow_from: float | None = None  # rest angle before following drift
+        self._ret_still = 0.0  # still time while returning (not yet closing)
         self._state = IDLE
         self._still_s = 0.0
         self._last_t: float | None = None
@@ -298,6 +299,7 @@ class RepDetector:
         self._follow_from = None
         self._state = AWAY
         self._away_still = 0.0
+        self._ret_still = 0.0
         self._peak = delta
         self._peak_i = len(self._exc) - 1
         self._peak_up = (up[0], up[1], up[2])
@@ -330,6 +332,7 @@ class RepDetector:
                 self._peak_up = (up[0], up[1], up[2])
             elif amp >= self._min_rom(t) and delta < base + 0.65 * amp:
                 self._state = RETURN
+                self._ret_still = 0.0
                 self._min_after, self._min_after_i = delta, len(exc) - 1
             elif amp < self._min_rom(t) and delta < base + 0.5 * cfg.start_deg:
                 self._state = IDLE  # a small wobble, not a rep
@@ -347,6 +350,15 @@ class RepDetector:
                 self._state = CLOSING
                 self._closing_since = t
                 self._closing_i = len(exc) - 1
+            elif still and delta <= base + 0.5 * amp:
+                # Settled more than half-way back: the rest pose was not where it was
+                # thought (a start-up jolt, a shifted posture).  The rep is over.
+                self._ret_still += t - exc[-2][0]
+                if self._ret_still >= 2 * cfg.still_s:
+                    self._closing_i = len(exc) - 1
+                    return self._complete(t, "stopped")
+            if not still:
+                self._ret_still = 0.0
             return None
         # CLOSING: wait until it is back at rest, stops, or turns round.
         near = base + 0.1 * amp

@@ -56,10 +56,6 @@ class SetTracker:
     max_lone_hold_s
         A first rep that stayed longer than this at its far pose waits for an
         alike one before it opens a set.
-    gait_wait_s
-        Inside a set, a rep less than half as long as the set's reps is reported
-        only after this long without walking (the first strides of walking away
-        look like quick reps until the gait detector's window has filled).
     """
 
     def __init__(
@@ -74,7 +70,6 @@ class SetTracker:
         confident_rom_deg: float = 15.0,
         confirm_reps: int = 3,
         slow_rep_s: float = 1.8,
-        gait_wait_s: float = 4.0,
         max_lone_hold_s: float = 4.0,
     ) -> None:
         self.exercise = exercise
@@ -89,7 +84,6 @@ class SetTracker:
         self.slow_rep_s = slow_rep_s
         self._held: list[RepCandidate] = []
         self._pending: list[RepCandidate] = []  # quick reps inside a set, maybe strides
-        self.gait_wait_s = gait_wait_s
         self.max_lone_hold_s = max_lone_hold_s
         self.sets_done = 0
         self.total_reps = 0
@@ -118,8 +112,9 @@ class SetTracker:
         if self._reps:
             durs = [c.end_s - c.start_s for c in self._reps]
             if len(durs) >= 2 and cand.end_s - cand.start_s < 0.5 * float(np.median(durs)):
-                # Far quicker than this set's reps: the first strides of walking away
-                # look like that.  Wait until the gait detector had time to say so.
+                # Far quicker than this set's reps: letting the leg down after the last
+                # rep or the first strides of walking away look like that.  It counts
+                # only if a rep like the set's follows.
                 self._pending.append(cand)
                 return events
             events += self._release(cand.detected_s)
@@ -179,7 +174,7 @@ class SetTracker:
         self._pending = []
 
     def _release(self, t: float) -> list[Event]:
-        """No walking followed the quick reps held inside the set: they were reps."""
+        """A rep like the set's followed the quick ones held before it: they were reps."""
         pending, self._pending = self._pending, []
         events: list[Event] = []
         for cand in pending:
@@ -190,8 +185,6 @@ class SetTracker:
         """Cheap test: would :meth:`tick` at ``t`` make an event (or forget held reps)?"""
         if self._held and t - self._held[-1].end_s >= self.set_gap_s:
             self._held = []
-        if self._pending:
-            return t - self._pending[-1].end_s >= self.gait_wait_s
         if self._reps:
             return t - self._reps[-1].end_s >= self.set_gap_s
         return self._next_rest_tick is not None and t >= self._next_rest_tick
@@ -199,8 +192,6 @@ class SetTracker:
     def tick(self, t: float) -> list[Event]:
         """Time has reached ``t`` (sample time): end a quiet set, send rest updates."""
         events: list[Event] = []
-        if self._pending and t - self._pending[-1].end_s >= self.gait_wait_s:
-            events += self._release(t)
         if self._reps and t - self._reps[-1].end_s >= self.set_gap_s:
             events += self.end_set(self._reps[-1].end_s + self.set_gap_s)
         if not self._reps and self._next_rest_tick is not None and self._last_set_end is not None:
@@ -217,8 +208,21 @@ class SetTracker:
         """Close the current set now (quiet period over, posture change, user said so)."""
         if not self._reps:
             return []
-        events = self._release(t)
+        events: list[Event] = []
+        # Quick reps after the set's last one count if they are like the set's reps
+        # in range and not too hurried (a last rep done faster); otherwise they were
+        # letting the leg down, getting up or the first strides away.
+        rom = float(np.median([c.rom_deg for c in self._reps]))
+        dur = float(np.median([c.end_s - c.start_s for c in self._reps]))
+        while self._pending and 0.6 * rom <= self._pending[0].rom_deg <= 1.6 * rom and (
+                self._pending[0].end_s - self._pending[0].start_s >= 0.3 * dur):
+            events += self._rep_events(self._pending.pop(0), t)
         ex, conf, note = self._exercise_now()
+        if self._pending:
+            n = len(self._pending)
+            self._pending = []
+            note = (note + "; " if note else "") + (
+                f"{n} quick movement{'s' if n > 1 else ''} after the last rep not counted")
         if EXERCISES[ex].last_excursion_is_no_rep and set_up_at_the_bar(self._reps):
             # Lowering the bar and standing up without it looks like one more rep.
             self._reps.pop()
