@@ -125,3 +125,19 @@ def test_walking_away_after_a_set_adds_no_reps(exercise: str, variant: str, plac
     pipe = Pipeline(sample_rate_hz=50.0, exercise="auto", placement=placement)
     events = pipe.push(sim.sample()) + pipe.finish()
     assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [6, 6]
+
+
+def test_recognition_does_not_depend_on_chunking() -> None:
+    sim = SimulatedSession(exercise="leg_curl", variant="prone", placement="shank", sets=2,
+                           reps=5, rest_s=25.0, rate_hz=50.0, seed=4)
+    chunk = sim.sample()
+    runs = []
+    for size in (7, 333, len(chunk)):
+        pipe = Pipeline(sample_rate_hz=50.0, exercise="auto", placement="shank")
+        events = []
+        for i in range(0, len(chunk), size):
+            events += pipe.push(chunk.slice(i, i + size))
+        events += pipe.finish()
+        runs.append([e.to_dict() for e in events])  # as published: rounded
+    assert runs[0] == runs[1] == runs[2]
+    assert {e["exercise"] for e in runs[0] if e["type"] == "set_end"} == {"leg_curl"}
