@@ -63,10 +63,13 @@ class GravityEstimator:
             return acc
         norm = np.sqrt(np.einsum("ij,ij->i", acc, acc))
         valid = np.abs(norm - 1.0) < self.max_dynamic_g
+        # Directions only, in every chunk alike (whether or not it holds dynamic
+        # samples), so that chunking cannot change what the low-pass sees.
+        unit = acc / np.maximum(norm, 1e-9)[:, None]
         if gyr is not None and t is not None and not valid.all():
-            filled = self._turn_through_dynamic(acc, norm, valid, gyr, t)
+            filled = self._turn_through_dynamic(unit, valid, gyr, t)
         else:
-            filled = hold_last_valid(acc, valid, self._carry)
+            filled = hold_last_valid(unit, valid, self._carry)
         self._carry = filled[-1].copy()
         if t is not None:
             self._carry_t = float(t[-1])
@@ -75,10 +78,9 @@ class GravityEstimator:
         return g / np.maximum(gn, 1e-9)[:, None]
 
     def _turn_through_dynamic(
-        self, acc: np.ndarray, norm: np.ndarray, valid: np.ndarray, gyr: np.ndarray,
-        t: np.ndarray,
+        self, unit: np.ndarray, valid: np.ndarray, gyr: np.ndarray, t: np.ndarray,
     ) -> np.ndarray:
-        out = acc / np.maximum(norm, 1e-9)[:, None]
+        out = unit.copy()
         w = np.radians(gyr)
         # A loop, but only over the dynamic samples, which are few outside walking.
         for k in np.flatnonzero(~valid).tolist():
