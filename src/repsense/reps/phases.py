@@ -17,7 +17,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy import signal
+
+from repsense.dsp.filters import lowpass_from_rest
 
 
 def minimum_jerk(tau: np.ndarray) -> np.ndarray:
@@ -125,7 +126,7 @@ def _calibrate(key: tuple[float, tuple[bytes, ...]]) -> tuple[np.ndarray, np.nda
         tau = np.clip((t - pre) / d, 0.0, 1.0)
         v = 30.0 * tau**2 * (1.0 - tau) ** 2 / d
         for sos in sos_chain:
-            v, _ = signal.sosfilt(sos, v, zi=signal.sosfilt_zi(sos) * 0.0)
+            v = lowpass_from_rest(sos, v)
         span = _span_above(t, np.abs(v), int(np.argmax(np.abs(v))), SPEED_FRACTION)
         spans.append(span[1] - span[0])
         delays.append(0.5 * (span[0] + span[1]) - (pre + d / 2.0))
@@ -147,7 +148,7 @@ def _calibrate_angle(
         t = np.arange(n) / rate_hz
         x = minimum_jerk((t - pre) / d)
         for sos in sos_chain:
-            x, _ = signal.sosfilt(sos, x, zi=signal.sosfilt_zi(sos) * 0.0)
+            x = lowpass_from_rest(sos, x)
         ab = _crossings(t, x)
         assert ab is not None
         a, b = ab
