@@ -9,6 +9,7 @@ more than ``repsense analyze`` needs to process an hour of data.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -121,7 +122,7 @@ class StreamingLowpass:
 
     def __init__(self, cutoff_hz: float, rate_hz: float) -> None:
         self.sos = butter2_lowpass(cutoff_hz, rate_hz)
-        self._section = Biquad(self.sos)
+        self._section = _section(self.sos.tobytes())  # shared: it holds no state
         self._state: tuple[np.ndarray, np.ndarray] | None = None
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
@@ -135,9 +136,15 @@ class StreamingLowpass:
         return y
 
 
+@lru_cache(maxsize=32)
+def _section(key: bytes) -> Biquad:
+    return Biquad(np.frombuffer(key))
+
+
 def lowpass_from_rest(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Filter a 1-D signal from rest (zero state) through one section (calibrations)."""
-    y, _ = Biquad(sos)(np.asarray(x, dtype=float)[:, None], None)
+    section = _section(np.asarray(sos, dtype=float).tobytes())
+    y, _ = section(np.asarray(x, dtype=float)[:, None], None)
     return y[:, 0]
 
 

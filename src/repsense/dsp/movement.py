@@ -188,8 +188,10 @@ class MovementSignal:
         if energy <= 0:
             self.gait_ = False
             return
-        r = np.array([float(np.einsum("ij,ij->", x[:-lag], x[lag:])) * n / (n - lag)
-                      for lag in range(1, hi + 1)]) / energy
+        # Lags 1..hi of the autocorrelation, summed over the three axes, unbiased.
+        full = sum(np.correlate(x[:, k], x[:, k], mode="full") for k in range(3))
+        lags = np.arange(1, hi + 1)
+        r = full[n - 1 + lags] * (n / (n - lags)) / energy
         # Periodic, not just smooth: a trough at half a stride, a crest at a stride.
         trough = float(r[max(0, lo // 2 - 1):lo - 1].min())
         crest = float(r[lo - 1:hi].max())
