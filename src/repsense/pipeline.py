@@ -206,5 +206,9 @@ class Pipeline:
             self.lever.push(chunk.t, chunk.acc, gyr)
         up = self.gravity.push(chunk.acc, gyr, chunk.t)
         block = self.movement.push(chunk.t, up, gyr)
-        self.detector.push(block, on_sample, on_rep)
+        def quiet_until() -> float:
+            soon = tracker.next_due_s()
+            return soon if lever is None else min(soon, lever.next_due_s)
+
+        self.detector.push(block, on_sample, on_rep, quiet_until)
         return events

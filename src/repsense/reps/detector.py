@@ -156,12 +156,16 @@ class RepDetector:
     def push(
         self, block: MovementBlock, on_sample: Callable[[float, bool], None] | None = None,
         on_rep: Callable[[RepCandidate], None] | None = None,
+        quiet_until: Callable[[], float] | None = None,
     ) -> list[RepCandidate]:
         """Feed decimated samples; return the reps completed in them.
 
         ``on_sample(t, walking)`` runs before each sample and ``on_rep(rep)`` as soon as a
         rep completes, so that the caller's events interleave with time exactly
         as they would sample by sample, however the input was chunked.
+        ``quiet_until()``, if given, is the time before which ``on_sample`` of a
+        sample that is not walking does nothing; stretches of rest before it are
+        then taken in one step (the same result, without a Python call per sample).
         """
         out: list[RepCandidate] = []
         ts = block.t.tolist()
@@ -170,7 +174,21 @@ class RepDetector:
         speeds = block.speed.tolist()
         stills = block.still.tolist()
         gaits = block.gait.tolist()
-        for sample in zip(ts, ups, thetas, speeds, stills, gaits, strict=True):
+        samples = list(zip(ts, ups, thetas, speeds, stills, gaits, strict=True))
+        # Index of the next sample that is not still or is walking, for every sample.
+        calm = block.still & ~block.gait
+        breaks = np.flatnonzero(~calm)
+        n = len(samples)
+        i = 0
+        while i < n:
+            if quiet_until is not None and self._resting() and calm[i]:
+                stop = min(int(breaks[np.searchsorted(breaks, i)]) if breaks.size
+                           and breaks[-1] >= i else n, int(np.searchsorted(block.t, quiet_until())))
+                if stop > i + 1:
+                    self._rest_run(samples[i:stop])
+                    i = stop
+                    continue
+            sample = samples[i]
             if on_sample is not None:
                 on_sample(sample[0], sample[5])
             self._recent.append(sample)
@@ -178,7 +196,29 @@ class RepDetector:
                 out.append(rep)
                 if on_rep is not None:
                     on_rep(rep)
+            i += 1
         return out
+
+    def _resting(self) -> bool:
+        """Idle at a rest pose held long enough that still samples only follow drift."""
+        return self._state == IDLE and self._base is not None and (
+            self._still_s >= self.cfg.still_s and self._last_t is not None)
+
+    def _rest_run(self, run: list[tuple[float, list[float], float, float, bool, bool]]) -> None:
+        """What :meth:`_step` does with each of these still samples, at once.
+
+        Idle and still for longer than ``still_s``: the rest pose follows the
+        slow drift (``base = theta``), so every sample's excursion is zero and
+        nothing else happens.
+        """
+        assert self._last_t is not None
+        t_last, up, theta = run[-1][0], run[-1][1], run[-1][2]
+        self._still_s += t_last - self._last_t
+        self._last_t = t_last
+        self._base = theta
+        self.rest_up_ = (up[0], up[1], up[2])
+        self._recent.extend(run)
+        self._idle_hist.extend((x[0], 0.0, x[3]) for x in run[-self._idle_hist.maxlen:])
 
     def _step(
         self, t: float, up: list[float], theta: float, speed: float, still: bool, gait: bool

@@ -135,6 +135,11 @@ class LeverArmEstimator:
         self._next_due = min(self._next_due, end_s + PAD_S)
         return slot
 
+    @property
+    def next_due_s(self) -> float:
+        """Stream time at which :meth:`settle` next has a rep to fit."""
+        return self._next_due
+
     def settle(self, t: float, final: bool = False) -> None:
         """Fit the pending reps whose after-rest ends by stream time ``t`` (all if ``final``)."""
         if t < self._next_due and not final:

@@ -181,6 +181,17 @@ class SetTracker:
             events += self._rep_events(cand, t)
         return events
 
+    def next_due_s(self) -> float:
+        """The earliest time at which :meth:`due` could say yes (or forget held reps)."""
+        soon = math.inf
+        if self._held:
+            soon = self._held[-1].end_s + self.set_gap_s
+        if self._reps:
+            soon = min(soon, self._reps[-1].end_s + self.set_gap_s)
+        elif self._next_rest_tick is not None:
+            soon = min(soon, self._next_rest_tick)
+        return soon
+
     def due(self, t: float) -> bool:
         """Cheap test: would :meth:`tick` at ``t`` make an event (or forget held reps)?"""
         if self._held and t - self._held[-1].end_s >= self.set_gap_s:
