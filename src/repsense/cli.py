@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import pkgutil
-import sys
-from collections.abc import Sequence
+import os
 
-from repsense import __version__
-from repsense.errors import InputError
+# The pipeline's matrix products are small and a gateway runs one pipeline per
+# sensor: BLAS worker threads would only spin against each other.  Before numpy.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import pkgutil  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+
+from repsense import __version__  # noqa: E402
+from repsense.errors import InputError  # noqa: E402
 
 # The order people meet the commands in; anything else follows alphabetically.
 ORDER = ("analyze", "replay", "simulate", "scan", "pair", "record", "live", "report",
