@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from repsense.live.plans import parse_plan
 from repsense.live.runner import LiveOptions, LiveRunner
@@ -18,7 +19,9 @@ from repsense.sim import SimulatedSession
 BRIDGE_PLAN = 'name = "b"\n[[exercise]]\nid = "glute_bridge"\nsets = 2\nreps = 6\nrest_s = 30\n'
 
 
-def test_wrong_exercise_is_noticed_and_switch_relabels_the_set(dirs: dict[str, Path]) -> None:
+@pytest.mark.parametrize("paired", [True, False])
+def test_wrong_exercise_is_noticed_and_switch_relabels_the_set(dirs: dict[str, Path],
+                                                               paired: bool) -> None:
     import asyncio
 
     plan = parse_plan(BRIDGE_PLAN)
@@ -27,8 +30,11 @@ def test_wrong_exercise_is_noticed_and_switch_relabels_the_set(dirs: dict[str, P
                            nuisance="none")
     chunks = list(sim.chunks(1.0))
     standing = SampleChunk.concat(chunks).acc[: int(2 * sim.rate_hz)].mean(axis=0)
-    # the mounting captured at pairing: up in the sensor frame with the thigh vertical
-    meta = dict(sim.meta, mounting_up=(standing / np.linalg.norm(standing)).tolist())
+    # the mounting captured at pairing: up in the sensor frame with the thigh vertical;
+    # without it recognition goes by the lever arm
+    meta = dict(sim.meta)
+    if paired:
+        meta["mounting_up"] = (standing / np.linalg.norm(standing)).tolist()
     out = io.StringIO()
     runner = LiveRunner(LiveOptions(sensor="sim", plan=plan, speed=0, data_dir=dirs["data"]),
                         PacedSource("sim", chunks, meta, 0), out=out, interactive=False)

@@ -131,11 +131,12 @@ class LiveRunner:
 
     def _make_shadow(self) -> None:
         """A second pipeline in ``auto`` mode recognises the movement to check it against the
-        plan; recognition needs the mounting from pairing, so without one there is none."""
+        plan: from the mounting captured at pairing if there is one, otherwise from the lever
+        arm (needs a gyroscope); either way it needs to know thigh or shank."""
         meta = self.source.meta
         mounting = meta.get("mounting_up")
         placement = self._placement()
-        if self.session.plan is None or mounting is None or placement == "auto":
+        if self.session.plan is None or placement == "auto":
             self.shadow = None
             return
         if self.shadow is not None and placement == self._shadow_placement:
