@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-BLOCK = 128
+BLOCK = 64
 """Samples per block of the all-pole recursion (one small matrix product each)."""
 
 
