@@ -976,7 +976,7 @@ class MqttSink:
             report = gw._close(deadline, infos)
             gw._unregister(self)
             return report
-        if gw.ever_connected:
+        if gw.ever_connected and gw._opened:  # a closed gateway delivers nothing more
             self.wait_idle(max(0.0, deadline - time.monotonic()))
             for info in infos:
                 if info is not None:
