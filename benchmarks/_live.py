@@ -69,5 +69,21 @@ def make_sink(url: str, sensor_id: str, outbox_dir: Path) -> Any:
     return sink.open()
 
 
+def make_gateway(url: str, outbox_dir: Path) -> Any:
+    """An open :class:`repsense.publish.mqtt.MqttGateway`: one connection for all sensors."""
+    from repsense.publish.config import parse_mqtt_url
+    from repsense.publish.mqtt import MqttGateway
+
+    gw = MqttGateway(parse_mqtt_url(url), "bench", outbox_path=outbox_dir / "gateway.sqlite",
+                     status=lambda _m: None)
+    return gw.open()
+
+
+def gateway_sink(gateway: Any, sensor_id: str) -> Any:
+    """A sensor's :class:`repsense.publish.mqtt.MqttSink` on a shared gateway (ids as made)."""
+    return gateway.sink(sensor_id, ha_discovery=False, session_suffix=None,
+                        status=lambda _m: None)
+
+
 def tmpdir() -> Path:
     return Path(tempfile.mkdtemp(prefix="repsense-bench-"))

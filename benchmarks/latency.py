@@ -2,20 +2,25 @@
 
 1. **Processing + transport** (wall clock): labelled recordings from
    ``recordings/`` are fed as concurrent virtual sensors, 10 samples (100 ms)
-   per push, paced at ``--speed`` times real time, into one
+   per tick, paced at ``--speed`` times real time, gathered into batches of
+   ``--batch-s`` like ``repsense live`` does, into one
    :class:`~repsense.pipeline.Pipeline` + :class:`~repsense.publish.mqtt.MqttSink`
-   each, publishing to a real Mosquitto.  A subscriber in the same process
-   stamps each rep message on arrival (``time.monotonic``).  Latency = arrival
-   minus the moment the chunk that completed the rep was handed to the
-   pipeline: the sample delivery stands in for a BLE notification (the virtual
-   BLE link is measured separately in ``ble_stream.py``).
+   each (all on one shared :class:`~repsense.publish.mqtt.MqttGateway` unless
+   ``--mqtt per-sensor``), publishing to a real Mosquitto.  A subscriber in
+   the same process stamps each rep message on arrival (``time.monotonic``).
+   Latency = arrival minus the moment the batch holding the rep was handed to
+   the pipeline, i.e. the delivery of its last sample (a sample delivery
+   stands in for a BLE notification; the virtual BLE link is measured
+   separately in ``ble_stream.py``).  What batching adds is reported apart,
+   in sensor time: the batch's last sample minus the end of the 100 ms chunk
+   that held the rep's deciding sample - it adds to the algorithmic delay.
 2. **Algorithmic delay** (signal time): for every labelled rep the pipeline
    found, the event's ``time_s`` minus the labelled end of the rep
    (``rep_detail[].end_s``), median per exercise.  Needs no broker.
 
 Usage::
 
-    python benchmarks/latency.py [--json] [--speed 4] [--files N]
+    python benchmarks/latency.py [--json] [--speed 4] [--files N] [--batch-s 0.2]
 
 Targets (issue 8): processing + transport p95 <= 50 ms; algorithmic delay
 median <= 300 ms per exercise.
@@ -35,10 +40,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, command_line, emit, machine_info, table  # noqa: E402
-from _live import VirtualSensor, load, make_sink, tmpdir  # noqa: E402
+from _live import (  # noqa: E402
+    VirtualSensor,
+    gateway_sink,
+    load,
+    make_gateway,
+    make_sink,
+    tmpdir,
+)
 from repsense.analysis import pipeline_for, run_events  # noqa: E402
 from repsense.events import Rep  # noqa: E402
 from repsense.io.open import open_recording  # noqa: E402
+from repsense.live.batching import DEFAULT_BATCH_S, SampleBatcher  # noqa: E402
 from repsense.pipeline import Pipeline  # noqa: E402
 from repsense.testing.broker import MessageCollector, MosquittoBroker  # noqa: E402
 
@@ -86,15 +99,24 @@ def algorithmic(paths: list[Path]) -> tuple[list[dict[str, Any]], dict[str, list
     return rows, delays
 
 
-def transport(paths: list[Path], speed: float) -> dict[str, Any]:
-    """Push-to-arrival latency of rep messages over a real broker."""
+def transport(paths: list[Path], speed: float, batch_s: float, mqtt: str) -> dict[str, Any]:
+    """Push-to-arrival latency of rep messages over a real broker.
+
+    Samples are gathered like ``repsense live`` does (``batch_s``, staggered
+    between sensors).  Two latencies per rep: from the push of the batch that
+    made it (processing + transport), and the wait in the batch (sensor time) from
+    the end of the 100 ms chunk holding the rep's deciding sample.
+    """
     sensors: list[VirtualSensor] = []
     outbox = tmpdir()
     pushed_at: dict[str, float] = {}
+    batch_wait: dict[str, float] = {}  # sensor seconds the rep waited in its batch
     with MosquittoBroker(tmpdir()) as broker, \
             MessageCollector(broker.url, ["repsense/+/events/rep"]) as sub:
         sub.wait_subscribed()
+        gateway = make_gateway(broker.url, outbox) if mqtt == "shared" else None
         longest = 0.0
+        per_batch = max(1, round(batch_s / TICK_S))
         for i, p in enumerate(paths):
             data, meta = load(p)
             rate = float(meta.get("sample_rate_hz") or 1.0 / np.median(np.diff(data.t)))
@@ -102,7 +124,11 @@ def transport(paths: list[Path], speed: float) -> dict[str, Any]:
             s = VirtualSensor(f"lat{i:02d}", data, per)
             s.pipeline = Pipeline(placement=meta.get("placement") or "auto", sample_rate_hz=rate,
                                   session_id=s.name)
-            s.sink = make_sink(broker.url, s.name, outbox)
+            s.sink = gateway_sink(gateway, s.name) if gateway is not None else \
+                make_sink(broker.url, s.name, outbox)
+            s.batcher = SampleBatcher(batch_s)  # type: ignore[attr-defined]
+            s.phase = i % per_batch  # type: ignore[attr-defined]  # sensors not in step
+            s.waiting = []  # type: ignore[attr-defined]  # last sample time of each chunk
             sensors.append(s)
             longest = max(longest, float(data.t[-1] - data.t[0]))
         ticks = int(longest / TICK_S) + 1
@@ -115,29 +141,50 @@ def transport(paths: list[Path], speed: float) -> dict[str, Any]:
             for s in sensors:
                 if k * s.per_chunk >= len(s.data):
                     continue
+                chunk = s.next_chunk()
+                s.waiting.append(float(chunk.t[-1]))  # type: ignore[attr-defined]
+                batch = s.batcher.add(chunk)  # type: ignore[attr-defined]
+                last = (k + 1) * s.per_chunk >= len(s.data)
+                if batch is None and (k + 1 == s.phase or last):  # type: ignore[attr-defined]
+                    batch = s.batcher.take()  # type: ignore[attr-defined]
+                if batch is None:
+                    continue
                 t_push = time.monotonic()
-                for ev in s.pipeline.push(s.next_chunk()):
+                for ev in s.pipeline.push(batch):
                     if isinstance(ev, Rep):
                         pushed_at[ev.id] = t_push
+                        held = next((t_end for t_end in s.waiting  # type: ignore[attr-defined]
+                                     if t_end >= ev.time_s - 1e-9), float(batch.t[-1]))
+                        batch_wait[ev.id] = float(batch.t[-1]) - held
                     s.sink.handle(ev)
+                s.waiting.clear()  # type: ignore[attr-defined]
+        if gateway is not None:
+            gateway.wait_idle(10.0)
         for s in sensors:
             s.sink.wait_idle(10.0)
         sub.wait_for(lambda msgs: len(msgs) >= len(pushed_at), timeout_s=10.0)
         msgs = sub.snapshot()
         for s in sensors:
             s.sink.close(1.0)
+        if gateway is not None:
+            gateway.close(1.0)
     lat = []
     for m in msgs:
         pid = m.json().get("id")
         if pid in pushed_at:
             lat.append(m.received_at - pushed_at[pid])
     lat_ms = np.array(lat) * 1000
-    return {"sensors": len(sensors), "speed": speed, "reps_sent": len(pushed_at),
-            "reps_received": len(lat),
-            "p50_ms": float(np.percentile(lat_ms, 50)) if lat else None,
-            "p95_ms": float(np.percentile(lat_ms, 95)) if lat else None,
-            "p99_ms": float(np.percentile(lat_ms, 99)) if lat else None,
+    wait_ms = np.array(list(batch_wait.values())) * 1000
+
+    def pct(a: np.ndarray, q: float) -> float | None:
+        return float(np.percentile(a, q)) if len(a) else None
+
+    return {"sensors": len(sensors), "speed": speed, "batch_s": batch_s, "mqtt": mqtt,
+            "reps_sent": len(pushed_at), "reps_received": len(lat),
+            "p50_ms": pct(lat_ms, 50), "p95_ms": pct(lat_ms, 95), "p99_ms": pct(lat_ms, 99),
             "max_ms": float(lat_ms.max()) if lat else None,
+            "batch_wait_p50_ms": pct(wait_ms, 50), "batch_wait_p95_ms": pct(wait_ms, 95),
+            "batch_wait_max_ms": float(wait_ms.max()) if len(wait_ms) else None,
             "target_met": bool(lat) and float(np.percentile(lat_ms, 95)) <= 50.0}
 
 
@@ -148,13 +195,17 @@ def main() -> int:
     parser.add_argument("--speed", type=float, default=4.0,
                         help="times real time for the transport run")
     parser.add_argument("--files", type=int, default=0, help="use only the first N recordings")
+    parser.add_argument("--batch-s", type=float, default=DEFAULT_BATCH_S,
+                        help="live.batch_s: seconds of samples per pipeline push (0 = per tick)")
+    parser.add_argument("--mqtt", choices=("shared", "per-sensor"), default="shared",
+                        help="one MqttGateway for all sensors, or a connection per sensor")
     args = parser.parse_args()
 
     paths = labelled(args.dir)
     if args.files:
         paths = paths[: args.files]
     algo_rows, _ = algorithmic(paths)
-    tr = transport(paths, args.speed)
+    tr = transport(paths, args.speed, args.batch_s, args.mqtt)
     result = {"benchmark": "latency", "command": command_line(), "machine": machine_info(),
               "recordings": [str(p) for p in paths], "transport": tr, "algorithmic": algo_rows,
               "targets": {"transport_p95_ms": 50, "algorithmic_median_ms": 300}}

@@ -206,7 +206,11 @@ def test_malformed_and_lost_notifications_do_not_stop_the_session() -> None:
     assert out.states[-1] == "closed"
     # Lost notifications are counted from the counter, never invented.
     lost = sum(p.lost_samples for p in out.problems if p.kind == "lost")
-    assert lost > 0 and out.samples + lost == len(src)
+    assert lost > 0
+    if out.sensor.data_notifications % 97:
+        assert out.samples + lost == len(src)
+    else:  # the very last notification was dropped: no later counter can reveal it
+        assert 0 < len(src) - out.samples - lost <= 40
     assert want - 1 <= sum(reps_of(out.events)) <= want
     assert np.isfinite([e.time_s for e in out.events]).all()
 

@@ -27,6 +27,7 @@ import contextlib
 import inspect
 import logging
 import random
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,6 +182,7 @@ class VirtualSensor:
         self.faults = faults or Faults()
         self.loop_source = loop_source
         self.tick_s = tick_s
+        self._next_tick = 0.0  # wall time (monotonic) of the next tick
         self.advertise_battery = advertise_battery
         self.profile = self.encoder.gatt()
         self.name = self.profile.name
@@ -417,9 +419,23 @@ class VirtualSensor:
         return self.air.now() if self.air is not None else 0.0
 
     async def _tick(self) -> float:
-        """Sleep one tick and advance the air clock; returns the new air time."""
-        await asyncio.sleep(self.tick_s)
+        """Wait for the next tick and advance the air clock; returns the new air time.
+
+        Ticks are periodic (every ``tick_s`` of wall time, like connection events),
+        not ``tick_s`` after the last burst was handled: sleeping a full tick after
+        the work made a busy host lose the air clock's 10 ms step cap at high
+        ``speed`` although the loop was idle part of the time.  A late tick does not
+        try to catch up (the air clock's cap handles stalls).
+        """
+        now = time.monotonic()
+        self._next_tick = max(self._next_tick + self.tick_s, now)
+        await asyncio.sleep(self._next_tick - now)
         return self.air.tick() if self.air is not None else 0.0
+
+    @property
+    def data_notifications(self) -> int:
+        """Data notifications made so far, those dropped by ``lose_every`` included."""
+        return self._data_sent
 
     @property
     def connected(self) -> bool:

@@ -65,6 +65,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("live.speed", float, 1.0, "time factor for sim:/recording sources (0 = no pacing)"),
     Setting("live.plain", bool, False, "print one line per event instead of the full-screen view"),
     Setting("live.bell", bool, True, "ring the terminal bell when rest is over"),
+    Setting("live.batch_s", float, 0.2,
+            "push samples to the pipeline in batches of this many seconds (0-1; 0 = every "
+            "packet): less CPU per sensor, a rep shows up to this much later"),
     Setting("analysis.exercise", str, "auto", "exercise when there is no plan (auto recognises)"),
     Setting("analysis.placement", str, "auto", "sensor placement: auto, thigh or shank",
             choices=("auto", "thigh", "shank")),
@@ -288,6 +291,7 @@ TEMPLATE = """\
 # speed = 1.0
 # plain = false
 # bell = true
+# batch_s = 0.2                      # seconds of samples per pipeline push (0 = every packet)
 
 [analysis]
 # exercise = "auto"

@@ -25,6 +25,7 @@ from typing import Any, TextIO
 
 from repsense import __version__
 from repsense.events import Event, SetEnd
+from repsense.live.batching import DEFAULT_BATCH_S, SampleBatcher
 from repsense.live.plans import Plan
 from repsense.live.session import LiveSession, Notice
 from repsense.live.sources import PacedSource, SampleSource
@@ -51,6 +52,9 @@ class LiveOptions:
     data_dir: Path = Path(".")
     mqtt_label: str = "off"
     mqtt_flush_s: float = 5.0
+    batch_s: float = DEFAULT_BATCH_S
+    """Samples are pushed to the pipeline in batches of this much sensor time (cheaper per
+    sample; a rep is reported up to this much later); 0 pushes every packet at once."""
 
 
 @dataclass
@@ -103,6 +107,9 @@ class LiveRunner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_link_connected: bool | None = None
         self.mqtt_report: Any = None
+        self._batcher = SampleBatcher(options.batch_s)
+        self._batch_timer: asyncio.TimerHandle | None = None
+        self._timer_error: BaseException | None = None
 
     # ------------------------------------------------------------- set-up
 
@@ -201,8 +208,47 @@ class LiveRunner:
                                                        ev.confidence))
         self._emit(self.session.tick(float(chunk.t[-1])))
 
+    def _take_sample(self, chunk: SampleChunk) -> None:
+        """A packet from the source: into the batcher, processed when the batch is full.
+
+        A batch that does not fill up (the sensor went quiet, the link dropped) goes
+        out when a timer of ``batch_s`` (wall time, scaled by ``speed``) fires."""
+        batch = self._batcher.add(chunk)
+        if batch is not None:
+            self._cancel_batch_timer()
+            self.process_chunk(batch)
+        elif self._batcher.waiting and self._batch_timer is None and self._loop is not None:
+            speed = self.opt.speed if self.opt.speed > 0 else 1.0
+            self._batch_timer = self._loop.call_later(self._batcher.batch_s / speed,
+                                                      self._flush_batch_on_timer)
+
+    def _flush_batch_on_timer(self) -> None:
+        # A timer callback's exception would only reach asyncio's log: end the session
+        # with it instead, as an error in the pump does.
+        self._batch_timer = None
+        try:
+            self._flush_batch()
+        except Exception as exc:  # noqa: BLE001 - re-raised by run() after saving
+            self._timer_error = exc
+            if self._done is not None:
+                self._done.set()
+
+    def _flush_batch(self) -> None:
+        """Process what the batcher holds now (timer, user action, end of the session)."""
+        self._cancel_batch_timer()
+        batch = self._batcher.take()
+        if batch is not None and not self.session.finished:
+            self.process_chunk(batch)
+
+    def _cancel_batch_timer(self) -> None:
+        if self._batch_timer is not None:
+            self._batch_timer.cancel()
+            self._batch_timer = None
+
     def act(self, action: str, origin: str = "key") -> None:
         """A user action (key or MQTT command), on the loop thread."""
+        # Samples that came before the action are counted before it, as without batching.
+        self._flush_batch()
         self._record({"type": "action", "action": action, "origin": origin,
                       "time_s": round(self.session.now_s, 3)})
         self._emit(self.session.act(action))
@@ -292,6 +338,7 @@ class LiveRunner:
         return {"action": action, "session_id": sid}
 
     def _load_plan(self, plan: Plan) -> None:
+        self._flush_batch()
         self._record({"type": "action", "action": f"load_plan:{plan.name}", "origin": "mqtt",
                       "time_s": round(self.session.now_s, 3)})
         self._emit(self.session.load_plan(plan))
@@ -303,7 +350,7 @@ class LiveRunner:
     async def _pump(self) -> None:
         try:
             async for chunk in self.source:
-                self.process_chunk(chunk)
+                self._take_sample(chunk)
                 if self.session.finished:
                     break
         finally:
@@ -388,7 +435,7 @@ class LiveRunner:
         finally:
             for task in (pump, ticker):
                 task.cancel()
-            error: BaseException | None = None
+            error: BaseException | None = self._timer_error
             for task in (pump, ticker):
                 try:
                     await task
@@ -418,6 +465,9 @@ class LiveRunner:
 
     def _finish(self, started) -> LiveResult:  # noqa: ANN001 - datetime
         assert self.pipeline is not None and self.writer is not None
+        if self._timer_error is None:  # samples still in the batcher belong to the session
+            self._flush_batch()
+        self._cancel_batch_timer()
         if self.shadow is not None:  # recognition of the last set
             for ev in self.shadow.finish():
                 if isinstance(ev, SetEnd):

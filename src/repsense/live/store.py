@@ -35,6 +35,8 @@ from repsense.io.csv_writer import RecordingWriter
 from repsense.samples import SampleChunk
 
 SUMMARY_SCHEMA = "repsense.session/1"
+WRITE_BLOCK_SAMPLES = 500
+"""Samples gathered before one write to ``samples.csv`` (5 s at 100 Hz)."""
 
 
 def _atomic_json(path: Path, data: dict[str, Any]) -> None:
@@ -68,6 +70,10 @@ class SessionWriter:
         self.session_id = session_id
         self.started = started
         self._samples: RecordingWriter | None = None
+        # Samples are written in blocks: numpy's savetxt costs about as much per call
+        # as for a few hundred rows, and the file is only published on close anyway.
+        self._pending: list[SampleChunk] = []
+        self._pending_n = 0
         self._events = open(path / "events.jsonl", "a", encoding="utf-8")  # noqa: SIM115
         self.closed = False
 
@@ -77,7 +83,7 @@ class SessionWriter:
 
     @property
     def sample_count(self) -> int:
-        return 0 if self._samples is None else self._samples.samples
+        return self._pending_n + (0 if self._samples is None else self._samples.samples)
 
     def write_samples(self, chunk: SampleChunk) -> None:
         """Append samples (the CSV appears under its name only on :meth:`close`)."""
@@ -87,7 +93,15 @@ class SessionWriter:
             self._samples = RecordingWriter(self.samples_path, has_gyro=chunk.gyr is not None)
         if self._samples.has_gyro and chunk.gyr is None:
             return  # cannot happen with one sensor; never write a ragged CSV
-        self._samples.write(chunk)
+        self._pending.append(chunk)
+        self._pending_n += len(chunk)
+        if self._pending_n >= WRITE_BLOCK_SAMPLES:
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        if self._pending and self._samples is not None:
+            self._samples.write(SampleChunk.concat(self._pending))
+        self._pending, self._pending_n = [], 0
 
     def write_event(self, record: dict[str, Any]) -> None:
         """Append one JSON line and flush it (events survive a crash)."""
@@ -104,6 +118,7 @@ class SessionWriter:
             return self.path
         self.closed = True
         if self._samples is not None:
+            self._write_pending()
             self._samples.close(sample_meta or {})
         self._events.close()
         self.write_summary(summary)

@@ -1,4 +1,4 @@
-"""The MQTT adapter: :class:`MqttSink` publishes pipeline events to a broker.
+"""The MQTT adapter: :class:`MqttSink` publishes one sensor's pipeline events to a broker.
 
 Adapters (``replay``, ``live``) call, from their own thread:
 
@@ -13,6 +13,14 @@ loop runs in its own thread (``loop_start``), a small worker thread deletes
 acknowledged rows and re-announces retained topics after (re)connects, and a
 command thread answers ``command`` messages so that a slow session handler
 never delays acknowledgements.
+
+The connection itself (paho client, outbox, Last Will, worker and command
+threads) is an :class:`MqttGateway`.  A sink made on its own gets a private
+one, as ``repsense live`` and ``replay`` do; a process that serves many
+sensors opens one :class:`MqttGateway` and makes every sensor's sink on it
+(:meth:`MqttGateway.sink`): one connection, one outbox and three threads for
+all of them instead of per sensor, with the same topics, payloads, Home
+Assistant discovery and delivery guarantees.
 
 Delivery is at least once: a message is deleted from the outbox only after
 its PUBACK; anything else is re-sent after a reconnect (paho keeps it queued)
@@ -57,9 +65,9 @@ from repsense.publish.payloads import (
     session_start_payload,
     utc_now_iso,
 )
-from repsense.publish.topics import Topics
+from repsense.publish.topics import Topics, default_gateway_id, sanitize_base, sanitize_id
 
-__all__ = ["CloseReport", "CommandHandler", "MqttSink", "SinkStats"]
+__all__ = ["CloseReport", "CommandHandler", "MqttGateway", "MqttSink", "SinkStats"]
 
 CommandHandler = Callable[[dict[str, Any]], "dict[str, Any] | None"]
 """``handler(command) -> result``: ``command`` is the validated command as a dict
@@ -69,6 +77,9 @@ Return ``None`` or a result dict (sent back as ``result``); return
 command thread: hand the work to the session (a queue) and return quickly."""
 
 ONLINE_LINKS = frozenset({"connected", "streaming", "replaying", "online"})
+
+_SELECT_LIMIT = 1024
+"""paho's network loop uses ``select()``, which cannot watch file descriptors >= FD_SETSIZE."""
 
 _REFUSAL_HINTS = {
     "Bad user name or password": "check the user and password (REPSENSE_MQTT_PASSWORD)",
@@ -82,7 +93,7 @@ _REFUSAL_HINTS = {
 
 @dataclass
 class SinkStats:
-    """Counters for reports and tests."""
+    """Counters for reports and tests (per sensor; a gateway's are the totals)."""
 
     queued: int = 0
     acked: int = 0
@@ -95,7 +106,7 @@ class SinkStats:
 
 @dataclass(frozen=True)
 class CloseReport:
-    """What :meth:`MqttSink.close` left behind."""
+    """What :meth:`MqttSink.close` (or :meth:`MqttGateway.close`) left behind."""
 
     pending: int
     outbox: Path
@@ -103,18 +114,27 @@ class CloseReport:
     dropped: int
 
 
-class MqttSink:
-    """Publishes one sensor's events and state to an MQTT broker.
+class MqttGateway:
+    """One MQTT connection for every sensor of a gateway process.
+
+    One paho client (with the gateway's Last Will), one durable outbox, one
+    worker thread that deletes acknowledged rows and re-announces retained
+    topics, one command thread.  Sinks (:meth:`sink`) add their sensor's
+    topics: retained snapshot, availability and discovery, the command
+    subscription, events through the shared outbox.
 
     Parameters
     ----------
     broker
         Where to connect (:func:`repsense.publish.config.parse_mqtt_url`).
-    topics
-        The topic tree (:meth:`repsense.publish.topics.Topics.make`).
+    gateway_id
+        This gateway's id (default: the host name); every sink's topics must use it.
     outbox_path
-        The durable outbox file (one per sensor and gateway by default, see
-        :func:`default_outbox_path`).
+        The durable outbox file shared by all sensors of this gateway.
+    base
+        Base topic (``repsense``).
+    discovery_prefix
+        Home Assistant discovery prefix (``homeassistant``).
     outbox_max
         Maximum stored messages; beyond it new events are refused with a message.
     tuning
@@ -122,14 +142,6 @@ class MqttSink:
     protocol
         ``"auto"`` (MQTT 5, falling back to 3.1.1 if the broker refuses 5),
         ``"5"`` or ``"3.1.1"``.
-    ha_discovery
-        Publish Home Assistant discovery and follow ``homeassistant/status``.
-    imu
-        Publish :meth:`handle_samples` batches on ``<sensor>/imu``.
-    session_suffix
-        Appended to the pipeline's session id so that published ids are unique
-        across runs and gateways (``"auto"``: UTC time + random; ``None``: keep
-        the pipeline's id as it is).
     status
         Where one-line status messages go (default: stderr).
     """
@@ -137,62 +149,60 @@ class MqttSink:
     def __init__(
         self,
         broker: BrokerSettings,
-        topics: Topics,
+        gateway_id: str | None = None,
         *,
         outbox_path: str | os.PathLike[str],
+        base: str = "repsense",
+        discovery_prefix: str = "homeassistant",
         outbox_max: int = DEFAULT_MAX_ROWS,
         tuning: ClientTuning | None = None,
         protocol: str = "auto",
-        ha_discovery: bool = True,
-        imu: bool = False,
-        session_suffix: str | None = "auto",
         status: Callable[[str], None] | None = None,
     ) -> None:
         if protocol not in ("auto", "5", "3.1.1"):
             raise ValueError(f"protocol must be auto, 5 or 3.1.1, not {protocol!r}")
+        gid = sanitize_id(gateway_id, "gateway id") if gateway_id else default_gateway_id()
         self.broker = broker
-        self.topics = topics
+        # Only the gateway topics (state, info, HA status) are used from this one.
+        self.topics = Topics(sanitize_base(base), "", gid, sanitize_base(discovery_prefix))
         self.tuning = tuning or ClientTuning()
         self.protocol_choice = protocol
-        self.ha_discovery = ha_discovery
-        self.imu_enabled = imu
         self.outbox_path = Path(outbox_path)
         self.outbox_max = outbox_max
-        if session_suffix == "auto":
-            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-            session_suffix = f"{stamp}-{secrets.token_hex(2)}"
-        self.session_suffix = session_suffix
         self._status_cb = status or _stderr_status
-        self.on_command: CommandHandler | None = None
-        self.command_unavailable = "this repsense command does not take commands"
         self.stats = SinkStats()
-        self.state = SensorState(sensor_id=topics.sensor_id, gateway_id=topics.gateway_id)
         self.protocol: int = mqtt.MQTTv311 if protocol == "3.1.1" else mqtt.MQTTv5
         self.connected = threading.Event()
-        self._ever_connected = False
+        self.ever_connected = False
         self._first_result = threading.Event()
         self._map_lock = threading.Lock()
-        self._inflight: dict[int, int] = {}
+        self._inflight: dict[int, int] = {}  # paho mid -> outbox seq
+        self._owner: dict[int, MqttSink] = {}  # outbox seq -> the sink that stored it
         self._generation = 0
         self._tasks: queue.Queue[tuple[Any, ...]] = queue.Queue()
         self._commands: queue.Queue[Any] = queue.Queue(maxsize=64)
         self._said: set[str] = set()
         self._say_lock = threading.Lock()
-        self._session_id: str | None = None
         self._retained: dict[str, bytes] = {}
         self._retained_lock = threading.Lock()
-        self._imu_buf: list[Any] = []
+        self._subs_lock = threading.Lock()
+        self._sinks: dict[str, MqttSink] = {}  # by command topic
         self._closing = False
         self._connack_seen = False
         self._silent_hangups = 0
         self._full_warned = False
         self._opened = False
+        self._threads: list[threading.Thread] = []
         self.outbox: Outbox | None = None
         self._client: mqtt.Client | None = None
         self._started = utc_now_iso()
 
+    @property
+    def gateway_id(self) -> str:
+        return self.topics.gateway_id
+
     # ------------------------------------------------------------------ setup
-    def open(self) -> MqttSink:
+    def open(self) -> MqttGateway:
         """Open the outbox, connect (waiting at most ``connect_timeout_s``) and start threads.
 
         Never raises for network problems: a broker that does not answer or
@@ -200,6 +210,8 @@ class MqttSink:
         outbox.  Raises :class:`~repsense.publish.outbox.OutboxBusy` if another
         process owns the outbox file.
         """
+        if self._opened:
+            return self
         self.outbox = Outbox(self.outbox_path, self.outbox_max)
         backlog = len(self.outbox)
         if backlog:
@@ -214,20 +226,26 @@ class MqttSink:
             t.start()
         self._retained_set(self.topics.gateway_info, dumps(self._gateway_info()))
         self._retained_set(self.topics.gateway_state, dumps(self._gateway_state("online")))
-        self._retained_set(self.topics.availability, dumps(self._availability()))
-        self._retained_set(self.topics.state, dumps(self.state.to_payload()))
-        if self.ha_discovery:
-            self._retained_set(self.topics.ha_discovery, dumps(discovery_payload(self.topics)))
         with self._map_lock:
             self._client = self._make_client(self.protocol)
             self._resend_outbox_locked()
-        self._connect_first()
         self._opened = True
+        self._connect_first()
         return self
+
+    def sink(self, sensor_id: str, **options: Any) -> MqttSink:
+        """An open :class:`MqttSink` for one more sensor on this connection.
+
+        ``options`` are :class:`MqttSink`'s (``ha_discovery``, ``imu``,
+        ``session_suffix``, ``status``).
+        """
+        topics = Topics.make(sensor_id, self.gateway_id, self.topics.base,
+                             self.topics.discovery_prefix)
+        return MqttSink(self.broker, topics, gateway=self, **options).open()
 
     def _make_client(self, protocol: int) -> mqtt.Client:
         gen = self._generation
-        cid = f"repsense-{self.topics.gateway_id}-{self.topics.sensor_id}-{secrets.token_hex(3)}"
+        cid = f"repsense-{self.gateway_id}-{secrets.token_hex(3)}"
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=cid, protocol=protocol,
                              clean_session=None if protocol == mqtt.MQTTv5 else True)
         b = self.broker
@@ -267,10 +285,22 @@ class MqttSink:
             client.connect_async(b.host, b.port, keepalive=self.tuning.keepalive_s)
             client.loop_start()
             return
+        self._check_select_limit(client)
         client.loop_start()
         if not self._first_result.wait(self.tuning.connect_timeout_s + 0.5):
             self._say(f"broker at {b.display()} accepted the connection but did not answer "
                       "MQTT; carrying on, events wait in the outbox")
+
+    def _check_select_limit(self, client: mqtt.Client) -> None:
+        """paho watches its socket with ``select()``: with a descriptor >= 1024 it drops the
+        connection at once, for ever.  Say so instead of silently never delivering."""
+        sock = client.socket()
+        fileno = sock.fileno() if sock is not None else -1
+        if fileno >= _SELECT_LIMIT:
+            self._say(f"this process has more than {_SELECT_LIMIT} files open (socket {fileno}); "
+                      "paho-mqtt cannot watch such a socket, so nothing is delivered - events "
+                      f"wait in {self.outbox_path}. Serve many sensors over one connection "
+                      "(MqttGateway) instead of one per sensor")
 
     # ----------------------------------------------------------- paho thread
     def _on_connect(self, gen: int, client: mqtt.Client, rc: Any) -> None:
@@ -288,17 +318,26 @@ class MqttSink:
             self._first_result.set()
             return
         self.stats.connects += 1
-        if self._ever_connected:
+        if self.ever_connected:
             self._say(f"reconnected to {self.broker.display()}", once=False)
-        self._ever_connected = True
-        subs = [(self.topics.command, 1)]
-        if self.ha_discovery:
-            subs.append((self.topics.ha_status, 1))
-        client.subscribe(subs)  # the SUBACK sets _first_result: commands can arrive from then
-        self.connected.set()
+        self.ever_connected = True
+        with self._subs_lock:
+            subs = self._subscriptions()
+            if subs:
+                # the SUBACK sets _first_result: commands can arrive from then
+                client.subscribe(subs)
+            else:
+                self._first_result.set()
+            self.connected.set()
         # Retained topics are re-published by the worker, after paho has re-sent
         # its queue, so that an old queued snapshot never overwrites a newer one.
         self._tasks.put(("announce", gen))
+
+    def _subscriptions(self) -> list[tuple[str, int]]:
+        subs = [(topic, 1) for topic in self._sinks]
+        if any(s.ha_discovery for s in self._sinks.values()):
+            subs.append((self.topics.ha_status, 1))
+        return subs
 
     def _on_disconnect(self, gen: int, rc: Any) -> None:
         if gen != self._generation:
@@ -320,11 +359,12 @@ class MqttSink:
             if bytes(msg.payload).strip().lower() == b"online":
                 self._tasks.put(("announce", self._generation))
             return
-        if msg.topic == self.topics.command:
+        sink = self._sinks.get(msg.topic)
+        if sink is not None:
             try:
-                self._commands.put_nowait(msg)
+                self._commands.put_nowait((sink, msg))
             except queue.Full:
-                self._respond(None, None, "busy: too many commands waiting; try again", None)
+                sink._respond(None, None, "busy: too many commands waiting; try again", None)
 
     # ---------------------------------------------------------- worker thread
     def _worker(self) -> None:
@@ -365,16 +405,25 @@ class MqttSink:
                 seq = self._inflight.pop(mid, None)
                 if seq is None:
                     continue  # a retained/status message, not from the outbox
+                owner = self._owner.pop(seq, None)
                 if rc is not None and getattr(rc, "is_failure", False):
                     # The broker will never take it (ACL, quota); keeping it would
                     # block the outbox forever.
-                    self.stats.refused += 1
+                    self._count(owner, "refused")
                     self._say(f"broker refused a message ({rc}); dropped it")
                 else:
-                    self.stats.acked += 1
+                    self._count(owner, "acked")
+                if owner is not None:
+                    owner._own_pending -= 1
                 done.append(seq)
         if done and self.outbox is not None:
             self.outbox.delete(done)
+
+    def _count(self, owner: MqttSink | None, field: str) -> None:
+        """A per-sensor counter and the gateway's total (the same object for a private one)."""
+        setattr(self.stats, field, getattr(self.stats, field) + 1)
+        if owner is not None and owner.stats is not self.stats:
+            setattr(owner.stats, field, getattr(owner.stats, field) + 1)
 
     def _announce(self) -> None:
         client = self._client
@@ -399,6 +448,7 @@ class MqttSink:
             with contextlib.suppress(Exception):
                 old.disconnect()
             old.loop_stop()
+            _release_sockets(old)
         self._say(f"broker at {self.broker.display()} does not speak MQTT 5; using 3.1.1")
         b = self.broker
         assert self._client is not None
@@ -416,16 +466,342 @@ class MqttSink:
     # --------------------------------------------------------- command thread
     def _command_worker(self) -> None:
         while True:
-            msg = self._commands.get()
-            if msg is None:
+            item = self._commands.get()
+            if item is None:
                 return
+            sink, msg = item
             try:
-                self._run_command(msg)
+                sink._run_command(msg)
             except Exception as exc:  # noqa: BLE001 - a bad command must never kill the thread
-                self._respond(None, None, f"internal error: {exc}", None)
+                sink._respond(None, None, f"internal error: {exc}", None)
 
+    # ------------------------------------------------------------ for sinks
+    def _register(self, sink: MqttSink) -> None:
+        """Add a sensor: its retained topics, its command subscription, the gateway info."""
+        t = sink.topics
+        if t.gateway_id != self.gateway_id or t.base != self.topics.base:
+            raise ValueError(f"sensor {t.sensor_id}: topics of gateway {t.gateway_id} under "
+                             f"{t.base!r} do not belong to gateway {self.gateway_id} under "
+                             f"{self.topics.base!r}")
+        with self._subs_lock:
+            if t.command in self._sinks:
+                raise ValueError(f"sensor id {t.sensor_id} is already on this gateway")
+            self._sinks[t.command] = sink
+            for topic, payload in sink._retained_payloads().items():
+                self._retained_set(topic, payload)
+            self._retained_set(self.topics.gateway_info, dumps(self._gateway_info()))
+            client = self._client
+            if client is not None and self.connected.is_set():
+                subs = [(t.command, 1)]
+                if sink.ha_discovery:
+                    subs.append((self.topics.ha_status, 1))
+                client.subscribe(subs)
+                for topic in [*sink._retained_payloads(), self.topics.gateway_info]:
+                    self.publish_retained(topic)
+
+    def _unregister(self, sink: MqttSink) -> None:
+        """Take a sensor off (its last retained values have been published)."""
+        t = sink.topics
+        with self._subs_lock:
+            if self._sinks.get(t.command) is not sink:
+                return
+            del self._sinks[t.command]
+            with self._retained_lock:
+                for topic in sink._retained_topics():
+                    self._retained.pop(topic, None)
+            self._retained_set(self.topics.gateway_info, dumps(self._gateway_info()))
+            client = self._client
+            if client is not None and self.connected.is_set():
+                with contextlib.suppress(Exception):
+                    client.unsubscribe(t.command)
+                self.publish_retained(self.topics.gateway_info)
+
+    def _enqueue(self, owner: MqttSink, topic: str, payload: bytes) -> None:
+        """Outbox first (durable), then paho (QoS 1); the row goes on PUBACK."""
+        assert self.outbox is not None, "open() the gateway first"
+        with self._map_lock:
+            seq = self.outbox.add(topic, payload, qos=1)
+            if seq is None:
+                self._count(owner, "dropped_full")
+                if not self._full_warned:  # once per episode of being full
+                    self._full_warned = True
+                    self._say(f"outbox {self.outbox_path} is full ({self.outbox_max} messages "
+                              f"waiting for {self.broker.display()}); new events are NOT "
+                              "stored until the broker takes some (raise --mqtt-outbox-max)",
+                              once=False)
+                return
+            if self._full_warned:
+                self._full_warned = False
+                self._say(f"outbox has room again; {self.stats.dropped_full} event(s) were "
+                          "dropped while it was full", once=False)
+            self._count(owner, "queued")
+            owner._own_pending += 1
+            self._owner[seq] = owner
+            client = self._client
+            if client is not None:
+                info = client.publish(topic, payload, qos=1)
+                self._inflight[info.mid] = seq
+
+    def _retained_set(self, topic: str, payload: bytes) -> None:
+        with self._retained_lock:
+            self._retained[topic] = payload
+
+    def publish_retained(self, topic: str) -> mqtt.MQTTMessageInfo | None:
+        """Send the latest retained payload now if connected (else on the next connect)."""
+        client = self._client
+        if client is None or not self.connected.is_set():
+            return None
+        with self._retained_lock:
+            payload = self._retained.get(topic)
+        if payload is None:
+            return None
+        return client.publish(topic, payload, qos=1, retain=True)
+
+    def _publish_now(self, topic: str, payload: bytes, qos: int,
+                     properties: Properties | None = None) -> None:
+        """Not stored: command responses and raw samples."""
+        client = self._client
+        if client is not None:
+            client.publish(topic, payload, qos=qos, properties=properties)
+
+    # ------------------------------------------------------------ closing
+    @property
+    def pending(self) -> int:
+        """Messages stored but not yet acknowledged (all sensors, earlier runs included)."""
+        return len(self.outbox) if self.outbox is not None else 0
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until the outbox is empty (all acknowledged); ``False`` on timeout."""
+        deadline = time.monotonic() + timeout_s
+        while self.pending:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def close(self, timeout_s: float = 5.0) -> CloseReport:
+        """Say offline (gateway and every sensor still on it), flush for at most ``timeout_s``,
+        disconnect; report what is pending.
+
+        Waiting happens only if the broker was reachable during this run - a
+        run that never reached it returns at once (events stay in the outbox).
+        """
+        deadline = time.monotonic() + max(0.0, timeout_s)
+        infos: list[mqtt.MQTTMessageInfo | None] = []
+        for sink in list(self._sinks.values()):
+            infos += sink._go_offline()
+        return self._close(deadline, infos)
+
+    def _close(self, deadline: float, infos: list[mqtt.MQTTMessageInfo | None]) -> CloseReport:
+        if not self._opened or self.outbox is None:
+            return CloseReport(0, self.outbox_path, 0, 0)
+        self._closing = True
+        self._retained_set(self.topics.gateway_state, dumps(self._gateway_state("offline")))
+        infos = [*infos, self.publish_retained(self.topics.gateway_state)]
+        if self.ever_connected:
+            self.wait_idle(max(0.0, deadline - time.monotonic()))
+            for info in infos:
+                if info is not None:
+                    with contextlib.suppress(RuntimeError, ValueError):
+                        info.wait_for_publish(max(0.01, deadline - time.monotonic()))
+        # Let the worker delete the last acknowledged rows before we count.
+        self._drain_tasks(0.5)
+        client = self._client
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.disconnect()
+            client.loop_stop()
+            # Drop the client now: its socket pair would otherwise stay open until the
+            # garbage collector finds the cycle through our callbacks.
+            with self._map_lock:
+                self._client = None
+            _release_sockets(client)
+        self._tasks.put(("stop",))
+        self._commands.put(None)
+        for t in self._threads:
+            t.join(2.0)
+        pending = len(self.outbox)
+        self.outbox.close()
+        self._opened = False
+        if pending:
+            self._say(f"{pending} message(s) not acknowledged by {self.broker.display()}; "
+                      f"kept in {self.outbox_path} and sent the next time repsense connects",
+                      once=False)
+        elif self.stats.acked:
+            self._say(f"{self.stats.acked} message(s) delivered to {self.broker.display()}",
+                      once=False)
+        return CloseReport(pending, self.outbox_path, self.stats.acked, self.stats.dropped_full)
+
+    def _drain_tasks(self, timeout_s: float) -> None:
+        """Wait until the worker has handled everything queued so far (acks included)."""
+        marker = threading.Event()
+        self._tasks.put(("flush", marker))
+        marker.wait(timeout_s)
+
+    def __enter__(self) -> MqttGateway:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------- helpers
+    def _gateway_state(self, state: str, ts: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {"state": state, "gateway_id": self.gateway_id}
+        if ts:
+            out["ts"] = utc_now_iso()
+        return out
+
+    def _gateway_info(self) -> dict[str, Any]:
+        return {
+            "gateway_id": self.gateway_id,
+            "version": __version__,
+            "host": socket.gethostname(),
+            "sensors": sorted(s.topics.sensor_id for s in list(self._sinks.values())),
+            "base_topic": self.topics.base,
+            "mqtt_protocol": "5" if self.protocol == mqtt.MQTTv5 else "3.1.1",
+            "started": self._started,
+        }
+
+    def _say(self, message: str, once: bool = True) -> None:
+        with self._say_lock:
+            if once:
+                if message in self._said:
+                    return
+                self._said.add(message)
+        with contextlib.suppress(Exception):
+            self._status_cb(message)
+
+
+class MqttSink:
+    """Publishes one sensor's events and state to an MQTT broker.
+
+    Parameters
+    ----------
+    broker
+        Where to connect (:func:`repsense.publish.config.parse_mqtt_url`); with
+        ``gateway`` it is the gateway's and may be ``None``.
+    topics
+        The topic tree (:meth:`repsense.publish.topics.Topics.make`).
+    outbox_path
+        The durable outbox file (one per sensor and gateway by default, see
+        :func:`repsense.publish.options.default_outbox_path`); not with ``gateway``.
+    outbox_max
+        Maximum stored messages; beyond it new events are refused with a message.
+    tuning
+        Keepalive, reconnect and first-connect timings.
+    protocol
+        ``"auto"`` (MQTT 5, falling back to 3.1.1 if the broker refuses 5),
+        ``"5"`` or ``"3.1.1"``.
+    ha_discovery
+        Publish Home Assistant discovery and follow ``homeassistant/status``.
+    imu
+        Publish :meth:`handle_samples` batches on ``<sensor>/imu``.
+    session_suffix
+        Appended to the pipeline's session id so that published ids are unique
+        across runs and gateways (``"auto"``: UTC time + random; ``None``: keep
+        the pipeline's id as it is).
+    status
+        Where one-line status messages go (default: stderr, or the gateway's).
+    gateway
+        Share this :class:`MqttGateway`'s connection and outbox (see
+        :meth:`MqttGateway.sink`) instead of opening a private one; the
+        connection options above are then the gateway's.
+    """
+
+    def __init__(
+        self,
+        broker: BrokerSettings | None,
+        topics: Topics,
+        *,
+        outbox_path: str | os.PathLike[str] | None = None,
+        outbox_max: int = DEFAULT_MAX_ROWS,
+        tuning: ClientTuning | None = None,
+        protocol: str = "auto",
+        ha_discovery: bool = True,
+        imu: bool = False,
+        session_suffix: str | None = "auto",
+        status: Callable[[str], None] | None = None,
+        gateway: MqttGateway | None = None,
+    ) -> None:
+        if gateway is None:
+            if broker is None or outbox_path is None:
+                raise ValueError("MqttSink needs a broker and an outbox_path, or a gateway")
+            gateway = MqttGateway(broker, topics.gateway_id, outbox_path=outbox_path,
+                                  base=topics.base, discovery_prefix=topics.discovery_prefix,
+                                  outbox_max=outbox_max, tuning=tuning, protocol=protocol,
+                                  status=status)
+            self._private = True
+            self.stats = gateway.stats  # one sensor: its counters are the connection's
+        else:
+            self._private = False
+            self.stats = SinkStats()
+        self.gateway = gateway
+        self.broker = gateway.broker
+        self.topics = topics
+        self.ha_discovery = ha_discovery
+        self.imu_enabled = imu
+        self.outbox_path = gateway.outbox_path
+        if session_suffix == "auto":
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+            session_suffix = f"{stamp}-{secrets.token_hex(2)}"
+        self.session_suffix = session_suffix
+        self._status_cb = status or gateway._status_cb
+        self.on_command: CommandHandler | None = None
+        self.command_unavailable = "this repsense command does not take commands"
+        self.state = SensorState(sensor_id=topics.sensor_id, gateway_id=topics.gateway_id)
+        self._own_pending = 0  # this sensor's rows not yet acknowledged (under the map lock)
+        self._said: set[str] = set()
+        self._say_lock = threading.Lock()
+        self._session_id: str | None = None
+        self._imu_buf: list[Any] = []
+        self._opened = False
+
+    # ------------------------------------------------------ the connection
+    @property
+    def connected(self) -> threading.Event:
+        """Set while the (possibly shared) connection is up."""
+        return self.gateway.connected
+
+    @property
+    def protocol(self) -> int:
+        return self.gateway.protocol
+
+    @property
+    def outbox(self) -> Outbox | None:
+        return self.gateway.outbox
+
+    # ------------------------------------------------------------------ setup
+    def open(self) -> MqttSink:
+        """Join the connection (a private one is opened now, see :meth:`MqttGateway.open`).
+
+        Never raises for network problems; raises
+        :class:`~repsense.publish.outbox.OutboxBusy` if another process owns a
+        private outbox file.
+        """
+        self.gateway._register(self)
+        if self._private:
+            try:
+                self.gateway.open()
+            except BaseException:
+                self.gateway._unregister(self)
+                raise
+        self._opened = True
+        return self
+
+    def _retained_topics(self) -> list[str]:
+        t = self.topics
+        return [t.availability, t.state] + ([t.ha_discovery] if self.ha_discovery else [])
+
+    def _retained_payloads(self) -> dict[str, bytes]:
+        t = self.topics
+        out = {t.availability: dumps(self._availability()), t.state: dumps(self.state.to_payload())}
+        if self.ha_discovery:
+            out[t.ha_discovery] = dumps(discovery_payload(t))
+        return out
+
+    # --------------------------------------------------------- command thread
     def _run_command(self, msg: mqtt.MQTTMessage) -> None:
-        self.stats.commands += 1
+        self.gateway._count(self, "commands")
         props = getattr(msg, "properties", None)
         corr = getattr(props, "CorrelationData", None) if props is not None else None
         if msg.retain:
@@ -463,16 +839,14 @@ class MqttSink:
     def _respond(self, request_id: Any, command: str | None, error: str | None, corr: Any,
                  result: dict[str, Any] | None = None) -> None:
         if error is not None:
-            self.stats.command_errors += 1
+            self.gateway._count(self, "command_errors")
         payload = response_payload(status="error" if error else "ok", request_id=request_id,
                                    command=command, error=error, result=result)
         props = None
         if corr is not None and self.protocol == mqtt.MQTTv5:
             props = Properties(PacketTypes.PUBLISH)
             props.CorrelationData = corr
-        client = self._client
-        if client is not None:
-            client.publish(self.topics.command_response, dumps(payload), qos=1, properties=props)
+        self.gateway._publish_now(self.topics.command_response, dumps(payload), 1, props)
 
     # ------------------------------------------------------ pipeline thread
     def start_session(self, session_id: str, *, exercise: str | None = None,
@@ -523,8 +897,8 @@ class MqttSink:
         if not self.state.update(**fields):
             return  # nothing new: no message
         if self.state.link != link_before:
-            self._retained_set(self.topics.availability, dumps(self._availability()))
-            self._publish_retained(self.topics.availability)
+            self.gateway._retained_set(self.topics.availability, dumps(self._availability()))
+            self.gateway.publish_retained(self.topics.availability)
         self._publish_state()
 
     def handle_samples(self, chunk: Any, batch_s: float = 0.2) -> None:
@@ -548,60 +922,26 @@ class MqttSink:
         props = None
         if self.protocol == mqtt.MQTTv5:
             props = Properties(PacketTypes.PUBLISH)
-            props.MessageExpiryInterval = self.tuning.imu_expiry_s
-        client = self._client
-        if client is not None and self.connected.is_set():
-            client.publish(self.topics.imu, dumps(payload), qos=0, properties=props)
+            props.MessageExpiryInterval = self.gateway.tuning.imu_expiry_s
+        if self.connected.is_set():
+            self.gateway._publish_now(self.topics.imu, dumps(payload), 0, props)
 
     def _enqueue(self, topic: str, payload: bytes) -> None:
-        """Outbox first (durable), then paho (QoS 1); the row goes on PUBACK."""
-        assert self.outbox is not None
-        with self._map_lock:
-            seq = self.outbox.add(topic, payload, qos=1)
-            if seq is None:
-                self.stats.dropped_full += 1
-                if not self._full_warned:  # once per episode of being full
-                    self._full_warned = True
-                    self._say(f"outbox {self.outbox_path} is full ({self.outbox_max} messages "
-                              f"waiting for {self.broker.display()}); new events are NOT "
-                              "stored until the broker takes some (raise --mqtt-outbox-max)",
-                              once=False)
-                return
-            if self._full_warned:
-                self._full_warned = False
-                self._say(f"outbox has room again; {self.stats.dropped_full} event(s) were "
-                          "dropped while it was full", once=False)
-            self.stats.queued += 1
-            client = self._client
-            if client is not None:
-                info = client.publish(topic, payload, qos=1)
-                self._inflight[info.mid] = seq
+        self.gateway._enqueue(self, topic, payload)
 
     def _publish_state(self) -> None:
-        self._retained_set(self.topics.state, dumps(self.state.to_payload()))
-        self._publish_retained(self.topics.state)
-
-    def _retained_set(self, topic: str, payload: bytes) -> None:
-        with self._retained_lock:
-            self._retained[topic] = payload
-
-    def _publish_retained(self, topic: str) -> mqtt.MQTTMessageInfo | None:
-        """Send the latest retained payload now if connected (else on the next connect)."""
-        client = self._client
-        if client is None or not self.connected.is_set():
-            return None
-        with self._retained_lock:
-            payload = self._retained[topic]
-        return client.publish(topic, payload, qos=1, retain=True)
+        self.gateway._retained_set(self.topics.state, dumps(self.state.to_payload()))
+        self.gateway.publish_retained(self.topics.state)
 
     # ------------------------------------------------------------ closing
     @property
     def pending(self) -> int:
-        """Messages stored but not yet acknowledged."""
-        return len(self.outbox) if self.outbox is not None else 0
+        """Messages stored but not yet acknowledged: a private outbox's all (earlier runs
+        included), on a shared gateway this sensor's."""
+        return self.gateway.pending if self._private else self._own_pending
 
     def wait_idle(self, timeout_s: float) -> bool:
-        """Wait until the outbox is empty (all acknowledged); ``False`` on timeout."""
+        """Wait until :attr:`pending` is 0 (all acknowledged); ``False`` on timeout."""
         deadline = time.monotonic() + timeout_s
         while self.pending:
             if time.monotonic() >= deadline:
@@ -609,56 +949,42 @@ class MqttSink:
             time.sleep(0.01)
         return True
 
-    def close(self, timeout_s: float = 5.0) -> CloseReport:
-        """Say offline, flush for at most ``timeout_s`` and disconnect; report what is pending.
-
-        Waiting happens only if the broker was reachable during this run - a
-        run that never reached it returns at once (events stay in the outbox).
-        """
-        if not self._opened or self.outbox is None:
-            return CloseReport(0, self.outbox_path, 0, 0)
-        self._closing = True
+    def _go_offline(self) -> list[mqtt.MQTTMessageInfo | None]:
+        """Mark the sensor offline (state and availability), publish it if connected."""
         self.state.update(link="disconnected", session_active=False)
-        self._retained_set(self.topics.availability, dumps(self._availability()))
-        self._retained_set(self.topics.state, dumps(self.state.to_payload()))
-        self._retained_set(self.topics.gateway_state, dumps(self._gateway_state("offline")))
+        gw = self.gateway
+        gw._retained_set(self.topics.availability, dumps(self._availability()))
+        gw._retained_set(self.topics.state, dumps(self.state.to_payload()))
+        return [gw.publish_retained(t) for t in (self.topics.state, self.topics.availability)]
+
+    def close(self, timeout_s: float = 5.0) -> CloseReport:
+        """Say offline, flush for at most ``timeout_s``; report what is pending.
+
+        A private connection is closed too (the gateway says offline); on a
+        shared gateway the sensor just leaves it, waiting only for its own
+        messages.  Waiting happens only if the broker was reachable during this
+        run - a run that never reached it returns at once (events stay in the
+        outbox).
+        """
+        gw = self.gateway
+        if not self._opened:
+            return CloseReport(0, self.outbox_path, 0, 0)
+        self._opened = False
         deadline = time.monotonic() + max(0.0, timeout_s)
-        infos = [self._publish_retained(t) for t in
-                 (self.topics.state, self.topics.availability, self.topics.gateway_state)]
-        if self._ever_connected:
+        infos = self._go_offline()
+        if self._private:
+            report = gw._close(deadline, infos)
+            gw._unregister(self)
+            return report
+        if gw.ever_connected and gw._opened:  # a closed gateway delivers nothing more
             self.wait_idle(max(0.0, deadline - time.monotonic()))
             for info in infos:
                 if info is not None:
                     with contextlib.suppress(RuntimeError, ValueError):
                         info.wait_for_publish(max(0.01, deadline - time.monotonic()))
-        # Let the worker delete the last acknowledged rows before we count.
-        self._drain_tasks(0.5)
-        client = self._client
-        if client is not None:
-            with contextlib.suppress(Exception):
-                client.disconnect()
-            client.loop_stop()
-        self._tasks.put(("stop",))
-        self._commands.put(None)
-        for t in self._threads:
-            t.join(2.0)
-        pending = len(self.outbox)
-        self.outbox.close()
-        self._opened = False
-        if pending:
-            self._say(f"{pending} message(s) not acknowledged by {self.broker.display()}; "
-                      f"kept in {self.outbox_path} and sent the next time repsense connects",
-                      once=False)
-        elif self.stats.acked:
-            self._say(f"{self.stats.acked} message(s) delivered to {self.broker.display()}",
-                      once=False)
-        return CloseReport(pending, self.outbox_path, self.stats.acked, self.stats.dropped_full)
-
-    def _drain_tasks(self, timeout_s: float) -> None:
-        """Wait until the worker has handled everything queued so far (acks included)."""
-        marker = threading.Event()
-        self._tasks.put(("flush", marker))
-        marker.wait(timeout_s)
+        gw._unregister(self)
+        return CloseReport(self._own_pending, self.outbox_path, self.stats.acked,
+                           self.stats.dropped_full)
 
     def __enter__(self) -> MqttSink:
         return self.open()
@@ -667,23 +993,6 @@ class MqttSink:
         self.close()
 
     # ------------------------------------------------------------- helpers
-    def _gateway_state(self, state: str, ts: bool = True) -> dict[str, Any]:
-        out: dict[str, Any] = {"state": state, "gateway_id": self.topics.gateway_id}
-        if ts:
-            out["ts"] = utc_now_iso()
-        return out
-
-    def _gateway_info(self) -> dict[str, Any]:
-        return {
-            "gateway_id": self.topics.gateway_id,
-            "version": __version__,
-            "host": socket.gethostname(),
-            "sensors": [self.topics.sensor_id],
-            "base_topic": self.topics.base,
-            "mqtt_protocol": "5" if self.protocol == mqtt.MQTTv5 else "3.1.1",
-            "started": self._started,
-        }
-
     def _availability(self) -> dict[str, Any]:
         link = self.state.link
         return {"state": "online" if link in ONLINE_LINKS else "offline", "link": link,
@@ -698,6 +1007,16 @@ class MqttSink:
         with contextlib.suppress(Exception):
             self._status_cb(message)
 
+
+def _release_sockets(client: mqtt.Client) -> None:
+    """Close the socket pair paho keeps for waking its loop (it would stay open until the
+    client is garbage-collected: two file descriptors per closed connection)."""
+    for name in ("_sockpairR", "_sockpairW"):
+        sock = getattr(client, name, None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.close()
+            setattr(client, name, None)
 
 def _stderr_status(message: str) -> None:
     print(f"repsense: mqtt: {message}", file=sys.stderr, flush=True)

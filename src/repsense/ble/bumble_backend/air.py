@@ -16,12 +16,81 @@ import time
 import weakref
 from dataclasses import dataclass, field
 
+from bumble import hci
 from bumble.controller import Controller
 from bumble.device import Device
 from bumble.hci import Address
 from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
+
+_CONTROLLER_LOG = logging.getLogger("bumble.controller")
+_HOST_LOG = logging.getLogger("bumble.host")
+
+
+class _QuietController(Controller):
+    """Bumble's emulated controller with LE Data Length Extension, minus the cost of debug
+    lines nobody reads.
+
+    Bumble's controller defaults to 27-byte LE ACL packets (Bluetooth 4.0); current
+    sensors (nRF52 and the like) negotiate 251-byte packets, and with 27 bytes every
+    notification was cut into ~8 ACL packets, each with its own completed-packets
+    event - about 90 % of the HCI traffic on the virtual air.  The ATT MTU is
+    negotiated by the host as before; only the link-layer fragmentation changes.
+
+    ``Controller.on_hci_packet`` / ``send_hci_packet`` build a coloured f-string
+    of every HCI packet for ``logger.debug`` whether or not debug logging is on;
+    on the virtual air that formatting was about a third of the BLE stack's CPU
+    time (profile of ``benchmarks/soak.py``).  These overrides do what Bumble's
+    do (bumble 0.0.236) and only format when the logger would print.
+    """
+
+    le_acl_data_packet_length = 251
+    supported_max_tx_octets = 251
+    supported_max_rx_octets = 251
+    suggested_max_tx_octets = 251
+
+    def on_hci_packet(self, packet: hci.HCI_Packet) -> None:
+        if _CONTROLLER_LOG.isEnabledFor(logging.DEBUG):
+            super().on_hci_packet(packet)
+            return
+        if isinstance(packet, hci.HCI_Command):
+            self.on_hci_command_packet(packet)
+        elif isinstance(packet, hci.HCI_AclDataPacket):
+            self.on_hci_acl_data_packet(packet)
+        elif isinstance(packet, hci.HCI_Event):
+            self.on_hci_event_packet(packet)
+        else:
+            super().on_hci_packet(packet)  # Bumble's warning for an unknown type
+
+    def send_hci_packet(self, packet: hci.HCI_Packet) -> None:
+        if _CONTROLLER_LOG.isEnabledFor(logging.DEBUG):
+            super().send_hci_packet(packet)
+            return
+        if self.host:
+            asyncio.get_running_loop().call_soon(self.host.on_packet, bytes(packet))
+
+
+class _QuietHost(Host):
+    """Bumble's host, minus the per-packet debug f-strings (see :class:`_QuietController`)."""
+
+    def send_hci_packet(self, packet: hci.HCI_Packet) -> None:
+        if _HOST_LOG.isEnabledFor(logging.DEBUG) or self.snooper:
+            super().send_hci_packet(packet)
+            return
+        if self.hci_sink:
+            self.hci_sink.on_packet(bytes(packet))
+
+    def on_hci_packet(self, packet: hci.HCI_Packet) -> None:
+        if _HOST_LOG.isEnabledFor(logging.DEBUG) or self.snooper:
+            super().on_hci_packet(packet)
+            return
+        if isinstance(packet, hci.HCI_Event):
+            self.on_hci_event_packet(packet)
+        elif isinstance(packet, hci.HCI_AclDataPacket):
+            self.on_hci_acl_data_packet(packet)
+        else:
+            super().on_hci_packet(packet)  # commands, SCO, ISO: rare here, Bumble's own path
 
 
 @dataclass
@@ -86,11 +155,11 @@ class Air:
         if address is None:
             n = next(self._central_ids)
             address = f"F0:00:00:00:{(n >> 8) & 0xFF:02X}:{n & 0xFF:02X}"
-        controller = Controller(name, link=self.link)
+        controller = _QuietController(name, link=self.link)
         device = Device(
             name=name,
             address=Address(address),
-            host=Host(controller, AsyncPipeSink(controller)),
+            host=_QuietHost(controller, AsyncPipeSink(controller)),
         )
         return device, controller
 
