@@ -370,11 +370,11 @@ class RepDetector:
             if delta > self._peak:
                 self._peak, self._peak_i = delta, len(exc) - 1
                 self._peak_up = (up[0], up[1], up[2])
-            elif amp >= self._min_rom(t) and delta < base + 0.65 * amp:
+            elif delta < base + 0.65 * amp and amp >= self._min_rom(t):
                 self._state = RETURN
                 self._ret_still = 0.0
                 self._min_after, self._min_after_i = delta, len(exc) - 1
-            elif amp < self._min_rom(t) and delta < base + 0.5 * cfg.start_deg:
+            elif delta < base + 0.5 * cfg.start_deg and amp < self._min_rom(t):
                 self._state = IDLE  # a small wobble, not a rep
                 self._idle_hist.extend((x[0], self._dir * x[1], x[2]) for x in exc[-8:])
             return None
