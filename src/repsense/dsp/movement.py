@@ -17,7 +17,7 @@ input was chunked.
 
 from __future__ import annotations
 
-from collections import deque
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,9 +95,10 @@ class MovementSignal:
         self._pending_sq = 0.0
         dec_rate = rate_hz / self.step
         self._dec_rate = dec_rate
-        self._recent_up: deque[np.ndarray] = deque(maxlen=int(round(GAIT_WINDOW_S * dec_rate)))
-        self._recent_speed: deque[float] = deque(maxlen=int(round(GAIT_WINDOW_S * dec_rate)))
-        self._recent_w: deque[np.ndarray] = deque(maxlen=int(round(GAIT_WINDOW_S * dec_rate)))
+        # The last GAIT_WINDOW_S of tilt rate and speed, oldest first (for the gait test).
+        self._win_n = int(round(GAIT_WINDOW_S * dec_rate))
+        self._win_w = np.zeros((0, 3))
+        self._win_sp = np.zeros(0)
         self.gait_ = False
 
     @property
@@ -137,12 +138,11 @@ class MovementSignal:
             wc = wd[i:j] - (b - (u @ b)[:, None] * u)
             sp = np.sqrt(np.einsum("ij,ij->i", wc, wc))
             speed[i:j] = sp
-            still[i:j] = sp < float(np.clip(4.0 * self.noise_dps_, 3.0, 12.0))
+            still[i:j] = sp < min(max(4.0 * self.noise_dps_, 3.0), 12.0)
             theta[i:j] = self._angle(u)
             gait[i:j] = self.gait_
-            self._recent_up.extend(u)
-            self._recent_speed.extend(sp.tolist())
-            self._recent_w.extend(wc)
+            self._win_w = np.concatenate([self._win_w, wc])[-self._win_n:]
+            self._win_sp = np.concatenate([self._win_sp, sp])[-self._win_n:]
             self._pending_w.append(wc[sp > self.moving_dps])
             if self._pending_up0 is None:
                 self._pending_up0 = u[0].copy()
@@ -176,14 +176,13 @@ class MovementSignal:
         estimate, the gyroscope not.  A rep's rate changes sign once per rep, so
         reps as fast as two seconds are anti-correlated at a stride's lag.
         """
-        n = len(self._recent_w)
+        n = self._win_w.shape[0]
         lo = int(round(GAIT_PERIOD_S[0] * self._dec_rate))
         hi = int(round(GAIT_PERIOD_S[1] * self._dec_rate))
-        if n < 2 * hi or float(np.mean(self._recent_speed)) < GAIT_MIN_SPEED_DPS:
+        if n < 2 * hi or float(self._win_sp.mean()) < GAIT_MIN_SPEED_DPS:
             self.gait_ = False
             return
-        x = np.asarray(self._recent_w)
-        x = x - x.mean(axis=0)
+        x = self._win_w - self._win_w.mean(axis=0)
         energy = float(np.einsum("ij,ij->", x, x))
         if energy <= 0:
             self.gait_ = False
@@ -201,9 +200,9 @@ class MovementSignal:
         """After a second in which gravity did not move, learn gyro bias and noise floor."""
         assert self._pending_up0 is not None
         n = self._pending_n
-        moved = float(np.degrees(np.arccos(np.clip(up_now @ self._pending_up0, -1.0, 1.0))))
+        moved = math.degrees(math.acos(max(-1.0, min(1.0, float(up_now @ self._pending_up0)))))
         mean = self._pending_sum / n
-        spread = float(np.sqrt(max(0.0, self._pending_sq / n - float(mean @ mean))))
+        spread = math.sqrt(max(0.0, self._pending_sq / n - float(mean @ mean)))
         if moved < 0.3 and spread < 5.0:
             if self.has_gyro:
                 self.bias_ = 0.7 * self.bias_ + 0.3 * mean
