@@ -164,8 +164,9 @@ class RepDetector:
         rep completes, so that the caller's events interleave with time exactly
         as they would sample by sample, however the input was chunked.
         ``quiet_until()``, if given, is the time before which ``on_sample`` of a
-        sample that is not walking does nothing; stretches of rest before it are
-        then taken in one step (the same result, without a Python call per sample).
+        sample that is not walking does nothing: it is then not called, and
+        stretches of rest before that time are taken in one step (the same
+        result, without Python calls per sample).
         """
         out: list[RepCandidate] = []
         ts = block.t.tolist()
@@ -179,23 +180,28 @@ class RepDetector:
         calm = block.still & ~block.gait
         breaks = np.flatnonzero(~calm)
         n = len(samples)
+        limit = quiet_until() if quiet_until is not None else -math.inf
         i = 0
         while i < n:
             if quiet_until is not None and self._resting() and calm[i]:
                 stop = min(int(breaks[np.searchsorted(breaks, i)]) if breaks.size
-                           and breaks[-1] >= i else n, int(np.searchsorted(block.t, quiet_until())))
+                           and breaks[-1] >= i else n, int(np.searchsorted(block.t, limit)))
                 if stop > i + 1:
                     self._rest_run(samples[i:stop])
                     i = stop
                     continue
             sample = samples[i]
-            if on_sample is not None:
+            if on_sample is not None and (sample[5] or sample[0] >= limit):
                 on_sample(sample[0], sample[5])
+                if quiet_until is not None:
+                    limit = quiet_until()
             self._recent.append(sample)
             for rep in self._step(*sample):
                 out.append(rep)
                 if on_rep is not None:
                     on_rep(rep)
+                if quiet_until is not None:
+                    limit = quiet_until()
             i += 1
         return out
 
