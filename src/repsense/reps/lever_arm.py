@@ -30,6 +30,7 @@ removed so that it meets the measured rest direction at the rep's end.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -217,7 +218,9 @@ class LeverArmEstimator:
 
 def elevation_deg(r: np.ndarray, up: tuple[float, float, float] | np.ndarray) -> float:
     """Elevation of the sensor above its centre of rotation, degrees (-90..90)."""
-    n = float(np.linalg.norm(r))
+    x, y, z = (float(v) for v in r)
+    n = math.sqrt(x * x + y * y + z * z)
     if n == 0.0:
         return 0.0
-    return float(np.degrees(np.arcsin(np.clip(float(np.dot(r, up)) / n, -1.0, 1.0))))
+    s = (x * float(up[0]) + y * float(up[1]) + z * float(up[2])) / n
+    return math.degrees(math.asin(max(-1.0, min(1.0, s))))
