@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -145,3 +147,14 @@ sidecar_value = st.recursive(
 def test_sidecar(sidecar: str) -> None:
     data = HEADER3 + "".join(f"{i / 100:.2f},0,0,1\n" for i in range(20))
     read_all(data.encode(), sidecar=sidecar)
+
+
+def test_absurd_values_are_named_without_numpy_warnings(tmp_path: Path) -> None:
+    # Found by the fuzzing above: the unit check's norm overflowed and numpy printed a
+    # RuntimeWarning before the one-line error.
+    path = tmp_path / "rec.csv"
+    path.write_text(HEADER3 + "0,1e200,1e200,1e200\n0.01,1e200,0,1\n0.02,0,0,1\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InputError, match=r"rec\.csv:2: acceleration .* beyond any IMU"):
+            list(CsvRecording(path).chunks())

@@ -207,7 +207,10 @@ class CsvRecording:
                 f"{self.path}: sample rate is {rate:.3g} Hz (from time_s); repsense needs "
                 f"{MIN_RATE_HZ:.0f}-{MAX_RATE_HZ:.0f} Hz — check that time_s is in seconds"
             )
-        norm = float(np.median(np.linalg.norm(acc[:n], axis=1)))
+        with np.errstate(over="ignore"):  # absurd cells: the range check names them
+            norm = float(np.median(np.linalg.norm(acc[:n], axis=1)))
+        if not np.isfinite(norm) or norm > MAX_ABS_ACC_G:
+            return  # no unit mix-up explains that; _check_range names the row
         if self.acc_unit == "g" and norm > 4.0:
             raise InputError(
                 f"{self.path}: acc_*_g columns read {norm:.1f} at rest, which looks like m/s²; "

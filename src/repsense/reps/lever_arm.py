@@ -181,6 +181,12 @@ class LeverArmEstimator:
         w = self._window(start_s - PAD_S, end_s + PAD_S)
         if w.shape[0] < 8:
             return None
+        # Broken input (clock steps of microseconds, saturated sensors) must not warn or
+        # raise here: an unusable fit is just no fit.
+        with np.errstate(all="ignore"):
+            return self._fit(w, start_s, end_s)
+
+    def _fit(self, w: np.ndarray, start_s: float, end_s: float) -> LeverFit | None:
         t, acc, gyr = w[:, 0], w[:, 1:4], w[:, 4:7]
         pre = t < start_s
         post = t > end_s
@@ -213,6 +219,8 @@ class LeverArmEstimator:
         a_mat = _skew(alpha) + sk @ sk
         ata = np.einsum("nij,nik->jk", a_mat, a_mat)
         atb = np.einsum("nij,ni->j", a_mat, lin)
+        if not (np.isfinite(ata).all() and np.isfinite(atb).all()):
+            return None
         return LeverFit(ata, atb, solve_lever(ata, atb))
 
 

@@ -90,7 +90,8 @@ def lever_features(cands: Sequence[RepCandidate]) -> tuple[float, float, float, 
     fits = [(c, c.lever.fit) for c in cands if c.lever is not None and c.lever.fit is not None]
     if not fits:
         return None
-    r = solve_lever(sum(f.ata for _, f in fits), sum(f.atb for _, f in fits))
+    with np.errstate(all="ignore"):
+        r = solve_lever(sum(f.ata for _, f in fits), sum(f.atb for _, f in fits))
     if r is None:
         return None
     rest = float(np.median([elevation_deg(r, c.rest_up) for c, _ in fits]))
