@@ -23,7 +23,7 @@ placement  lever arm                                        exercise
 shank      level with the knee at rest (|elev| < 35°),      leg_curl (lying or
            ≥ 45° of range, ends well off level, centre      seated)
            within a shank's length (|r| ≤ 0.35 m)
-thigh      above its centre at rest (≥ 35°), not below it  romanian_deadlift
+thigh      above its centre at rest (≥ 35°), not below it   romanian_deadlift
            at the far pose, 12-90° of range                 (hinge); deadlift
                                                             when the set began
                                                             with a set-up pause
@@ -60,11 +60,11 @@ from repsense.reps.detector import RepCandidate
 from repsense.reps.lever_arm import elevation_deg, solve_lever
 
 MAX_SPREAD_DEG = 45.0
+"""Reps whose own lever-arm elevations spread more than this (IQR) are not trusted."""
 SHANK_LEVER_M = 0.35
 """A curl turns the shank about the knee: its centre is within a shank's length."""
 BRIDGE_LEVER_M = 0.32
 """A bridge turns the thigh about a centre beyond its own joints (the planted shank's)."""
-"""Reps whose own lever-arm elevations spread more than this (IQR) are not trusted."""
 
 
 def set_up_at_the_bar(reps: Sequence[RepCandidate]) -> bool:
