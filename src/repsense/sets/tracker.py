@@ -111,10 +111,10 @@ class SetTracker:
             events += self.end_set(cand.start_s)
         if self._reps:
             durs = [c.end_s - c.start_s for c in self._reps]
-            if len(durs) >= 2 and cand.end_s - cand.start_s < 0.5 * float(np.median(durs)):
-                # Far quicker than this set's reps: letting the leg down after the last
-                # rep or the first strides of walking away look like that.  It counts
-                # only if a rep like the set's follows.
+            if len(durs) >= 2 and cand.end_s - cand.start_s < 0.5 * min(durs):
+                # Far quicker than any of this set's reps: letting the leg down after
+                # the last rep or the first strides of walking away look like that.  It
+                # counts only if a rep like the set's follows (or see end_set).
                 self._pending.append(cand)
                 return events
             events += self._release(cand.detected_s)
