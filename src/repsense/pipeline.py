@@ -185,7 +185,6 @@ class Pipeline:
         assert self.detector is not None
         events: list[Event] = []
         tracker = self.tracker
-
         lever = self.lever
 
         def on_sample(t: float, walking: bool) -> None:
@@ -206,7 +205,8 @@ class Pipeline:
             self.lever.push(chunk.t, chunk.acc, gyr)
         up = self.gravity.push(chunk.acc, gyr, chunk.t)
         block = self.movement.push(chunk.t, up, gyr)
-        def quiet_until() -> float:
+
+        def quiet_until() -> float:  # before this, on_sample would do nothing
             soon = tracker.next_due_s()
             return soon if lever is None else min(soon, lever.next_due_s)
 
