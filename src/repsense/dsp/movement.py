@@ -47,8 +47,8 @@ class MovementBlock:
     """True where the segment is still: speed below a threshold that adapts to the
     sensor's noise floor, ``(n,)``."""
     gait: np.ndarray
-    """True while the last seconds look like walking: the leg's tilt repeats with
-    a stride period (0.8-1.4 s) far shorter than any controlled rep, ``(n,)``."""
+    """True while the last seconds look like walking: the leg's tilt rate repeats
+    with a stride period (0.8-1.4 s) far shorter than any controlled rep, ``(n,)``."""
 
 
 class MovementSignal:
