@@ -47,8 +47,8 @@ class MovementBlock:
     """True where the segment is still: speed below a threshold that adapts to the
     sensor's noise floor, ``(n,)``."""
     gait: np.ndarray
-    """True while the last seconds look like walking: the leg's tilt rate repeats
-    with a stride period (0.8-1.4 s) far shorter than any controlled rep, ``(n,)``."""
+    """True while the last seconds look like walking: the leg's tilt repeats with
+    a stride period (0.8-1.4 s) far shorter than any controlled rep, ``(n,)``."""
 
 
 class MovementSignal:
@@ -75,11 +75,10 @@ class MovementSignal:
         self._prev_up: np.ndarray | None = None
         self._prev_t: float | None = None
         dec_rate = rate_hz / self.step
+        self._dec_rate = dec_rate
         self._decay = float(np.exp(-AXIS_UPDATE_SAMPLES / dec_rate / axis_memory_s))
         self.moving_dps = moving_dps
         self._cov = np.zeros((3, 3))
-        self._pending_w: list[np.ndarray] = []
-        self._pending_n = 0
         self.axis_: np.ndarray | None = None
         self._ref: np.ndarray | None = None
         self._side = np.zeros(3)
@@ -90,16 +89,18 @@ class MovementSignal:
         """Estimated gyroscope bias (its part perpendicular to gravity), deg/s."""
         self.noise_dps_ = 1.0
         """Tilt-speed noise floor at rest, deg/s."""
-        self._pending_up0: np.ndarray | None = None
-        self._pending_sum = np.zeros(3)
-        self._pending_sq = 0.0
-        dec_rate = rate_hz / self.step
-        self._dec_rate = dec_rate
-        # The last GAIT_WINDOW_S of tilt rate and speed, oldest first (for the gait test).
-        self._win_n = int(round(GAIT_WINDOW_S * dec_rate))
-        self._win_w = np.zeros((0, 3))
-        self._win_sp = np.zeros(0)
         self.gait_ = False
+        # The samples of the current, unfinished window of the one-second grid:
+        # up vector, raw and bias-corrected tilt rate, and speed.
+        self._win_up = np.empty((0, 3))
+        self._win_w = np.empty((0, 3))
+        self._win_wc = np.empty((0, 3))
+        self._win_sp = np.empty(0)
+        # The last GAIT_WINDOW_S seconds of decimated samples, for the stride check.
+        self._gait_n = int(round(GAIT_WINDOW_S * dec_rate))
+        self._hist_rate = np.empty((0, 3))
+        self._hist_sp = np.empty(0)
+        self._seen = 0  # decimated samples so far
 
     @property
     def sos(self) -> np.ndarray:
@@ -107,7 +108,15 @@ class MovementSignal:
         return self._rate_lp.sos
 
     def push(self, t: np.ndarray, up: np.ndarray, gyr: np.ndarray | None) -> MovementBlock:
-        """Process one chunk; returns the decimated samples in it."""
+        """Process one chunk; returns the decimated samples in it.
+
+        The axis, the gyro bias, the noise floor and the gait flag change only
+        at the end of each window of the fixed one-second grid, and the bias and
+        noise floor depend on the raw signal alone.  So instead of a loop over
+        windows with small numpy calls, each is computed for all the windows
+        completed in this chunk at once, then every sample gets the values in
+        force in its window — the same result however the input was chunked.
+        """
         n = t.shape[0]
         if gyr is not None:
             along = np.einsum("ij,ij->i", gyr, up)
@@ -120,123 +129,210 @@ class MovementSignal:
         self._index += n
         td, upd, wd = t[keep], up[keep], w[keep]
         self.has_gyro = gyr is not None
-        if self._first_up is None and td.shape[0]:
-            self._first_up = upd[0].copy()
         m = td.shape[0]
+        if m == 0:
+            empty = np.empty(0)
+            return MovementBlock(td, upd, empty, empty, empty.astype(bool), empty.astype(bool))
+        if self._first_up is None:
+            self._first_up = upd[0].copy()
+        size = AXIS_UPDATE_SAMPLES
+        p = self._win_up.shape[0]
+        win = (np.arange(m) + p) // size  # window of each sample, 0 = the unfinished one
+        k = (p + m) // size  # windows finished in this chunk
+        done = k * size
+        up_all = np.concatenate([self._win_up, upd])
+        w_all = np.concatenate([self._win_w, wd])
+
+        bias, noise = self._rest_updates(up_all[:done], w_all[:done])
+        b = bias[win]
+        wc = wd - (b - np.einsum("ij,ij->i", upd, b)[:, None] * upd)
+        speed = np.sqrt(np.einsum("ij,ij->i", wc, wc))
+        still = speed < np.clip(4.0 * noise, 3.0, 12.0)[win]
+        gait = self._gait_updates(wc, speed, p, k)[win]
+        wc_all = np.concatenate([self._win_wc, wc])
+        sp_all = np.concatenate([self._win_sp, speed])
+        has_axis, refs, sides = self._axis_updates(wc_all[:done], sp_all[:done],
+                                                   up_all[size - 1:done:size])
         theta = np.empty(m)
-        speed = np.empty(m)
-        still = np.empty(m, dtype=bool)
-        gait = np.empty(m, dtype=bool)
-        # Walk the fixed one-second grid on which the axis, the gyro bias and the
-        # noise floor are updated, so chunking cannot change the result.
-        i = 0
-        while i < m:
-            room = AXIS_UPDATE_SAMPLES - self._pending_n
-            j = min(m, i + room)
-            u = upd[i:j]
-            b = self.bias_
-            wc = wd[i:j] - (b - (u @ b)[:, None] * u)
-            sp = np.sqrt(np.einsum("ij,ij->i", wc, wc))
-            speed[i:j] = sp
-            still[i:j] = sp < min(max(4.0 * self.noise_dps_, 3.0), 12.0)
-            theta[i:j] = self._angle(u)
-            gait[i:j] = self.gait_
-            self._win_w = np.concatenate([self._win_w, wc])[-self._win_n:]
-            self._win_sp = np.concatenate([self._win_sp, sp])[-self._win_n:]
-            self._pending_w.append(wc[sp > self.moving_dps])
-            if self._pending_up0 is None:
-                self._pending_up0 = u[0].copy()
-            self._pending_sum += wd[i:j].sum(axis=0)
-            self._pending_sq += float(np.einsum("ij,ij->", wd[i:j], wd[i:j]))
-            self._pending_n += j - i
-            if self._pending_n == AXIS_UPDATE_SAMPLES:
-                self._update_gait()
-                self._update_rest_stats(u[-1])
-                self._update_axis(u[-1])
-            i = j
-        if m:
-            # Keep the angle continuous across +-180 deg (a curl past vertical).
-            prev = theta[0] if self._last_theta is None else self._last_theta
-            theta = np.degrees(np.unwrap(np.radians(np.concatenate([[prev], theta]))))[1:]
-            self._last_theta = float(theta[-1])
+        on = has_axis[win]
+        if on.any():
+            u = upd[on]
+            theta[on] = np.degrees(np.arctan2(np.einsum("ij,ij->i", u, sides[win[on]]),
+                                              np.einsum("ij,ij->i", u, refs[win[on]])))
+        if not on.all():
+            # No movement seen yet: unsigned tilt from the first sample.
+            theta[~on] = np.degrees(np.arccos(np.clip(upd[~on] @ self._first_up, -1.0, 1.0)))
+        self._win_up, self._win_w = up_all[done:].copy(), w_all[done:].copy()
+        self._win_wc, self._win_sp = wc_all[done:].copy(), sp_all[done:].copy()
+
+        # Keep the angle continuous across +-180 deg (a curl past vertical).
+        prev = theta[0] if self._last_theta is None else self._last_theta
+        rad = np.radians(np.concatenate([[prev], theta]))
+        if np.abs(rad[1:] - rad[:-1]).max() < np.pi:
+            theta = np.degrees(rad[1:] + 0.0)  # what np.unwrap returns then, at a third the cost
+        else:
+            theta = np.degrees(np.unwrap(rad))[1:]
+        self._last_theta = float(theta[-1])
         return MovementBlock(td, upd, theta, speed, still, gait)
 
-    def _angle(self, up: np.ndarray) -> np.ndarray:
-        if self.axis_ is None or self._ref is None:
-            # No movement seen yet: unsigned tilt from the first sample.
-            assert self._first_up is not None
-            return np.degrees(np.arccos(np.clip(up @ self._first_up, -1.0, 1.0)))
-        side = self._side
-        return np.degrees(np.arctan2(up @ side, up @ self._ref))
+    def _rest_updates(self, up: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Gyro bias and noise floor in force in each window: ``(k + 1, 3)`` and ``(k + 1,)``.
 
-    def _update_gait(self) -> None:
-        """Is the leg swinging with a stride's period?  (Autocorrelation of the tilt rate.)
-
-        The signed tilt-rate vector, not the tilt: heel strikes shake the gravity
-        estimate, the gyroscope not.  A rep's rate changes sign once per rep, so
-        reps as fast as two seconds are anti-correlated at a stride's lag.
+        ``up``/``w`` hold the ``k`` finished windows.  After a second in which
+        gravity did not move, the window's mean tilt rate is the bias and its
+        spread the noise floor; both follow from the raw signal alone.
         """
-        n = self._win_w.shape[0]
+        size = AXIS_UPDATE_SAMPLES
+        k = up.shape[0] // size
+        bias = np.empty((k + 1, 3))
+        noise = np.empty(k + 1)
+        bias[0], noise[0] = self.bias_, self.noise_dps_
+        if not k:
+            return bias, noise
+        wk = w.reshape(k, size, 3)
+        uk = up.reshape(k, size, 3)
+        mean = wk.sum(axis=1) / size
+        sq = np.einsum("kij,kij->k", wk, wk) / size
+        spread = np.sqrt(np.maximum(0.0, sq - np.einsum("ki,ki->k", mean, mean)))
+        moved = np.degrees(np.arccos(np.clip(np.einsum("ki,ki->k", uk[:, -1], uk[:, 0]),
+                                             -1.0, 1.0)))
+        rest = (moved < 0.3) & (spread < 5.0)
+        b, nz = self.bias_, self.noise_dps_
+        spread_l = spread.tolist()
+        for j in range(k):  # a first-order recursion that only steps at rest
+            if rest[j]:
+                if self.has_gyro:
+                    b = 0.7 * b + 0.3 * mean[j]
+                nz = 0.8 * nz + 0.2 * spread_l[j]
+            bias[j + 1], noise[j + 1] = b, nz
+        self.bias_, self.noise_dps_ = b, nz
+        return bias, noise
+
+    def _gait_updates(self, rate: np.ndarray, speed: np.ndarray, p: int, k: int) -> np.ndarray:
+        """Gait flag in force in each window of this chunk, ``(k + 1,)``.
+
+        After each finished window: is the leg swinging with a stride's period?
+        (Autocorrelation of the signed tilt rate over the last GAIT_WINDOW_S
+        seconds, not of the tilt: heel strikes shake the gravity estimate, the
+        gyroscope not.  A rep's rate changes sign once per rep, so reps as fast
+        as two seconds are anti-correlated at a stride's lag.)
+        """
+        gait = np.empty(k + 1, dtype=bool)
+        gait[0] = self.gait_
+        n_max = self._gait_n
+        h0 = self._hist_sp.shape[0]
+        hist_rate = np.concatenate([self._hist_rate, rate])
+        hist_sp = np.concatenate([self._hist_sp, speed])
+        if k:
+            ends = h0 + np.arange(1, k + 1) * AXIS_UPDATE_SAMPLES - p  # exclusive, in hist_*
+            seen = self._seen + ends - h0
+            hi = int(round(GAIT_PERIOD_S[1] * self._dec_rate))
+            full = seen >= n_max
+            flags = np.zeros(k, dtype=bool)
+            if full.any():
+                # Windows with the whole history: all at once.
+                idx = ends[full] - n_max
+                sp_win = np.lib.stride_tricks.sliding_window_view(hist_sp, n_max)[idx]
+                fast = np.flatnonzero(full)[sp_win.mean(axis=1) >= GAIT_MIN_SPEED_DPS]
+                if fast.size:
+                    rate_win = np.lib.stride_tricks.sliding_window_view(hist_rate, n_max, axis=0)
+                    flags[fast] = self._stride_like(
+                        rate_win[ends[fast] - n_max].transpose(0, 2, 1))
+            for j in np.flatnonzero(~full & (seen >= 2 * hi)).tolist():
+                # Start of the stream: a shorter history.
+                a, e = ends[j] - int(seen[j]), ends[j]
+                if float(np.mean(hist_sp[a:e])) >= GAIT_MIN_SPEED_DPS:
+                    flags[j] = self._stride_like(hist_rate[None, a:e])[0]
+            gait[1:] = flags
+            self.gait_ = bool(flags[-1])
+        self._hist_rate = hist_rate[-n_max:].copy()
+        self._hist_sp = hist_sp[-n_max:].copy()
+        self._seen += rate.shape[0]
+        return gait
+
+    def _stride_like(self, x: np.ndarray) -> np.ndarray:
+        """For each ``(n, 3)`` tilt-rate history in ``x``: periodic with a stride's period?"""
+        n = x.shape[1]
         lo = int(round(GAIT_PERIOD_S[0] * self._dec_rate))
         hi = int(round(GAIT_PERIOD_S[1] * self._dec_rate))
-        if n < 2 * hi or float(self._win_sp.mean()) < GAIT_MIN_SPEED_DPS:
-            self.gait_ = False
-            return
-        x = self._win_w - self._win_w.mean(axis=0)
-        energy = float(np.einsum("ij,ij->", x, x))
-        if energy <= 0:
-            self.gait_ = False
-            return
-        # Lags 1..hi of the autocorrelation, summed over the three axes, unbiased.
-        full = sum(np.correlate(x[:, k], x[:, k], mode="full") for k in range(3))
-        lags = np.arange(1, hi + 1)
-        r = full[n - 1 + lags] * (n / (n - lags)) / energy
+        x = x - x.mean(axis=1, keepdims=True)
+        energy = np.einsum("gij,gij->g", x, x)
+        ok = energy > 0
+        r = np.empty((x.shape[0], hi))
+        for lag in range(1, hi + 1):
+            r[:, lag - 1] = np.einsum("gij,gij->g", x[:, :-lag], x[:, lag:]) * n / (n - lag)
+        r /= np.where(ok, energy, 1.0)[:, None]
         # Periodic, not just smooth: a trough at half a stride, a crest at a stride.
-        trough = float(r[max(0, lo // 2 - 1):lo - 1].min())
-        crest = float(r[lo - 1:hi].max())
-        self.gait_ = crest > GAIT_CORRELATION and crest - trough > 2 * GAIT_CORRELATION
+        trough = r[:, max(0, lo // 2 - 1):lo - 1].min(axis=1)
+        crest = r[:, lo - 1:hi].max(axis=1)
+        return ok & (crest > GAIT_CORRELATION) & (crest - trough > 2 * GAIT_CORRELATION)
 
-    def _update_rest_stats(self, up_now: np.ndarray) -> None:
-        """After a second in which gravity did not move, learn gyro bias and noise floor."""
-        assert self._pending_up0 is not None
-        n = self._pending_n
-        moved = math.degrees(math.acos(max(-1.0, min(1.0, float(up_now @ self._pending_up0)))))
-        mean = self._pending_sum / n
-        spread = math.sqrt(max(0.0, self._pending_sq / n - float(mean @ mean)))
-        if moved < 0.3 and spread < 5.0:
-            if self.has_gyro:
-                self.bias_ = 0.7 * self.bias_ + 0.3 * mean
-            self.noise_dps_ = 0.8 * self.noise_dps_ + 0.2 * spread
-        self._pending_up0 = None
-        self._pending_sum = np.zeros(3)
-        self._pending_sq = 0.0
+    def _axis_updates(
+        self, wc: np.ndarray, speed: np.ndarray, up_end: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Movement axis in force in each window: ``(has_axis, ref, side)``, ``k + 1`` each.
 
-    def _update_axis(self, up_now: np.ndarray) -> None:
-        w = np.concatenate(self._pending_w) if self._pending_w else np.empty((0, 3))
-        self._pending_w, self._pending_n = [], 0
-        self._cov *= self._decay
-        if w.shape[0]:
-            self._cov += w.T @ w
-        if np.trace(self._cov) <= 0:
-            return
-        vals, vecs = np.linalg.eigh(self._cov)
-        u = vecs[:, -1]
-        if vals[-1] < 25.0 * AXIS_UPDATE_SAMPLES:
-            return  # too little movement yet to know the axis
-        first = self.axis_ is None
-        if not first and float(u @ self.axis_) < 0:
-            u = -u
-        ref = self._first_up if self._ref is None else self._ref
-        assert ref is not None
-        ref = ref - float(ref @ u) * u
-        norm = float(np.linalg.norm(ref))
-        if norm < 1e-6:
-            return
-        ref = ref / norm
-        if first and float(up_now @ _cross3(u, ref)) < 0:
-            u = -u  # continue the unsigned angle used so far with the same sign
-        self.axis_, self._ref = u, ref
-        self._side = _cross3(u, ref)  # the angle's second in-plane direction
+        ``wc``/``speed`` hold the ``k`` finished windows, ``up_end`` the up vector
+        at the end of each.  The axis is the principal axis of the decayed
+        covariance of the moving samples' tilt rate; its sign is kept from one
+        window to the next.
+        """
+        size = AXIS_UPDATE_SAMPLES
+        k = up_end.shape[0]
+        has_axis = np.empty(k + 1, dtype=bool)
+        refs = np.empty((k + 1, 3))
+        sides = np.empty((k + 1, 3))
+        has_axis[0] = self.axis_ is not None and self._ref is not None
+        refs[0] = self._ref if self._ref is not None else 0.0
+        sides[0] = self._side
+        if not k:
+            return has_axis, refs, sides
+        moving = speed.reshape(k, size) > self.moving_dps
+        wm = wc.reshape(k, size, 3) * moving[:, :, None]
+        scatter = np.einsum("kni,knj->kij", wm, wm)
+        covs = np.empty((k, 3, 3))
+        cov = self._cov
+        for j in range(k):
+            cov = cov * self._decay + scatter[j]
+            covs[j] = cov
+        self._cov = cov
+        usable = np.flatnonzero(np.trace(covs, axis1=1, axis2=2) > 0)
+        top = np.zeros(k)
+        vec = np.zeros((k, 3))
+        if usable.size:
+            vals, vecs = np.linalg.eigh(covs[usable])
+            top[usable], vec[usable] = vals[:, -1], vecs[:, :, -1]
+        # The sign and in-plane reference follow from the previous window's:
+        # a short sequential pass in plain floats.
+        axis = None if self.axis_ is None else self.axis_.tolist()
+        ref = None if self._ref is None else self._ref.tolist()
+        side = self._side.tolist()
+        first_up = self._first_up.tolist() if self._first_up is not None else None
+        enough = (top >= 25.0 * AXIS_UPDATE_SAMPLES).tolist()
+        vec_l = vec.tolist()
+        up_l = up_end.tolist()
+        changed = False
+        for j in range(k):
+            if enough[j]:
+                u = vec_l[j]
+                if axis is not None and _dot(u, axis) < 0:
+                    u = [-u[0], -u[1], -u[2]]
+                r = first_up if ref is None else ref
+                assert r is not None
+                d = _dot(r, u)
+                r = [r[0] - d * u[0], r[1] - d * u[1], r[2] - d * u[2]]
+                norm = math.sqrt(_dot(r, r))
+                if norm >= 1e-6:
+                    r = [r[0] / norm, r[1] / norm, r[2] / norm]
+                    if axis is None and _dot(up_l[j], _cross(u, r)) < 0:
+                        u = [-u[0], -u[1], -u[2]]  # continue the unsigned angle with its sign
+                    axis, ref, side, changed = u, r, _cross(u, r), True
+            has_axis[j + 1] = axis is not None
+            refs[j + 1] = ref if ref is not None else 0.0
+            sides[j + 1] = side
+        if changed:
+            self.axis_, self._ref, self._side = np.array(axis), np.array(ref), np.array(side)
+        return has_axis, refs, sides
 
     def _gravity_rate(self, t: np.ndarray, up: np.ndarray) -> np.ndarray:
         prev_up = up[0] if self._prev_up is None else self._prev_up
@@ -252,7 +348,11 @@ class MovementSignal:
         return rate
 
 
-def _cross3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Cross product of two 3-vectors (np.cross costs ~30 µs on one pair)."""
-    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
-                     a[0] * b[1] - a[1] * b[0]])
+def _dot(a: list[float], b: list[float]) -> float:
+    """Dot product of two 3-vectors in plain floats (numpy costs ~1 us a call)."""
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+
+
+def _cross(a: list[float], b: list[float]) -> list[float]:
+    """Cross product of two 3-vectors in plain floats."""
+    return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
