@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from repsense.events import Event, SessionEnd, SetEnd, Warning
 from repsense.io.open import RecordingSource, open_recording
 from repsense.pipeline import Pipeline
 from repsense.samples import SampleChunk
-from repsense.sensors.base import DecodeProblem
+
+if TYPE_CHECKING:  # only raw captures make decode problems; CSVs need no sensor drivers
+    from repsense.sensors.base import DecodeProblem
 
 SCHEMA = "repsense.analysis/1"
 
@@ -51,9 +53,9 @@ def source_items(source: RecordingSource) -> Iterator[SampleChunk | DecodeProble
 
 def feed(pipeline: Pipeline, item: SampleChunk | DecodeProblem) -> list[Event]:
     """Push a chunk, or turn a decode problem into a warning."""
-    if isinstance(item, DecodeProblem):
-        return pipeline.report_problem(item)
-    return pipeline.push(item)
+    if isinstance(item, SampleChunk):
+        return pipeline.push(item)
+    return pipeline.report_problem(item)
 
 
 def run_events(source: RecordingSource, pipeline: Pipeline) -> Iterator[Event]:

@@ -28,8 +28,21 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser with every subcommand registered."""
+def command_names() -> list[str]:
+    """Every subcommand module in :mod:`repsense.commands`, in display order."""
+    import repsense.commands as pkg
+
+    names = [m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_")]
+    names.sort(key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
+    return names
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every subcommand registered, or only ``command`` if it names one.
+
+    Registering one command imports only its module: ``repsense analyze`` need
+    not load the Bluetooth and MQTT stacks the other commands' options come from.
+    """
     parser = _Parser(
         prog="repsense",
         description="Count and time leg-curl, deadlift and glute-bridge reps from a leg-worn "
@@ -37,18 +50,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"repsense {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    import repsense.commands as pkg
-
-    names = [m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_")]
-    names.sort(key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
-    for name in names:
+    names = command_names()
+    for name in [command] if command in names else names:
         importlib.import_module(f"repsense.commands.{name}").register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (2 for bad input, with one line on stderr)."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # The first argument is the command whenever one is given (the top-level
+    # options take no values); --help, --version or a typo get every command.
+    parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,8 +29,10 @@ from repsense.reps.detector import DetectorConfig, RepCandidate, RepDetector
 from repsense.reps.lever_arm import LeverArmEstimator
 from repsense.reps.phases import SpeedPhaseTimer
 from repsense.samples import SampleChunk
-from repsense.sensors.base import DecodeProblem
 from repsense.sets.tracker import SetTracker
+
+if TYPE_CHECKING:  # the sensor drivers' package is not needed to run the pipeline
+    from repsense.sensors.base import DecodeProblem
 
 DEFAULT_SET_GAP_S = 15.0
 
