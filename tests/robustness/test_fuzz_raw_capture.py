@@ -80,10 +80,10 @@ def mutated_capture(draw: st.DrawFn) -> str:
                 obj[key] = draw(field_value)
             elif op == "drop_field":
                 obj.pop(key, None)
-            elif op == "hex" and "hex" in obj:
+            elif op == "hex" and isinstance(obj.get("hex"), str):
                 obj["hex"] = draw(st.sampled_from(["", "0", "zz", obj["hex"][:-1],
                                                    obj["hex"] + "00", obj["hex"][::-1]]))
-            elif op == "time" and "t" in obj:
+            elif op == "time" and isinstance(obj.get("t"), (int, float)):
                 obj["t"] = draw(st.sampled_from([-1.0, 0.0, 1e18, obj["t"] - 5.0,
                                                  obj["t"] + 3600.0]))
             lines[i] = json.dumps(obj)
