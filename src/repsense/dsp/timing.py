@@ -75,7 +75,9 @@ class TimingRepair:
         if self.first_t_ is None:
             self.first_t_ = float(t[0])
         prev = t[0] if self._last_t is None else self._last_t
-        dt = np.diff(t, prepend=prev)
+        dt = np.empty_like(t)  # np.diff(t, prepend=prev), without its overhead per call
+        dt[0] = t[0] - prev
+        np.subtract(t[1:], t[:-1], out=dt[1:])
         self._last_t = float(t[-1])
         self.last_t_ = self._last_t
         self.samples_ += len(t)
