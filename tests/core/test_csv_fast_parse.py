@@ -90,3 +90,23 @@ def test_typical_recording_rows_take_the_fast_path():
 ])
 def test_unusual_text_goes_to_loadtxt(lines):
     assert parse_plain_decimals(lines, [0, 1]) is None
+
+
+def test_reader_same_chunks_and_errors_past_the_first_slice(tmp_path):
+    from repsense.errors import InputError
+    from repsense.io.csv_recording import PLAIN_ROWS, CsvRecording
+
+    n = 2 * PLAIN_ROWS + 100
+    t = np.arange(n) / 100.0
+    rows = [f"{ti:.2f},{np.sin(ti):.5f},{np.cos(ti):.5f},1.00000" for ti in t]
+    good = tmp_path / "good.csv"
+    good.write_text("time_s,acc_x_g,acc_y_g,acc_z_g\n" + "\n".join(rows) + "\n")
+    chunks = list(CsvRecording(good).chunks())
+    ref = np.loadtxt(good, delimiter=",", skiprows=1)
+    assert (np.concatenate([c.t for c in chunks]) == ref[:, 0]).all()
+    assert (np.concatenate([c.acc for c in chunks]) == ref[:, 1:]).all()
+    rows[PLAIN_ROWS + 50] = rows[PLAIN_ROWS + 50].replace("1.00000", "1.0x")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("time_s,acc_x_g,acc_y_g,acc_z_g\n" + "\n".join(rows) + "\n")
+    with pytest.raises(InputError, match=rf"bad.csv:{PLAIN_ROWS + 52}: column 'acc_z_g' holds"):
+        list(CsvRecording(bad).chunks())

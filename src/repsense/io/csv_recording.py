@@ -29,6 +29,7 @@ MIN_RATE_HZ, MAX_RATE_HZ = 10.0, 1000.0
 MAX_ABS_ACC_G = 100.0
 MAX_ABS_GYR_DPS = 5000.0
 RATE_PROBE = 512  # samples used to check the rate and the units
+PLAIN_ROWS = 4096  # rows per call of the plain-decimal parser
 
 
 class CsvRecording:
@@ -119,7 +120,7 @@ class CsvRecording:
         idx = self._columns
         if not any(line.strip() for line in lines):
             return np.empty((0, len(idx)))  # blank lines only: nothing to parse
-        data = parse_plain_decimals(lines, idx)
+        data = _parse_plain_slices(lines, idx)
         if data is None:  # anything unusual: numpy's parser, and its errors explained
             try:
                 data = np.loadtxt(
@@ -254,6 +255,18 @@ _ZERO8 = np.uint64(0x3030303030303030)  # eight ASCII '0'
 _KEEP = np.array([~((1 << (8 * f)) - 1) & (2**64 - 1) for f in range(9)], dtype=np.uint64)
 _POW10 = 10.0 ** np.arange(9)
 _IPOW10 = np.array([10**i for i in range(9)], dtype=np.uint64)
+
+
+def _parse_plain_slices(lines: list[str], usecols: list[int]) -> np.ndarray | None:
+    """:func:`parse_plain_decimals` on slices of ``PLAIN_ROWS`` lines (temporaries stay in
+    cache, peak memory small); ``None`` if any slice is not plain decimals."""
+    parts = []
+    for a in range(0, len(lines), PLAIN_ROWS):
+        part = parse_plain_decimals(lines[a:a + PLAIN_ROWS], usecols)
+        if part is None:
+            return None
+        parts.append(part)
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
 def parse_plain_decimals(lines: list[str], usecols: list[int]) -> np.ndarray | None:
