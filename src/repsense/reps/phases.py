@@ -53,13 +53,9 @@ class SpeedPhaseTimer:
     def __init__(self, sos_chain: list[np.ndarray], rate_hz: float,
                  angle_chain: list[np.ndarray] | None = None) -> None:
         # Every sensor at the same rate shares one calibration (a gateway runs many).
-        key = (float(rate_hz), tuple(np.asarray(sos, dtype=float).tobytes() for sos in sos_chain))
-        self._durations, self._spans, self._delays = _calibrate(key)
-        self._angle: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        if angle_chain is not None:
-            akey = (float(rate_hz),
-                    tuple(np.asarray(sos, dtype=float).tobytes() for sos in angle_chain))
-            self._angle = _calibrate_angle(akey)
+        self._speed = _calibrate(_key(rate_hz, sos_chain), "speed")
+        self._angle = None if angle_chain is None else _calibrate(_key(rate_hz, angle_chain),
+                                                                  "angle")
 
     def movement_from_angle(
         self, t: np.ndarray, angle: np.ndarray, start: float, end: float,
@@ -79,14 +75,7 @@ class SpeedPhaseTimer:
         if ab is None:
             return None
         a, b = ab
-        durations, spans, delays = self._angle
-        span = b - a
-        if span > spans[-1]:
-            duration = span * durations[-1] / spans[-1]
-        else:
-            duration = float(np.interp(span, spans, durations))
-        centre = 0.5 * (a + b) - float(np.interp(span, spans, delays))
-        return centre - duration / 2.0, centre + duration / 2.0
+        return _undo_filters(a, b, b - a, self._angle)
 
     def movement(self, t: np.ndarray, speed: np.ndarray) -> tuple[float, float] | None:
         """Start and end of the movement around the speed peak within ``t``."""
@@ -103,55 +92,58 @@ class SpeedPhaseTimer:
             b = tp + (tp - a)
         elif a <= t[0] and speed[0] >= SPEED_FRACTION * speed[i] and b < t[-1]:
             a = tp - (b - tp)
-        span = max(b - a, 1e-3)
-        if span > self._spans[-1]:
-            duration = span * self._durations[-1] / self._spans[-1]
+        return _undo_filters(a, b, max(b - a, 1e-3), self._speed)
+
+
+Calibration = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""Ideal movement durations and the spans and centre delays measured for them."""
+
+
+def _key(rate_hz: float, chain: list[np.ndarray]) -> tuple[float, tuple[bytes, ...]]:
+    """Hashable calibration key: every sensor at one rate shares one calibration."""
+    return float(rate_hz), tuple(np.asarray(sos, dtype=float).tobytes() for sos in chain)
+
+
+def _undo_filters(a: float, b: float, span: float, cal: Calibration) -> tuple[float, float]:
+    """Start and end of the ideal movement whose measured span ``a``-``b`` is ``span``."""
+    durations, spans, delays = cal
+    if span > spans[-1]:
+        duration = span * durations[-1] / spans[-1]
+    else:
+        duration = float(np.interp(span, spans, durations))
+    centre = 0.5 * (a + b) - float(np.interp(span, spans, delays))
+    return centre - duration / 2.0, centre + duration / 2.0
+
+
+@lru_cache(maxsize=32)
+def _calibrate(key: tuple[float, tuple[bytes, ...]], measure: str) -> Calibration:
+    """Pass ideal minimum-jerk movements of many durations through the filters in ``key``.
+
+    ``measure`` is ``"speed"`` (the 20 %-of-peak span of the speed profile) or
+    ``"angle"`` (the 10-90 % span of the position); returns the durations with
+    the spans and centre delays measured for them.
+    """
+    rate_hz, chain = key
+    sos_chain = [np.frombuffer(b).reshape(-1, 6).copy() for b in chain]
+    durations = np.geomspace(0.12, 15.0, 48)
+    spans, delays = [], []
+    for d in durations:
+        pre = 2.0
+        n = int((pre + d + 3.0) * rate_hz) + 2
+        t = np.arange(n) / rate_hz
+        if measure == "speed":
+            tau = np.clip((t - pre) / d, 0.0, 1.0)
+            x = 30.0 * tau**2 * (1.0 - tau) ** 2 / d
         else:
-            duration = float(np.interp(span, self._spans, self._durations))
-        centre = 0.5 * (a + b) - float(np.interp(span, self._spans, self._delays))
-        return centre - duration / 2.0, centre + duration / 2.0
-
-
-@lru_cache(maxsize=16)
-def _calibrate(key: tuple[float, tuple[bytes, ...]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Measured 20 %-speed span and centre delay of ideal movements of many durations."""
-    rate_hz, chain = key
-    sos_chain = [np.frombuffer(b).reshape(-1, 6).copy() for b in chain]
-    durations = np.geomspace(0.12, 15.0, 48)
-    spans, delays = [], []
-    for d in durations:
-        pre = 2.0
-        n = int((pre + d + 3.0) * rate_hz) + 2
-        t = np.arange(n) / rate_hz
-        tau = np.clip((t - pre) / d, 0.0, 1.0)
-        v = 30.0 * tau**2 * (1.0 - tau) ** 2 / d
-        for sos in sos_chain:
-            v = lowpass_from_rest(sos, v)
-        span = _span_above(t, np.abs(v), int(np.argmax(np.abs(v))), SPEED_FRACTION)
-        spans.append(span[1] - span[0])
-        delays.append(0.5 * (span[0] + span[1]) - (pre + d / 2.0))
-    return durations, np.asarray(spans), np.asarray(delays)
-
-
-@lru_cache(maxsize=16)
-def _calibrate_angle(
-    key: tuple[float, tuple[bytes, ...]],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Measured 10-90 % angle span and centre delay of ideal movements of many durations."""
-    rate_hz, chain = key
-    sos_chain = [np.frombuffer(b).reshape(-1, 6).copy() for b in chain]
-    durations = np.geomspace(0.12, 15.0, 48)
-    spans, delays = [], []
-    for d in durations:
-        pre = 2.0
-        n = int((pre + d + 3.0) * rate_hz) + 2
-        t = np.arange(n) / rate_hz
-        x = minimum_jerk((t - pre) / d)
+            x = minimum_jerk((t - pre) / d)
         for sos in sos_chain:
             x = lowpass_from_rest(sos, x)
-        ab = _crossings(t, x)
-        assert ab is not None
-        a, b = ab
+        if measure == "speed":
+            a, b = _span_above(t, np.abs(x), int(np.argmax(np.abs(x))), SPEED_FRACTION)
+        else:
+            ab = _crossings(t, x)
+            assert ab is not None
+            a, b = ab
         spans.append(b - a)
         delays.append(0.5 * (a + b) - (pre + d / 2.0))
     return durations, np.asarray(spans), np.asarray(delays)
