@@ -91,6 +91,26 @@ _REFUSAL_HINTS = {
 }
 
 
+def _wait_until_none_pending(pending: Callable[[], int], timeout_s: float) -> bool:
+    """Poll ``pending()`` until it is 0; ``False`` if ``timeout_s`` passed first."""
+    deadline = time.monotonic() + timeout_s
+    while pending():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def _await_delivery(wait_idle: Callable[[float], bool],
+                    infos: list[mqtt.MQTTMessageInfo | None], deadline: float) -> None:
+    """Until ``deadline``: the outbox drained and these direct publishes sent."""
+    wait_idle(max(0.0, deadline - time.monotonic()))
+    for info in infos:
+        if info is not None:
+            with contextlib.suppress(RuntimeError, ValueError):
+                info.wait_for_publish(max(0.01, deadline - time.monotonic()))
+
+
 @dataclass
 class SinkStats:
     """Counters for reports and tests (per sensor; a gateway's are the totals)."""
@@ -572,12 +592,7 @@ class MqttGateway:
 
     def wait_idle(self, timeout_s: float) -> bool:
         """Wait until the outbox is empty (all acknowledged); ``False`` on timeout."""
-        deadline = time.monotonic() + timeout_s
-        while self.pending:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.01)
-        return True
+        return _wait_until_none_pending(lambda: self.pending, timeout_s)
 
     def close(self, timeout_s: float = 5.0) -> CloseReport:
         """Say offline (gateway and every sensor still on it), flush for at most ``timeout_s``,
@@ -599,11 +614,7 @@ class MqttGateway:
         self._retained_set(self.topics.gateway_state, dumps(self._gateway_state("offline")))
         infos = [*infos, self.publish_retained(self.topics.gateway_state)]
         if self.ever_connected:
-            self.wait_idle(max(0.0, deadline - time.monotonic()))
-            for info in infos:
-                if info is not None:
-                    with contextlib.suppress(RuntimeError, ValueError):
-                        info.wait_for_publish(max(0.01, deadline - time.monotonic()))
+            _await_delivery(self.wait_idle, infos, deadline)
         # Let the worker delete the last acknowledged rows before we count.
         self._drain_tasks(0.5)
         client = self._client
@@ -942,12 +953,7 @@ class MqttSink:
 
     def wait_idle(self, timeout_s: float) -> bool:
         """Wait until :attr:`pending` is 0 (all acknowledged); ``False`` on timeout."""
-        deadline = time.monotonic() + timeout_s
-        while self.pending:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.01)
-        return True
+        return _wait_until_none_pending(lambda: self.pending, timeout_s)
 
     def _go_offline(self) -> list[mqtt.MQTTMessageInfo | None]:
         """Mark the sensor offline (state and availability), publish it if connected."""
@@ -977,11 +983,7 @@ class MqttSink:
             gw._unregister(self)
             return report
         if gw.ever_connected and gw._opened:  # a closed gateway delivers nothing more
-            self.wait_idle(max(0.0, deadline - time.monotonic()))
-            for info in infos:
-                if info is not None:
-                    with contextlib.suppress(RuntimeError, ValueError):
-                        info.wait_for_publish(max(0.01, deadline - time.monotonic()))
+            _await_delivery(self.wait_idle, infos, deadline)
         gw._unregister(self)
         return CloseReport(self._own_pending, self.outbox_path, self.stats.acked,
                            self.stats.dropped_full)
