@@ -51,7 +51,9 @@ with a note, rather than a guess.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -65,6 +67,8 @@ SHANK_LEVER_M = 0.35
 """A curl turns the shank about the knee: its centre is within a shank's length."""
 BRIDGE_LEVER_M = 0.32
 """A bridge turns the thigh about a centre beyond its own joints (the planted shank's)."""
+MIN_RISING_DEG = 3.0
+"""A planted shank that turns toward vertical by this much in the first quarter of a rep rises."""
 
 
 def set_up_at_the_bar(reps: Sequence[RepCandidate]) -> bool:
@@ -81,8 +85,45 @@ def set_up_at_the_bar(reps: Sequence[RepCandidate]) -> bool:
     return pauses[0] >= 1.0 and pauses[0] > 1.5 * float(np.median(pauses[1:]))
 
 
-def lever_features(cands: Sequence[RepCandidate]) -> tuple[float, float, float, float] | None:
-    """Elevation at rest and at the far pose and the reps' spread (degrees); lever length (m).
+@dataclass(frozen=True)
+class LeverFeatures:
+    """What a set's lever arm says about its movement (see the module table).
+
+    Attributes
+    ----------
+    rest, far
+        Elevation of the sensor above its centre of rotation at the rest and
+        far poses, degrees (median over the reps).
+    spread
+        Interquartile range of the reps' own rest elevations, degrees.
+    length
+        Distance of the sensor from its centre of rotation, metres.
+    rising
+        Change of the elevation over the first quarter of the excursion,
+        degrees: positive when the rep starts by turning the sensor toward
+        straight above its centre.  Unlike ``far - rest`` it does not fold
+        when an excursion passes the vertical.
+    """
+
+    rest: float
+    far: float
+    spread: float
+    length: float
+    rising: float
+
+
+def _towards(a: np.ndarray, b: np.ndarray, frac: float) -> np.ndarray:
+    """The unit vector ``frac`` of the way along the great circle from ``a`` to ``b``."""
+    a = a / np.linalg.norm(a)
+    b = b / np.linalg.norm(b)
+    ang = math.acos(max(-1.0, min(1.0, float(a @ b))))
+    if ang < 1e-6:
+        return a
+    return (math.sin((1 - frac) * ang) * a + math.sin(frac * ang) * b) / math.sin(ang)
+
+
+def lever_features(cands: Sequence[RepCandidate]) -> LeverFeatures | None:
+    """The set's :class:`LeverFeatures`.
 
     ``None`` without lever-arm fits (no gyroscope) or when the set's movement
     did not excite the estimate.
@@ -94,11 +135,14 @@ def lever_features(cands: Sequence[RepCandidate]) -> tuple[float, float, float, 
         r = solve_lever(sum(f.ata for _, f in fits), sum(f.atb for _, f in fits))
     if r is None:
         return None
-    rest = float(np.median([elevation_deg(r, c.rest_up) for c, _ in fits]))
+    rest = [elevation_deg(r, c.rest_up) for c, _ in fits]
+    early = [elevation_deg(r, _towards(np.asarray(c.rest_up), np.asarray(c.far_up), 0.25))
+             for c, _ in fits]
     far = float(np.median([elevation_deg(r, c.far_up) for c, _ in fits]))
     own = [elevation_deg(f.r, c.rest_up) for c, f in fits if f.r is not None]
     spread = float(np.subtract(*np.percentile(own, [75, 25]))) if len(own) >= 3 else 0.0
-    return rest, far, spread, float(np.linalg.norm(r))
+    return LeverFeatures(float(np.median(rest)), far, spread, float(np.linalg.norm(r)),
+                         float(np.median(np.subtract(early, rest))))
 
 
 def recognize(
@@ -126,32 +170,56 @@ def recognize(
     if feats is None:
         return "generic", 0.5, ("exercise not recognised: needs a gyroscope and a clear "
                                 "movement, or a paired mounting; counted as generic")
-    rest, far, spread, length = feats
-    if spread > MAX_SPREAD_DEG:
+    rest, far, length = feats.rest, feats.far, feats.length
+    if feats.spread > MAX_SPREAD_DEG:
         return "generic", 0.5, "reps disagree on the movement; counted as generic"
     if placement not in ("thigh", "shank"):
         # Only a knee turns a segment by more than 100 degrees from level with its pivot.
         if abs(rest) < 35 and rom >= 100 and abs(far) >= 40 and length <= SHANK_LEVER_M:
             return "leg_curl", 0.7, ""
+        # Hinges and bridges are trained with the thigh strapped (the plans say so); a
+        # shank on a planted foot would look like a hinge here, so the note says so.
+        ex = _thigh(cands, feats, rom)[0]
+        if ex in HINGES:
+            return ex, 0.5, "placement unknown: taken as a thigh sensor"
         return "generic", 0.5, "exercise not recognised without the placement (thigh or shank)"
     if placement == "shank":
-        if abs(rest) < 35 and rom >= 45 and abs(far) >= 40 and length <= SHANK_LEVER_M:
-            return "leg_curl", 0.8, ""
-        if rest <= -45:
-            return "generic", 0.5, ("a shank hanging from the knee: a standing curl and a "
-                                    "knee extension look alike; name the exercise")
-        if rest >= 35 and set_up_at_the_bar(cands):
-            return "deadlift", 0.6, ""  # foot planted, and a set-up pause at the bar
-        if rest >= 35:
-            return "generic", 0.5, ("foot planted (deadlift, bridge or hip thrust); strap "
-                                    "the thigh or name the exercise")
-        return "generic", 0.5, ""
-    if rest >= 35 and far >= 0 and 12 <= rom <= 90:
+        return _shank(cands, feats, rom)
+    return _thigh(cands, feats, rom)
+
+
+HINGES = ("romanian_deadlift", "deadlift")
+
+
+def _shank(cands: Sequence[RepCandidate], f: LeverFeatures, rom: float) -> tuple[str, float, str]:
+    if abs(f.rest) < 35 and rom >= 45 and abs(f.far) >= 40 and f.length <= SHANK_LEVER_M:
+        return "leg_curl", 0.8, ""
+    if f.rest <= -45:
+        return "generic", 0.5, ("a shank hanging from the knee: a standing curl and a "
+                                "knee extension look alike; name the exercise")
+    if f.rest >= 35 and set_up_at_the_bar(cands):
+        return "deadlift", 0.6, ""  # foot planted, and a set-up pause at the bar
+    if f.rest >= 35 and f.rising >= MIN_RISING_DEG:
+        # Foot planted and the knee driven forward over it, the shank turning up
+        # toward vertical: the hips rising in a bridge or a hip thrust.  A squat or
+        # a pull from the floor tilts the shank the other way, off vertical.
+        return ("hip_thrust" if rom >= 35 else "glute_bridge"), 0.6, ""
+    if f.rest >= 35:
+        return "generic", 0.5, ("foot planted (a deadlift or a squat); strap the thigh "
+                                "or name the exercise")
+    return "generic", 0.5, ""
+
+
+def _thigh(cands: Sequence[RepCandidate], f: LeverFeatures, rom: float) -> tuple[str, float, str]:
+    if f.rest >= 35 and f.far >= 0 and 12 <= rom <= 90:
         if set_up_at_the_bar(cands):
             return "deadlift", 0.7, ""  # a hinge that began with a set-up pause at the bar
         return "romanian_deadlift", 0.7, ""
-    if -15 <= rest < 35 and far - rest >= 10 and length >= BRIDGE_LEVER_M:
+    if -15 <= f.rest < 35 and f.far - f.rest >= 10 and f.length >= BRIDGE_LEVER_M:
         return ("hip_thrust" if rom >= 35 else "glute_bridge"), 0.7, ""
+    if rom < 8 and abs(f.rest) < 35:
+        return "generic", 0.5, ("the thigh hardly turns (a lying curl moves the shank, "
+                                "not the thigh); strap the shank or name the exercise")
     return "generic", 0.5, ""
 
 
