@@ -74,12 +74,17 @@ def test_lever_fit_does_not_depend_on_chunking() -> None:
     assert np.allclose(results[0], results[1]) and np.allclose(results[0], results[2])
 
 
-def _sets(exercise: str, variant: str, placement: str, seed: int) -> list[tuple[str, int]]:
+def _set_ends(exercise: str, variant: str, placement: str, seed: int,
+              told: str | None = None) -> list[SetEnd]:
     sim = SimulatedSession(exercise=exercise, variant=variant, placement=placement, sets=2,
                            reps=6, rest_s=30.0, rate_hz=50.0, seed=seed)
-    pipe = Pipeline(sample_rate_hz=50.0, exercise="auto", placement=placement)
+    pipe = Pipeline(sample_rate_hz=50.0, exercise="auto", placement=told or placement)
     events = pipe.push(sim.sample()) + pipe.finish()
-    return [(e.exercise, len(e.reps)) for e in events if isinstance(e, SetEnd)]
+    return [e for e in events if isinstance(e, SetEnd)]
+
+
+def _sets(exercise: str, variant: str, placement: str, seed: int) -> list[tuple[str, int]]:
+    return [(e.exercise, len(e.reps)) for e in _set_ends(exercise, variant, placement, seed)]
 
 
 @pytest.mark.parametrize("seed", [21, 22])
@@ -89,6 +94,9 @@ def _sets(exercise: str, variant: str, placement: str, seed: int) -> list[tuple[
     ("single_leg_deadlift", "stance", "thigh", {"romanian_deadlift", "deadlift"}),
     ("glute_bridge", "floor", "thigh", {"glute_bridge", "hip_thrust"}),
     ("hip_thrust", "bench", "thigh", {"glute_bridge", "hip_thrust"}),
+    # a planted shank turning up toward vertical: the hips rise
+    ("glute_bridge", "floor", "shank", {"glute_bridge", "hip_thrust"}),
+    ("hip_thrust", "bench", "shank", {"glute_bridge", "hip_thrust"}),
     # a shank hanging from the knee: a standing curl and a knee extension are mirror images
     ("generic", "knee_extension", "shank", {"generic"}),
     ("generic", "reverse_hyperextension", "thigh", {"generic"}),
@@ -98,6 +106,20 @@ def test_exercise_recognised_in_random_mountings(exercise: str, variant: str, pl
     sets = _sets(exercise, variant, placement, seed)
     assert [n for _, n in sets] == [6, 6]
     assert {ex for ex, _ in sets} <= family
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_unknown_placement_takes_a_hinge_as_the_thighs(seed: int) -> None:
+    ends = _set_ends("romanian_deadlift", "standard", "thigh", seed, told="auto")
+    assert [len(e.reps) for e in ends] == [6, 6]
+    assert {e.exercise for e in ends} <= {"romanian_deadlift", "deadlift"}
+    assert all("placement unknown" in e.note for e in ends)
+
+
+def test_thigh_on_a_lying_curl_says_to_strap_the_shank() -> None:
+    ends = _set_ends("leg_curl", "prone", "thigh", 21)
+    assert {e.exercise for e in ends} == {"generic"}
+    assert all("strap the shank" in e.note for e in ends)
 
 
 def test_accelerometer_only_falls_back_to_generic() -> None:

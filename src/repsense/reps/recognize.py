@@ -67,6 +67,8 @@ SHANK_LEVER_M = 0.35
 """A curl turns the shank about the knee: its centre is within a shank's length."""
 BRIDGE_LEVER_M = 0.32
 """A bridge turns the thigh about a centre beyond its own joints (the planted shank's)."""
+THIGH_MIN_ROM_DEG = 8.0
+"""Below this the thigh hardly turns: too little to tell one exercise from another."""
 MIN_RISING_DEG = 3.0
 """A planted shank that turns toward vertical by this much in the first quarter of a rep rises."""
 
@@ -166,6 +168,9 @@ def recognize(
     rom = float(np.median([c.rom_deg for c in cands]))
     if mounting_up is not None and placement in ("thigh", "shank"):
         return _from_mounting(cands, placement, mounting_up, rom)
+    if placement == "thigh" and rom < THIGH_MIN_ROM_DEG:
+        return "generic", 0.5, ("the thigh hardly turns; for a lying curl strap the shank "
+                                "(the thigh sees little of it) or name the exercise")
     feats = lever_features(cands)
     if feats is None:
         return "generic", 0.5, ("exercise not recognised: needs a gyroscope and a clear "
@@ -217,9 +222,6 @@ def _thigh(cands: Sequence[RepCandidate], f: LeverFeatures, rom: float) -> tuple
         return "romanian_deadlift", 0.7, ""
     if -15 <= f.rest < 35 and f.far - f.rest >= 10 and f.length >= BRIDGE_LEVER_M:
         return ("hip_thrust" if rom >= 35 else "glute_bridge"), 0.7, ""
-    if rom < 8 and abs(f.rest) < 35:
-        return "generic", 0.5, ("the thigh hardly turns (a lying curl moves the shank, "
-                                "not the thigh); strap the shank or name the exercise")
     return "generic", 0.5, ""
 
 
