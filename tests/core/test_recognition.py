@@ -137,6 +137,9 @@ def test_accelerometer_only_falls_back_to_generic() -> None:
     ("romanian_deadlift", "standard", "thigh"),
     ("single_leg_deadlift", "free", "shank"),
     ("deadlift", "conventional", "thigh"),
+    # back from the walk, the lifter gets down onto the floor with a stop on the way
+    ("glute_bridge", "floor", "thigh"),
+    ("hip_thrust", "bench", "shank"),
 ])
 def test_walking_away_after_a_set_adds_no_reps(exercise: str, variant: str, placement: str,
                                                seed: int) -> None:

@@ -89,6 +89,10 @@ class DetectorConfig:
     """Within a set, an excursion must reach this fraction of the set's typical range."""
     set_memory_s: float = 15.0
     """The typical range is forgotten after this long without reps (a new set)."""
+    settle_s: float = 1.0
+    """After walking or a change of posture, stillness this long makes the new rest pose."""
+    settle_wait_s: float = 4.0
+    """... or, if the lifter never settles that long, the first brief stop, this long after it."""
 
 
 class RepDetector:
@@ -140,6 +144,7 @@ class RepDetector:
             maxlen=400
         )
         self._replaying = False
+        self._brief_stop: float | None = None  # a short stop while waiting to settle
 
     # -- thresholds ---------------------------------------------------------------
     def _typical_rom(self, t: float) -> float | None:
@@ -230,6 +235,8 @@ class RepDetector:
         self, t: float, up: list[float], theta: float, speed: float, still: bool, gait: bool
     ) -> list[RepCandidate]:
         cfg = self.cfg
+        if gait:
+            self._brief_stop = None
         if gait and self._state != STALE:
             # Walking: nothing that swings now is a rep; find the rest pose again after.
             self._state = STALE
@@ -271,14 +278,23 @@ class RepDetector:
                 self._dir = 1.0 if e > 0 else -1.0
                 self._begin(t, abs(e), speed, up)
         elif state == STALE:
-            # Posture changed or the strap moved: wait for stillness, then a new rest pose.
+            # Posture changed or the strap moved: wait until the lifter settles, then
+            # that is the new rest pose.  Getting down onto a bench or the floor
+            # often stops briefly on the way, so a brief stop is only taken if no
+            # longer one follows soon (some lifters start without ever settling).
             if still:
                 self._still_s += dt
-                if self._still_s >= cfg.still_s:
+                if self._still_s >= cfg.settle_s:
                     self._set_rest(theta, up)
                     self._state = IDLE
+                    self._brief_stop = None
+                elif self._still_s >= cfg.still_s and self._brief_stop is None:
+                    self._brief_stop = t
             else:
                 self._still_s = 0.0
+            if (self._brief_stop is not None and not self._replaying
+                    and t - self._brief_stop >= cfg.settle_wait_s):
+                return self._restart_from(self._brief_stop)
         else:
             delta = self._dir * (theta - self._base)
             rep = self._excursion(t, delta, speed, still, up)
@@ -312,6 +328,23 @@ class RepDetector:
         end = anchor
         while end + 1 < len(recent) and recent[end + 1][4]:
             end += 1
+        return self._replay_from(recent, end)
+
+    def _restart_from(self, t_stop: float) -> list[RepCandidate]:
+        """Take the brief stop at ``t_stop`` as the rest pose after all; run what followed."""
+        self._brief_stop = None
+        recent = list(self._recent)
+        i = next((k for k, x in enumerate(recent) if x[0] >= t_stop), None)
+        if i is None:
+            return []
+        while i + 1 < len(recent) and recent[i + 1][4]:
+            i += 1  # the end of that still stretch
+        return self._replay_from(recent, i)
+
+    def _replay_from(
+        self, recent: list[tuple[float, list[float], float, float, bool, bool]], end: int,
+    ) -> list[RepCandidate]:
+        """Make ``recent[end]`` the rest pose and run the samples after it again."""
         ta, upa, tha, _, _, _ = recent[end]
         self._state = IDLE
         self._set_rest(tha, upa)

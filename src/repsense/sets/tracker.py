@@ -2,7 +2,8 @@
 
 A set starts with its first rep and ends after ``set_gap_s`` without a new
 rep, or earlier when the rest pose changes by more than ``posture_change_deg``
-(the lifter moved to another exercise).  While resting, a :class:`~repsense.events.Rest`
+across a pause of ``posture_gap_s`` or more (the lifter moved to another
+exercise).  While resting, a :class:`~repsense.events.Rest`
 event goes out every ``rest_tick_s`` seconds of sample time.
 """
 
@@ -51,6 +52,9 @@ class SetTracker:
         Gives ``(event_id, seq)`` for every new event.
     set_gap_s
         Quiet time that ends a set.
+    posture_change_deg, posture_gap_s
+        A rep whose rest pose is this far from the set's first one, after a pause
+        this long, starts a new set.
     mounting_up
         Up vector with the segment vertical, from the sensor profile (optional).
     max_lone_hold_s
@@ -65,6 +69,7 @@ class SetTracker:
         next_id: IdMaker,
         set_gap_s: float = 15.0,
         posture_change_deg: float = 40.0,
+        posture_gap_s: float = 3.0,
         rest_tick_s: float = 1.0,
         mounting_up: Sequence[float] | None = None,
         confident_rom_deg: float = 15.0,
@@ -77,6 +82,7 @@ class SetTracker:
         self.next_id = next_id
         self.set_gap_s = set_gap_s
         self.posture_change_deg = posture_change_deg
+        self.posture_gap_s = posture_gap_s
         self.rest_tick_s = rest_tick_s
         self.mounting_up = mounting_up
         self.confident_rom_deg = confident_rom_deg
@@ -107,7 +113,10 @@ class SetTracker:
         (Walking never gets here: the detector drops strides.)
         """
         events: list[Event] = []
-        if self._reps and angle_deg(cand.rest_up, self._reps[0].rest_up) > self.posture_change_deg:
+        if (self._reps and cand.start_s - self._reps[-1].end_s >= self.posture_gap_s
+                and angle_deg(cand.rest_up, self._reps[0].rest_up) > self.posture_change_deg):
+            # Another posture takes a pause to get into; reps that follow each other
+            # without one are the same set, whichever end of them the detector rests at.
             events += self.end_set(cand.start_s)
         if self._reps:
             durs = [c.end_s - c.start_s for c in self._reps]

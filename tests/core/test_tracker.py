@@ -1,0 +1,41 @@
+"""Set tracker: what splits a set and what does not."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from repsense.events import SetEnd
+from repsense.reps.detector import RepCandidate
+from repsense.sets.tracker import SetTracker
+
+
+def _rep(start: float, tilt_deg: float) -> RepCandidate:
+    """A 3 s, 60° rep whose rest pose is tilted ``tilt_deg`` about x."""
+    a = math.radians(tilt_deg)
+    rest = (0.0, -math.sin(a), math.cos(a))
+    far = (0.0, -math.sin(a + 1.0), math.cos(a + 1.0))
+    return RepCandidate(start, start + 1.2, start + 1.8, start + 3.0, start + 3.1, 60.0,
+                        120.0, 120.0, 110.0, rest, far)
+
+
+def _set_sizes(starts_and_tilts: list[tuple[float, float]]) -> list[int]:
+    ids = itertools.count()
+    tracker = SetTracker("leg_curl", "shank", lambda: (f"e{next(ids)}", next(ids)))
+    events = []
+    for start, tilt in starts_and_tilts:
+        events += tracker.add_rep(_rep(start, tilt))
+    events += tracker.end_set(1000.0)
+    return [len(e.reps) for e in events if isinstance(e, SetEnd)]
+
+
+def test_a_new_posture_after_a_pause_starts_a_new_set() -> None:
+    reps = [(3.2 * k, 0.0) for k in range(4)] + [(20.0 + 3.2 * k, 70.0) for k in range(4)]
+    assert _set_sizes(reps) == [4, 4]
+
+
+def test_rest_pose_shifting_between_back_to_back_reps_keeps_one_set() -> None:
+    # The detector took the other end of the movement as rest from the third rep on
+    # (a pause at the far end): no pause between the reps, so it is the same set.
+    reps = [(3.2 * k, 0.0 if k < 2 else 70.0) for k in range(8)]
+    assert _set_sizes(reps) == [8]
