@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 
 from repsense.events import SetEnd
 from repsense.reps.detector import RepCandidate
@@ -39,3 +40,33 @@ def test_rest_pose_shifting_between_back_to_back_reps_keeps_one_set() -> None:
     # (a pause at the far end): no pause between the reps, so it is the same set.
     reps = [(3.2 * k, 0.0 if k < 2 else 70.0) for k in range(8)]
     assert _set_sizes(reps) == [8]
+
+
+def _sizes_and_notes(reps: list[RepCandidate]) -> list[tuple[int, str]]:
+    ids = itertools.count()
+    tracker = SetTracker("leg_curl", "shank", lambda: (f"e{next(ids)}", next(ids)))
+    events = []
+    for rep in reps:
+        events += tracker.add_rep(rep)
+    events += tracker.end_set(1000.0)
+    return [(len(e.reps), e.note) for e in events if isinstance(e, SetEnd)]
+
+
+def test_a_part_way_movement_long_after_the_set_is_no_rep() -> None:
+    reps = [_rep(3.2 * k, 0.0) for k in range(6)]
+    late = replace(_rep(3.2 * 5 + 10.0, 0.0), rom_deg=25.0)  # putting the bar down
+    (n, note), = _sizes_and_notes([*reps, late])
+    assert n == 6 and "not counted" in note
+
+
+def test_a_tired_partial_rep_in_the_sets_rhythm_counts() -> None:
+    reps = [_rep(3.2 * k, 0.0) for k in range(6)]
+    tired = replace(_rep(3.2 * 6, 0.0), rom_deg=25.0)
+    assert _sizes_and_notes([*reps, tired]) == [(7, "")]
+
+
+def test_a_full_rep_held_long_counts() -> None:
+    reps = [_rep(3.2 * k, 0.0) for k in range(6)]
+    held = replace(_rep(3.2 * 6, 0.0), return_start_s=3.2 * 6 + 9.0, end_s=3.2 * 6 + 10.0,
+                   detected_s=3.2 * 6 + 10.1)
+    assert [n for n, _ in _sizes_and_notes([*reps, held])] == [7]

@@ -22,6 +22,8 @@ from repsense.reps.recognize import recognize, set_up_at_the_bar
 from repsense.reps.tempo import rep_tempo, set_tempos, velocity_loss_pct
 
 IdMaker = Callable[[], tuple[str, int]]
+STRAY_GAP_S = 5.0
+"""A partial movement this long (and 3× the set's usual gap) after the last rep is no rep."""
 
 
 
@@ -120,7 +122,8 @@ class SetTracker:
             events += self.end_set(cand.start_s)
         if self._reps:
             durs = [c.end_s - c.start_s for c in self._reps]
-            if len(durs) >= 2 and cand.end_s - cand.start_s < 0.5 * min(durs):
+            if len(durs) >= 2 and (cand.end_s - cand.start_s < 0.5 * min(durs)
+                                   or self._stray(cand)):
                 # Far quicker than any of this set's reps: letting the leg down after
                 # the last rep or the first strides of walking away look like that.  It
                 # counts only if a rep like the set's follows (or see end_set).
@@ -151,6 +154,23 @@ class SetTracker:
             self._held = []
             return events + self._open_set(held, cand.detected_s)
         return events
+
+    def _stray(self, cand: RepCandidate) -> bool:
+        """A part-way movement out of the set's rhythm: held far longer, or long after.
+
+        Putting the bar down, sitting up or leaning on the bench after the set
+        look like that; a rep held longer on purpose goes the whole way, and a
+        tired partial rep comes in the set's rhythm.
+        """
+        rom = float(np.median([c.rom_deg for c in self._reps]))
+        if cand.rom_deg >= 0.6 * rom:
+            return False
+        hold = cand.return_start_s - cand.away_end_s
+        holds = [c.return_start_s - c.away_end_s for c in self._reps]
+        gap = cand.start_s - self._reps[-1].end_s
+        gaps = [b.start_s - a.end_s for a, b in zip(self._reps, self._reps[1:], strict=False)]
+        late = gap > max(STRAY_GAP_S, 3.0 * float(np.median(gaps))) if gaps else False
+        return late or (hold > self.max_lone_hold_s and hold > 3.0 * float(np.median(holds)))
 
     def _open_set(self, cands: list[RepCandidate], t: float) -> list[Event]:
         first = cands[0]
@@ -242,7 +262,8 @@ class SetTracker:
             n = len(self._pending)
             self._pending = []
             note = (note + "; " if note else "") + (
-                f"{n} quick movement{'s' if n > 1 else ''} after the last rep not counted")
+                f"{n} movement{'s' if n > 1 else ''} after the last rep not counted "
+                "(quicker or smaller than the set's reps)")
         if EXERCISES[ex].last_excursion_is_no_rep and set_up_at_the_bar(self._reps):
             # Lowering the bar and standing up without it looks like one more rep.
             self._reps.pop()
