@@ -61,7 +61,7 @@ from repsense.dsp.orientation import angle_deg
 from repsense.reps.detector import RepCandidate
 from repsense.reps.lever_arm import elevation_deg, solve_lever
 
-MAX_SPREAD_DEG = 45.0
+MAX_SPREAD_DEG = 60.0
 """Reps whose own lever-arm elevations spread more than this (IQR) are not trusted."""
 SHANK_LEVER_M = 0.35
 """A curl turns the shank about the knee: its centre is within a shank's length."""
