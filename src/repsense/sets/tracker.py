@@ -28,17 +28,23 @@ STRAY_GAP_S = 5.0
 
 
 def _alike(reps: Sequence[RepCandidate]) -> bool:
-    """Could these reps be one set's? Alike ranges, durations and rhythm.
+    """Could these reps be one set's? Alike ranges, and alike rhythm or durations.
 
     Fidgets between sets come at random sizes, speeds and moments; a set's
-    reps repeat one movement at one cadence.
+    reps repeat one movement at one cadence.  The cadence (start to start) is
+    the surer sign: a rep's own duration is only as good as its segmentation,
+    and small, slow reps with a hold are easily cut short at a jolt of the
+    tilt (the start of such a set would be lost).  So durations are compared
+    only while there are too few reps (two) to judge the rhythm.
     """
     roms = [c.rom_deg for c in reps]
-    durs = [c.end_s - c.start_s for c in reps]
-    if max(roms) > 2.5 * min(roms) or max(durs) > 2.0 * min(durs):
+    if max(roms) > 2.5 * min(roms):
         return False
     periods = [b.start_s - a.start_s for a, b in zip(reps, reps[1:], strict=False)]
-    return len(periods) < 2 or max(periods) <= 2.0 * min(periods)
+    if len(periods) >= 2:
+        return max(periods) <= 2.0 * min(periods)
+    durs = [c.end_s - c.start_s for c in reps]
+    return max(durs) <= 2.0 * min(durs)
 
 
 class SetTracker:
