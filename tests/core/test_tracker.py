@@ -54,7 +54,7 @@ def _sizes_and_notes(reps: list[RepCandidate]) -> list[tuple[int, str]]:
 
 def test_a_part_way_movement_long_after_the_set_is_no_rep() -> None:
     reps = [_rep(3.2 * k, 0.0) for k in range(6)]
-    late = replace(_rep(3.2 * 5 + 10.0, 0.0), rom_deg=25.0)  # putting the bar down
+    late = replace(_rep(3.2 * 5 + 12.0, 0.0), rom_deg=25.0)  # putting the bar down
     (n, note), = _sizes_and_notes([*reps, late])
     assert n == 6 and "not counted" in note
 

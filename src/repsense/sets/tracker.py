@@ -22,7 +22,7 @@ from repsense.reps.recognize import recognize, set_up_at_the_bar
 from repsense.reps.tempo import rep_tempo, set_tempos, velocity_loss_pct
 
 IdMaker = Callable[[], tuple[str, int]]
-STRAY_GAP_S = 5.0
+STRAY_GAP_S = 8.0
 """A partial movement this long (and 3× the set's usual gap) after the last rep is no rep."""
 
 
