@@ -289,3 +289,20 @@ def test_already_in_state_on_start_is_not_a_problem():
     (note,) = enc.on_write(CONTROL_UUID, d.configure(104)[0].data)
     assert parse_control_response(note.data).status == 6
     assert not d.decode(note.char, note.data, 0.0).problems
+
+
+def test_frame_of_another_sample_size_is_malformed():
+    # We ask for 16-bit samples: a header saying 8-bit would read 6 bytes as 2 samples.
+    d = PolarPmdDriver(100)
+    eight_bit = H10_FRAME[:9] + b"\x00" + H10_FRAME[10:]
+    res = d.decode(DATA_UUID, eight_bit, 1.0)
+    assert res.chunk is None and [p.kind for p in res.problems] == ["malformed"]
+
+
+def test_frame_type_changing_mid_stream_is_malformed():
+    d = PolarPmdDriver(100, variant="verity_sense")
+    raw = H10_FRAME  # 0x01 frames first ...
+    assert d.decode(DATA_UUID, raw, 1.0).problems == []
+    compressed = bytes([ACC]) + struct.pack("<Q", 2 * 10**7) + b"\x81" + DELTA_PAYLOAD
+    res = d.decode(DATA_UUID, compressed, 1.02)  # ... then 0x81: a corrupted header
+    assert res.chunk is None and [p.kind for p in res.problems] == ["malformed"]

@@ -412,6 +412,7 @@ class PolarPmdDriver(SensorDriver):
         }
         self._sync = ClockSync()
         self._timers: dict[int, TimestampTimer] = {}
+        self._frame_types: dict[int, int] = {}  # measurement type -> frame type of its stream
         self._origin: float | None = None
         self._acc_q: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # sensor_s, host_t, acc
         self._gyr_q: list[tuple[np.ndarray, np.ndarray]] = []  # sensor_s, gyr
@@ -507,6 +508,7 @@ class PolarPmdDriver(SensorDriver):
         # Pending unpaired samples belong to the old link; the timers keep the clock.
         self._acc_q.clear()
         self._gyr_q.clear()
+        self._frame_types.clear()
 
     def decode(self, char: str, data: bytes, arrival_s: float) -> DecodeResult:
         c = normalize_uuid(char)
@@ -525,6 +527,14 @@ class PolarPmdDriver(SensorDriver):
         if frame.mtype == GYRO and not self.has_gyro:
             self.ignored_frames += 1
             return DecodeResult()
+        # A started stream keeps its frame type, and its samples are the 16 bits we
+        # asked for; anything else is a corrupted header, whose samples would be read
+        # at the wrong size.
+        ftype = self._frame_types.setdefault(frame.mtype, frame.frame_type)
+        if frame.frame_type != ftype or frame.frame_type in (0x00, 0x02):
+            return DecodeResult(problems=[_util.malformed(
+                arrival_s, f"Polar PMD: frame type 0x{frame.frame_type:02x} in a stream of "
+                f"0x{ftype:02x}", data)])
         n = frame.values.shape[0]
         ts_s = frame.timestamp_ns / NS
         if self._origin is None:
