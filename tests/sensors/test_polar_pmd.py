@@ -303,6 +303,7 @@ def test_frame_type_changing_mid_stream_is_malformed():
     d = PolarPmdDriver(100, variant="verity_sense")
     raw = H10_FRAME  # 0x01 frames first ...
     assert d.decode(DATA_UUID, raw, 1.0).problems == []
-    compressed = bytes([ACC]) + struct.pack("<Q", 2 * 10**7) + b"\x81" + DELTA_PAYLOAD
+    ts = 0x0102030405060708 + 3 * 10**7  # three sample periods on
+    compressed = bytes([ACC]) + struct.pack("<Q", ts) + b"\x81" + DELTA_PAYLOAD
     res = d.decode(DATA_UUID, compressed, 1.02)  # ... then 0x81: a corrupted header
     assert res.chunk is None and [p.kind for p in res.problems] == ["malformed"]
