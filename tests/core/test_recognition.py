@@ -174,3 +174,16 @@ def test_recognition_does_not_depend_on_chunking() -> None:
                 assert a["rep"]["start_s"] == pytest.approx(b["rep"]["start_s"], abs=0.01)
                 assert a["rep"]["end_s"] == pytest.approx(b["rep"]["end_s"], abs=0.01)
     assert {e["exercise"] for e in runs[0] if e["type"] == "set_end"} == {"leg_curl"}
+
+
+@pytest.mark.parametrize("rate", [25.0, 100.0, 400.0])
+@pytest.mark.parametrize("seed", [0, 1, 3])
+def test_explosive_curls_are_counted(seed: int, rate: float) -> None:
+    # An explosive concentric turns the shank at ~450 deg/s: the limb's own acceleration
+    # then points anywhere while its size stays near 1 g, and only the gyroscope can
+    # carry gravity through it.
+    sim = SimulatedSession(exercise="leg_curl", variant="prone", placement="shank", sets=2,
+                           reps=8, rest_s=30.0, rate_hz=rate, seed=seed, tempo="2-1-X-1")
+    pipe = Pipeline(sample_rate_hz=rate, exercise="auto", placement="shank")
+    events = pipe.push(sim.sample()) + pipe.finish()
+    assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [8, 8]

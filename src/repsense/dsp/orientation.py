@@ -37,10 +37,14 @@ class GravityEstimator:
         while averaging out most of the limb's own acceleration.
     max_dynamic_g
         Samples with ``| |a| - 1 g | > max_dynamic_g`` are treated as dynamic.
+    max_rate_dps
+        ... and, with a gyroscope, samples turning faster than this (``None``: no limit).
     """
 
-    def __init__(self, rate_hz: float, cutoff_hz: float = 1.5, max_dynamic_g: float = 0.35):
+    def __init__(self, rate_hz: float, cutoff_hz: float = 1.5, max_dynamic_g: float = 0.35,
+                 max_rate_dps: float | None = 250.0):
         self.max_dynamic_g = max_dynamic_g
+        self.max_rate_dps = max_rate_dps
         self._lp = StreamingLowpass(cutoff_hz, rate_hz)
         self._carry: np.ndarray | None = None
         self._carry_t = 0.0
@@ -63,6 +67,11 @@ class GravityEstimator:
             return acc
         norm = np.sqrt(np.einsum("ij,ij->i", acc, acc))
         valid = np.abs(norm - 1.0) < self.max_dynamic_g
+        if gyr is not None and t is not None and self.max_rate_dps is not None:
+            # Turning fast, the limb's own acceleration can point anywhere while its
+            # size stays near 1 g (centripetal and tangential parts cancelling):
+            # the gyroscope carries gravity through such moments.
+            valid &= np.einsum("ij,ij->i", gyr, gyr) < self.max_rate_dps ** 2
         # Directions only, in every chunk alike (whether or not it holds dynamic
         # samples), so that chunking cannot change what the low-pass sees.
         unit = acc / np.maximum(norm, 1e-9)[:, None]
