@@ -34,19 +34,38 @@ thigh      near level at rest (-15..35°), rising ≥ 10°      glute_bridge, or
            chain turns the thigh about the shank)
 shank      above its centre (foot planted), the set began   deadlift
            with a set-up pause at the bar
+shank      above its centre (foot planted), the rep starts  glute_bridge, or
+           by turning it toward vertical (the knee driven   hip_thrust ≥ 35°
+           forward over the foot as the hips rise; a squat
+           or a pull from the floor tilts it off vertical)
+thigh      under 8° of range                                generic, with a
+                                                            note (a lying curl
+                                                            moves the shank)
 (unknown)  as the shank's, with ≥ 100° of range             leg_curl
+(unknown)  as the thigh's hinge                             as the thigh's,
+                                                            noting the
+                                                            assumption
 =========  ===============================================  ==================
 
 The lever length separates what the elevations alone confuse: a straight leg
 swung from the hip (leg raises, abductions; |r| 0.5-0.7 m at the shank) from a
 curl (|r| ~0.2 m), and a leg raise or abduction turning the thigh about the
-hip (|r| ~0.1-0.3 m) from a bridge.
+hip (|r| ~0.1-0.3 m) from a bridge.  With the placement unknown, a hinge is
+taken as the thigh's, where the plans put the sensor for hinges (a shank on a
+planted foot would look the same; the set's note says what was assumed).
 
 Everything else — a shank hanging below the knee (a standing curl and a
-seated knee extension are mirror images to one sensor), a foot planted under a
-shank sensor (deadlift, bridge or hip thrust look alike there), sets whose
-reps disagree, accelerometer-only sensors, unknown placement — is ``generic``
-with a note, rather than a guess.
+seated knee extension are mirror images to one sensor, and so are a
+single-leg deadlift's free leg and a standing leg raise), a planted shank
+tilting off vertical without a set-up pause (a deadlift or a squat), sets
+whose reps disagree, accelerometer-only sensors — is ``generic`` with a note,
+rather than a guess.
+
+Accelerometer-only sensors were tried with a lever arm fitted from the tilt
+alone (the specific force's magnitude against the tilt's rate and
+acceleration): it recognised the simulator's curls and hinges, but on real
+thigh-accelerometer bridges (mex-bridging) it named three of nine sets a
+Romanian deadlift, so it is not used.
 """
 
 from __future__ import annotations
