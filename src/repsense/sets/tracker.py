@@ -42,7 +42,7 @@ def _alike(reps: Sequence[RepCandidate]) -> bool:
         return False
     periods = [b.start_s - a.start_s for a, b in zip(reps, reps[1:], strict=False)]
     if len(periods) >= 2:
-        return max(periods) <= 2.0 * min(periods)
+        return max(periods) <= 1.5 * min(periods)
     durs = [c.end_s - c.start_s for c in reps]
     return max(durs) <= 2.0 * min(durs)
 
