@@ -270,6 +270,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     lab = [r for r in rows if r.get("labelled")]
     sets = [s for r in lab for s in r["sets"]]
     fam = [s for s in sets if s["family_ok"] is not None]
+    named = [s for s in fam if FAMILY.get(s["exercise"] or "", "generic") != "generic"]
     errs: dict[str, list[float]] = {"concentric": [], "eccentric": [], "start": [], "end": []}
     for s in sets:
         for k, v in s["errors"].items():
@@ -287,6 +288,11 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "structure_pct": pct(sum(r["structure_ok"] for r in lab), len(lab)),
         "family_pct": pct(sum(s["family_ok"] for s in fam), len(fam)),
         "family_sets": len(fam),
+        # Of the sets given a family other than generic, how many got the right one
+        # (a wrong name misleads; "generic, with a note" only declines to guess).
+        "named_right_pct": pct(sum(s["family_ok"] for s in named), len(named)),
+        "generic_pct": pct(sum(FAMILY.get(s["exercise"] or "") == "generic"
+                               and s["expected_family"] != "generic" for s in fam), len(fam)),
         "concentric_med_s": _median(errs["concentric"]),
         "eccentric_med_s": _median(errs["eccentric"]),
         "tempo_reps": len(errs["concentric"]),
@@ -371,7 +377,8 @@ def file_table_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 FILE_COLS = ["file", "labels", "repsense", "baseline", "exact", "±1", "sets ok", "family",
              "exercise", "conc", "ecc", "start", "end", "s"]
 TOTAL_COLS = ["group", "files", "sets", "exact_pct", "within1_pct", "structure_pct",
-              "family_pct", "concentric_med_s", "eccentric_med_s", "start_med_s", "end_med_s",
+              "family_pct", "named_right_pct", "generic_pct", "concentric_med_s",
+              "eccentric_med_s", "start_med_s", "end_med_s",
               "baseline_exact_pct", "baseline_within1_pct", "baseline_structure_pct", "errors"]
 EX_COLS = ["exercise", "placement", "sets", "exact%", "±1%", "family%", "recognised as",
            "conc err s", "ecc err s", "base exact%"]
