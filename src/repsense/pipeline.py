@@ -26,7 +26,7 @@ from repsense.dsp.timing import TimingRepair
 from repsense.events import Event, SessionEnd, Warning
 from repsense.exercises import check_exercise
 from repsense.reps.detector import DetectorConfig, RepCandidate, RepDetector
-from repsense.reps.lever_arm import LeverArmEstimator
+from repsense.reps.lever_arm import MIN_RATE_HZ, LeverArmEstimator
 from repsense.reps.phases import SpeedPhaseTimer
 from repsense.samples import SampleChunk
 from repsense.sets.tracker import SetTracker
@@ -106,8 +106,10 @@ class Pipeline:
         """The user named the exercise (applies to the current and later sets)."""
         self.exercise = check_exercise(exercise)
         self.tracker.exercise = self.exercise
-        if self.exercise == "auto" and self.has_gyro and self.lever is None:
-            self.lever = LeverArmEstimator(self.timing.rate_hz_ or 100.0)
+        rate = self.timing.rate_hz_ or 100.0
+        if self.exercise == "auto" and self.has_gyro and self.lever is None and (
+                rate >= MIN_RATE_HZ):
+            self.lever = LeverArmEstimator(rate)
 
     def end_set(self) -> list[Event]:
         """The user ended the set by hand."""
@@ -161,8 +163,8 @@ class Pipeline:
             chain = [self.movement.sos] if self.has_gyro else [self.gravity.sos, self.movement.sos]
             timer = SpeedPhaseTimer(chain, rate, angle_chain=[self.gravity.sos])
             self.detector = RepDetector(timer, self._detector_cfg)
-            # The lever arm only serves recognition, which needs a gyroscope.
-            if self.has_gyro and self.exercise == "auto":
+            # The lever arm only serves recognition, which needs a gyroscope fast enough.
+            if self.has_gyro and self.exercise == "auto" and rate >= MIN_RATE_HZ:
                 self.lever = LeverArmEstimator(rate)
         assert self.movement is not None and self.detector is not None
         events: list[Event] = []

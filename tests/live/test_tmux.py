@@ -64,7 +64,9 @@ def test_full_screen_view_and_keys(dirs: dict[str, Path], tiny_plan: Path) -> No
         text = tmux.wait_screen("1 / 5 reps")  # the first rep counted live
         assert "target tempo 2-0-1-0" in text and "▆" in text
         tmux.run("send-keys", "-t", "live", "u")
-        tmux.wait_screen("undid rep 1")
+        # at 10x a rep takes about half a second: on a busy machine the next one may be
+        # counted before the key arrives, so which rep was undone is not fixed
+        tmux.wait_screen("undid rep ")
         tmux.run("send-keys", "-t", "live", "q")
         deadline = time.monotonic() + 30
         while not done.exists() and time.monotonic() < deadline:

@@ -42,6 +42,10 @@ KEEP_S = 16.0
 """History kept: longer than the longest rep the detector accepts (12 s)."""
 PAD_S = 0.25
 """Rest samples taken on each side of a rep to read the gravity direction."""
+MIN_RATE_HZ = 20.0
+"""Below this the angular acceleration of a rep is too coarsely sampled: on real
+recordings halved to 12.5 Hz the fitted lever grew by half and named a side-lying
+abduction a glute bridge, so slower sensors are not asked."""
 
 
 @dataclass(frozen=True, eq=False)

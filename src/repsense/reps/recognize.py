@@ -192,8 +192,8 @@ def recognize(
                                 "(the thigh sees little of it) or name the exercise")
     feats = lever_features(cands)
     if feats is None:
-        return "generic", 0.5, ("exercise not recognised: needs a gyroscope and a clear "
-                                "movement, or a paired mounting; counted as generic")
+        return "generic", 0.5, ("exercise not recognised: needs a gyroscope at 20 Hz or more "
+                                "and a clear movement, or a paired mounting; counted as generic")
     rest, far, length = feats.rest, feats.far, feats.length
     if feats.spread > MAX_SPREAD_DEG:
         return "generic", 0.5, "reps disagree on the movement; counted as generic"
