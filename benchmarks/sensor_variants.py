@@ -1,0 +1,79 @@
+"""Real recordings as other sensors would have given them, to check that counting carries over.
+
+For every recording (``*.csv`` + sidecar) in SRC, writes to OUT/rotated,
+OUT/accel_only and OUT/half_rate:
+
+* ``rotated``: the same samples in a random sensor frame (a strap put on any
+  way round); accelerometer and gyroscope turned alike.
+* ``accel_only``: the rotated samples without the gyroscope columns.
+* ``half_rate``: the rotated samples averaged in pairs (a sensor at half the
+  rate, with the averaging a digital low-pass would do).
+
+The labels are kept.  Then run ``benchmarks/accuracy.py`` on the three
+directories.  Nothing is written into the repository: the real data stay out.
+
+Usage::
+
+    python benchmarks/sensor_variants.py ../shared/datasets/uci-pt /tmp/uci-variants
+    python benchmarks/accuracy.py /tmp/uci-variants/rotated /tmp/uci-variants/accel_only \\
+        /tmp/uci-variants/half_rate
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+HEADER_6 = "time_s,acc_x_g,acc_y_g,acc_z_g,gyr_x_dps,gyr_y_dps,gyr_z_dps"
+HEADER_3 = "time_s,acc_x_g,acc_y_g,acc_z_g"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("src", type=Path, help="directory of recordings with sidecars")
+    p.add_argument("out", type=Path, help="output directory (created)")
+    p.add_argument("--seed", type=int, default=5, help="seed of the random rotations")
+    args = p.parse_args(argv)
+    rng = np.random.default_rng(args.seed)
+    dirs = {name: args.out / name for name in ("rotated", "accel_only", "half_rate")}
+    for d in dirs.values():
+        d.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for csv in sorted(args.src.glob("*.csv")):
+        meta_path = csv.with_suffix(".json")
+        if not meta_path.exists():
+            continue
+        with csv.open() as fh:
+            header = fh.readline().strip()
+        if header != HEADER_6:
+            continue  # only 6-axis recordings in the canonical units have all three variants
+        data = np.loadtxt(csv, delimiter=",", skiprows=1, ndmin=2)
+        meta = json.loads(meta_path.read_text())
+        rot = Rotation.random(random_state=int(rng.integers(1 << 30)))
+        turned = data.copy()
+        turned[:, 1:4] = rot.apply(data[:, 1:4])
+        turned[:, 4:7] = rot.apply(data[:, 4:7])
+        pairs = turned[: len(turned) // 2 * 2]
+        half = np.column_stack([pairs[0::2, 0], 0.5 * (pairs[0::2, 1:] + pairs[1::2, 1:])])
+        rate = float(meta.get("sample_rate_hz") or 0) or None
+        for name, arr, head, r in (
+            ("rotated", turned, HEADER_6, rate),
+            ("accel_only", turned[:, :4], HEADER_3, rate),
+            ("half_rate", half, HEADER_6, None if rate is None else rate / 2),
+        ):
+            np.savetxt(dirs[name] / csv.name, arr, delimiter=",", header=head, comments="",
+                       fmt="%.6f")
+            m = dict(meta, sample_rate_hz=r) if r is not None else dict(meta)
+            (dirs[name] / meta_path.name).write_text(json.dumps(m))
+        n += 1
+    print(f"{n} recordings written to {', '.join(str(d) for d in dirs.values())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
