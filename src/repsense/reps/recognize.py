@@ -90,6 +90,7 @@ THIGH_MIN_ROM_DEG = 8.0
 """Below this the thigh hardly turns: too little to tell one exercise from another."""
 MIN_RISING_DEG = 3.0
 """A planted shank that turns toward vertical by this much in the first quarter of a rep rises."""
+HINGES = ("romanian_deadlift", "deadlift")
 
 
 def set_up_at_the_bar(reps: Sequence[RepCandidate]) -> bool:
@@ -210,9 +211,6 @@ def recognize(
     if placement == "shank":
         return _shank(cands, feats, rom)
     return _thigh(cands, feats, rom)
-
-
-HINGES = ("romanian_deadlift", "deadlift")
 
 
 def _shank(cands: Sequence[RepCandidate], f: LeverFeatures, rom: float) -> tuple[str, float, str]:
