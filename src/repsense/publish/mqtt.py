@@ -134,6 +134,24 @@ class CloseReport:
     dropped: int
 
 
+class _StatusLines:
+    """Status lines for the user, each one once unless told otherwise (any thread may say)."""
+
+    def __init__(self, callback: Callable[[str], None]) -> None:
+        self._callback = callback
+        self._said: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, message: str, once: bool = True) -> None:
+        with self._lock:
+            if once:
+                if message in self._said:
+                    return
+                self._said.add(message)
+        with contextlib.suppress(Exception):
+            self._callback(message)
+
+
 class MqttGateway:
     """One MQTT connection for every sensor of a gateway process.
 
@@ -201,8 +219,7 @@ class MqttGateway:
         self._generation = 0
         self._tasks: queue.Queue[tuple[Any, ...]] = queue.Queue()
         self._commands: queue.Queue[Any] = queue.Queue(maxsize=64)
-        self._said: set[str] = set()
-        self._say_lock = threading.Lock()
+        self._say = _StatusLines(self._status_cb)
         self._retained: dict[str, bytes] = {}
         self._retained_lock = threading.Lock()
         self._subs_lock = threading.Lock()
@@ -673,15 +690,6 @@ class MqttGateway:
             "started": self._started,
         }
 
-    def _say(self, message: str, once: bool = True) -> None:
-        with self._say_lock:
-            if once:
-                if message in self._said:
-                    return
-                self._said.add(message)
-        with contextlib.suppress(Exception):
-            self._status_cb(message)
-
 
 class MqttSink:
     """Publishes one sensor's events and state to an MQTT broker.
@@ -761,8 +769,7 @@ class MqttSink:
         self.command_unavailable = "this repsense command does not take commands"
         self.state = SensorState(sensor_id=topics.sensor_id, gateway_id=topics.gateway_id)
         self._own_pending = 0  # this sensor's rows not yet acknowledged (under the map lock)
-        self._said: set[str] = set()
-        self._say_lock = threading.Lock()
+        self._say = _StatusLines(self._status_cb)
         self._session_id: str | None = None
         self._imu_buf: list[Any] = []
         self._opened = False
@@ -999,15 +1006,6 @@ class MqttSink:
         link = self.state.link
         return {"state": "online" if link in ONLINE_LINKS else "offline", "link": link,
                 "ts": utc_now_iso()}
-
-    def _say(self, message: str, once: bool = True) -> None:
-        with self._say_lock:
-            if once:
-                if message in self._said:
-                    return
-                self._said.add(message)
-        with contextlib.suppress(Exception):
-            self._status_cb(message)
 
 
 def _release_sockets(client: mqtt.Client) -> None:
