@@ -106,10 +106,14 @@ class Pipeline:
         """The user named the exercise (applies to the current and later sets)."""
         self.exercise = check_exercise(exercise)
         self.tracker.exercise = self.exercise
-        rate = self.timing.rate_hz_ or 100.0
-        if self.exercise == "auto" and self.has_gyro and self.lever is None and (
-                rate >= MIN_RATE_HZ):
-            self.lever = LeverArmEstimator(rate)
+        if self.lever is None:
+            self.lever = self._lever_for(self.timing.rate_hz_ or 100.0)
+
+    def _lever_for(self, rate: float) -> LeverArmEstimator | None:
+        """A lever-arm estimator if recognition will use one: auto, a gyroscope, fast enough."""
+        if self.exercise == "auto" and self.has_gyro and rate >= MIN_RATE_HZ:
+            return LeverArmEstimator(rate)
+        return None
 
     def end_set(self) -> list[Event]:
         """The user ended the set by hand."""
@@ -163,9 +167,7 @@ class Pipeline:
             chain = [self.movement.sos] if self.has_gyro else [self.gravity.sos, self.movement.sos]
             timer = SpeedPhaseTimer(chain, rate, angle_chain=[self.gravity.sos])
             self.detector = RepDetector(timer, self._detector_cfg)
-            # The lever arm only serves recognition, which needs a gyroscope fast enough.
-            if self.has_gyro and self.exercise == "auto" and rate >= MIN_RATE_HZ:
-                self.lever = LeverArmEstimator(rate)
+            self.lever = self._lever_for(rate)
         assert self.movement is not None and self.detector is not None
         events: list[Event] = []
         # Process the parts between gaps in order, each gap's warning before the samples
