@@ -166,7 +166,7 @@ class Pipeline:
             self.movement = MovementSignal(rate)
             chain = [self.movement.sos] if self.has_gyro else [self.gravity.sos, self.movement.sos]
             timer = SpeedPhaseTimer(chain, rate, angle_chain=[self.gravity.sos])
-            self.detector = RepDetector(timer, self._detector_cfg)
+            self.detector = RepDetector(timer, self._detector_cfg, angle_timing=not self.has_gyro)
             self.lever = self._lever_for(rate)
         assert self.movement is not None and self.detector is not None
         events: list[Event] = []

@@ -41,14 +41,27 @@ IDLE, AWAY, RETURN, CLOSING, STALE = range(5)
 SLOW_MOVEMENT_S = 1.6
 """Movements at least this long are timed on the angle, quicker ones on the speed."""
 POSTURE_CHANGE_DEG = 30.0
+ANGLE_CREEP_S = 2.0
+"""Without a gyroscope, an angle span this long is believed against a far shorter speed span."""
 
 
-def _slow_and_alike(by_angle: tuple[float, float] | None, by_speed: tuple[float, float]) -> bool:
-    """Use the angle's timing: a slow movement, and no more than 40 % off the speed's."""
+def _use_angle_timing(by_angle: tuple[float, float] | None, by_speed: tuple[float, float],
+                    angle_first: bool = False) -> bool:
+    """Use the angle's timing: a slow movement, and no more than 40 % off the speed's.
+
+    ``angle_first`` (no gyroscope): the tilt speed is then the derivative of the
+    accelerometer's direction, and a jolt of the leg's own acceleration can
+    make its profile a spike far shorter than the movement; the angle is
+    trusted unless it is under half the speed's span, or over three times it
+    and longer than ANGLE_CREEP_S (a slow creep at the far pose then moved its
+    90 % level).
+    """
     if by_angle is None:
         return False
     d_angle = by_angle[1] - by_angle[0]
     d_speed = by_speed[1] - by_speed[0]
+    if angle_first:
+        return 0.5 * d_speed <= d_angle <= max(3.0 * d_speed, ANGLE_CREEP_S)
     return d_angle >= SLOW_MOVEMENT_S and abs(d_angle - d_speed) <= 0.4 * d_speed
 
 
@@ -104,6 +117,9 @@ class RepDetector:
         Phase timer calibrated for the upstream filter.
     config
         Thresholds.
+    angle_timing
+        The movement signal has no gyroscope behind it: time movements on the
+        angle unless it is clearly wrong (see :func:`_use_angle_timing`).
 
     Attributes
     ----------
@@ -111,8 +127,10 @@ class RepDetector:
         Current rest pose (unit up vector) or ``None`` before the first still moment.
     """
 
-    def __init__(self, timer: SpeedPhaseTimer, config: DetectorConfig | None = None) -> None:
+    def __init__(self, timer: SpeedPhaseTimer, config: DetectorConfig | None = None,
+                 angle_timing: bool = False) -> None:
         self.timer = timer
+        self.angle_timing = angle_timing
         self.cfg = config or DetectorConfig()
         self.rest_up_: tuple[float, float, float] | None = None
         self._base: float | None = None  # movement angle at the rest pose
@@ -492,9 +510,9 @@ class RepDetector:
         away_a = self.timer.movement_from_angle(tt[: split + 1], dd[: split + 1],
                                                 base_start, float(dd[: split + 1].max()))
         ret_a = self.timer.movement_from_angle(tt[split:], dd[split:], far_level, base_start)
-        if _slow_and_alike(away_a, away):
+        if _use_angle_timing(away_a, away, self.angle_timing):
             away = away_a  # type: ignore[assignment]
-        if _slow_and_alike(ret_a, ret):
+        if _use_angle_timing(ret_a, ret, self.angle_timing):
             ret = ret_a  # type: ignore[assignment]
         start, away_end = away
         return_start, end = ret
