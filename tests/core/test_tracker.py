@@ -70,3 +70,24 @@ def test_a_full_rep_held_long_counts() -> None:
     held = replace(_rep(3.2 * 6, 0.0), return_start_s=3.2 * 6 + 9.0, end_s=3.2 * 6 + 10.0,
                    detected_s=3.2 * 6 + 10.1)
     assert [n for n, _ in _sizes_and_notes([*reps, held])] == [7]
+
+
+def _small(start: float, dur: float) -> RepCandidate:
+    """A small (12°), quick rep: it waits for alike ones before it opens a set."""
+    return replace(_rep(start, 0.0), away_end_s=start + 0.3 * dur,
+                   return_start_s=start + 0.6 * dur, end_s=start + dur,
+                   detected_s=start + dur + 0.1, rom_deg=12.0)
+
+
+def test_a_first_rep_cut_long_but_in_the_sets_rhythm_counts() -> None:
+    # Segmented three times as long as the others (a slow start without a
+    # gyroscope), but it starts one period before them: it was the set's first.
+    first = _small(1.0, 3.5)
+    reps = [first, *(_small(5.0 + 4.0 * k, 1.2) for k in range(7))]
+    assert [n for n, _ in _sizes_and_notes(reps)] == [8]
+
+
+def test_a_fidget_out_of_the_sets_rhythm_is_not_taken_back() -> None:
+    fidget = _small(-6.0, 3.5)  # 11 s before the set's 4 s rhythm
+    reps = [fidget, *(_small(5.0 + 4.0 * k, 1.2) for k in range(7))]
+    assert [n for n, _ in _sizes_and_notes(reps)] == [7]

@@ -97,6 +97,7 @@ class SetTracker:
         self.confirm_reps = confirm_reps
         self.slow_rep_s = slow_rep_s
         self._held: list[RepCandidate] = []
+        self._dropped: list[RepCandidate] = []  # cut from a held chain, kept for its rhythm
         self._pending: list[RepCandidate] = []  # quick reps inside a set, maybe strides
         self.max_lone_hold_s = max_lone_hold_s
         self.sets_done = 0
@@ -147,7 +148,8 @@ class SetTracker:
         held = [c for c in self._held if cand.start_s - c.end_s <= self.set_gap_s]
         held.append(cand)
         while len(held) > 1 and not _alike(held):
-            held.pop(0)  # not alike: start the chain again from the newer reps
+            # Not alike: start the chain again from the newer reps.
+            self._dropped.append(held.pop(0))
         if held == [cand] and confident and not quick:
             self._held = []  # what was held was a fidget; this one opens the set
             return events + self._open_set([cand], cand.detected_s)
@@ -158,8 +160,26 @@ class SetTracker:
             needed = 2  # a quick or small first rep, then slow, full ones
         if len(held) >= needed:
             self._held = []
-            return events + self._open_set(held, cand.detected_s)
+            return events + self._open_set(self._readmit(held), cand.detected_s)
         return events
+
+    def _readmit(self, chain: list[RepCandidate]) -> list[RepCandidate]:
+        """The chain that opens a set, with the reps cut from it that keep its rhythm.
+
+        Two reps are judged by their durations alone, and a rep's duration is
+        only as good as its segmentation (an accelerometer-only first rep cut
+        long at a slow start): once a chain has a cadence, a rep dropped just
+        before it that starts one period earlier and has an alike range was
+        the set's first.
+        """
+        dropped, self._dropped = self._dropped, []
+        if len(chain) < 3:
+            return chain
+        for c in reversed(dropped):
+            if chain[0].start_s - c.end_s > self.set_gap_s or not _alike([c, *chain]):
+                break
+            chain = [c, *chain]
+        return chain
 
     def _stray(self, cand: RepCandidate) -> bool:
         """A part-way movement out of the set's rhythm: held far longer, or long after.
@@ -179,6 +199,7 @@ class SetTracker:
         return late or (hold > self.max_lone_hold_s and hold > 3.0 * float(np.median(holds)))
 
     def _open_set(self, cands: list[RepCandidate], t: float) -> list[Event]:
+        self._dropped = []
         first = cands[0]
         rest_before = None if self._last_set_end is None else first.start_s - self._last_set_end
         self._set_start = first.start_s
@@ -206,6 +227,7 @@ class SetTracker:
     def walking(self) -> None:
         """The lifter is walking: whatever was held back was strides, not reps."""
         self._held = []
+        self._dropped = []
         self._pending = []
 
     def _release(self, t: float) -> list[Event]:
