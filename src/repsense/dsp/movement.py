@@ -7,7 +7,13 @@ rate of change of the gravity direction (``up × d(up)/dt``).  Rotations about
 the vertical (turning round) have no tilt and never look like reps.
 
 The movement axis ``u`` is the principal axis of ``w`` (largest eigenvector of
-its exponentially weighted covariance), found from the data, not assumed.  The
+its exponentially weighted covariance), found from the data, not assumed.
+Without a gyroscope it is the normal of the great circle the up vectors
+trace while moving (smallest eigenvector of their weighted scatter), as long
+as they spread along their arc clearly more than across it: ``w`` is then a
+derivative of the accelerometer's direction, and a jolt of the leg's own
+acceleration (a lift stopping at the top) throws it about far more than it
+moves the up vectors.  The
 movement angle ``theta`` is the angle of the up vector about ``u`` in the
 plane perpendicular to it — a signed, one-dimensional trajectory for a curl, a
 hinge or a bridge whatever the mounting.  ``u`` is re-estimated once per
@@ -30,6 +36,9 @@ GAIT_WINDOW_S = 3.0
 GAIT_PERIOD_S = (0.8, 1.4)
 GAIT_MIN_SPEED_DPS = 20.0
 GAIT_CORRELATION = 0.5
+PLANE_RATIO = 4.0
+"""Without a gyroscope, the up vectors must spread this much more along their arc than
+across it for its great circle to give the movement axis."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,6 +88,7 @@ class MovementSignal:
         self._decay = float(np.exp(-AXIS_UPDATE_SAMPLES / dec_rate / axis_memory_s))
         self.moving_dps = moving_dps
         self._cov = np.zeros((3, 3))
+        self._cov_up = np.zeros((3, 3))  # scatter of the up vectors while moving
         self.axis_: np.ndarray | None = None
         self._ref: np.ndarray | None = None
         self._side = np.zeros(3)
@@ -152,7 +162,7 @@ class MovementSignal:
         wc_all = np.concatenate([self._win_wc, wc])
         sp_all = np.concatenate([self._win_sp, speed])
         has_axis, refs, sides = self._axis_updates(wc_all[:done], sp_all[:done],
-                                                   up_all[size - 1:done:size])
+                                                   up_all[size - 1:done:size], up_all[:done])
         theta = np.empty(m)
         on = has_axis[win]
         if on.any():
@@ -268,7 +278,7 @@ class MovementSignal:
         return ok & (crest > GAIT_CORRELATION) & (crest - trough > 2 * GAIT_CORRELATION)
 
     def _axis_updates(
-        self, wc: np.ndarray, speed: np.ndarray, up_end: np.ndarray
+        self, wc: np.ndarray, speed: np.ndarray, up_end: np.ndarray, up: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Movement axis in force in each window: ``(has_axis, ref, side)``, ``k + 1`` each.
 
@@ -302,6 +312,22 @@ class MovementSignal:
         if usable.size:
             vals, vecs = np.linalg.eigh(covs[usable])
             top[usable], vec[usable] = vals[:, -1], vecs[:, :, -1]
+        if not self.has_gyro:
+            # Without a gyroscope the tilt rate is a derivative of the accelerometer's
+            # direction, which a jolt of the leg's own acceleration throws about; the
+            # up vectors themselves lie on the great circle about the movement axis.
+            um = up.reshape(k, size, 3) * moving[:, :, None]
+            scatter_up = np.einsum("kni,knj->kij", um, um)
+            cov_up = self._cov_up
+            covs_up = np.empty((k, 3, 3))
+            for j in range(k):
+                cov_up = cov_up * self._decay + scatter_up[j]
+                covs_up[j] = cov_up
+            self._cov_up = cov_up
+            if usable.size:
+                vals_u, vecs_u = np.linalg.eigh(covs_up[usable])
+                planar = vals_u[:, 1] > PLANE_RATIO * np.maximum(vals_u[:, 0], 1e-12)
+                vec[usable[planar]] = vecs_u[planar, :, 0]
         # The sign and in-plane reference follow from the previous window's:
         # a short sequential pass in plain floats.
         axis = None if self.axis_ is None else self.axis_.tolist()
