@@ -200,3 +200,11 @@ def test_accelerometer_only_axis_survives_a_jolt_at_the_first_lift(seed):
     to_sensor = (Rotation.from_euler("x", 12.0, degrees=True) * mount).inv()
     acc[jolt] += to_sensor.apply([0.15, 0.0, -0.1])  # across the plane, and less than 1 g
     assert set_counts(run(SampleChunk(chunk.t, acc, None))) == [8, 8]
+
+
+@pytest.mark.parametrize("rate", [10.0, 12.5, 25.0, 100.0])
+def test_long_holds_count_at_every_rate(rate):
+    # 9.5 s reps (a 7 s pause at the top) are reps at any rate: how long the lead-in
+    # kept before an excursion reaches back must not count toward its length.
+    chunk, _ = make(sets=2, reps=5, rate=rate, away=1.0, far=7.0, back=1.5, near=4.0)
+    assert set_counts(run(chunk)) == [5, 5]

@@ -143,6 +143,7 @@ class RepDetector:
         self._last_t: float | None = None
         self._idle_hist: deque[tuple[float, float, float]] = deque(maxlen=64)
         self._exc: list[tuple[float, float, float]] = []  # (t, delta, speed)
+        self._exc_t0 = 0.0
         self._peak = 0.0
         self._exc_base = 0.0
         self._peak_i = 0
@@ -391,6 +392,7 @@ class RepDetector:
         hist = [(ht, self._dir * he, hs) for ht, he, hs in self._idle_hist]
         lo = min(range(len(hist)), key=lambda i: hist[i][1]) if hist else 0
         self._exc = hist[lo:] if hist else [(t, delta, speed)]
+        self._exc_t0 = t  # when it left the rest pose (the lead-in is older)
         self._exc_base = min(x[1] for x in self._exc)
         self._idle_hist.clear()
         self._follow_from = None
@@ -408,7 +410,7 @@ class RepDetector:
         cfg = self.cfg
         exc = self._exc
         exc.append((t, delta, speed))
-        if t - exc[0][0] > cfg.max_rep_s:
+        if t - self._exc_t0 > cfg.max_rep_s:
             self._state = STALE
             self._still_s = 0.0
             return None
@@ -491,6 +493,7 @@ class RepDetector:
             _, d_last, s_last = tail[-1]
             if d_last > self.cfg.start_deg:
                 self._exc = list(tail)
+                self._exc_t0 = tail[0][0]
                 self._exc_base = min(x[1] for x in tail)
                 self._state = AWAY
                 self._peak = max(x[1] for x in tail)
