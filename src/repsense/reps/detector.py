@@ -42,6 +42,8 @@ SLOW_MOVEMENT_S = 1.6
 """Movements at least this long are timed on the angle, quicker ones on the speed."""
 POSTURE_CHANGE_DEG = 30.0
 ANGLE_CREEP_S = 2.0
+OVERSHOOT_MIN_DPS = 20.0
+"""The rest pose does not follow the leg past it while it moves faster than this."""
 """Without a gyroscope, an angle span this long is believed against a far shorter speed span."""
 
 
@@ -287,7 +289,10 @@ class RepDetector:
                     self._follow_from = self._base
                 last = self._roms[-1] if self._roms else 0.0
                 if abs(theta - self._follow_from) <= max(3.0 * cfg.start_deg, last):
-                    self._base = theta
+                    if speed < OVERSHOOT_MIN_DPS:
+                        # Not while the leg moves fast (a return overshooting, getting
+                        # up): the rest pose is where it comes to rest.
+                        self._base = theta
                     e = 0.0
                 else:
                     self._base = self._follow_from
