@@ -152,6 +152,19 @@ def test_walking_away_after_a_set_adds_no_reps(exercise: str, variant: str, plac
     assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [6, 6]
 
 
+@pytest.mark.parametrize("seed", [0, 2, 5])
+@pytest.mark.parametrize("rate", [26.0, 50.0])
+def test_getting_up_off_the_curl_bench_is_no_set(seed: int, rate: float) -> None:
+    # The lifter gets up from prone slowly (the shank turns from level to hanging) and
+    # walks off: the first stride swings the shank back up level, which closes the
+    # "excursion" as one big, slow-out rep a second before the gait detector knows.
+    sim = SimulatedSession(exercise="leg_curl", variant="prone", placement="shank", sets=2,
+                           reps=8, rate_hz=rate, seed=seed, nuisance="full", tempo="3-2-1-1")
+    pipe = Pipeline(sample_rate_hz=rate, exercise="auto", placement="shank")
+    events = pipe.push(sim.sample()) + pipe.finish()
+    assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [8, 8]
+
+
 def test_recognition_does_not_depend_on_chunking() -> None:
     sim = SimulatedSession(exercise="leg_curl", variant="prone", placement="shank", sets=2,
                            reps=5, rest_s=25.0, rate_hz=50.0, seed=4)

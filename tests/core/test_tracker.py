@@ -91,3 +91,33 @@ def test_a_fidget_out_of_the_sets_rhythm_is_not_taken_back() -> None:
     fidget = _small(-6.0, 3.5)  # 11 s before the set's 4 s rhythm
     reps = [fidget, *(_small(5.0 + 4.0 * k, 1.2) for k in range(7))]
     assert [n for n, _ in _sizes_and_notes(reps)] == [7]
+
+
+def test_a_first_rep_that_snapped_back_waits_for_an_alike_one() -> None:
+    ids = itertools.count()
+    tracker = SetTracker("leg_curl", "shank", lambda: (f"e{next(ids)}", next(ids)))
+    snap = replace(_rep(0.0, 0.0), away_speed_dps=60.0, return_speed_dps=350.0)
+    assert tracker.add_rep(snap) == []  # could be getting up and a first stride
+    events = tracker.add_rep(_rep(4.0, 0.0))  # a rep like it: it was the set's first
+    assert [type(e).__name__ for e in events] == ["SetStart", "Rep", "Rep"]
+    ended = tracker.end_set(22.0)
+    alone = replace(_rep(40.0, 0.0), away_speed_dps=60.0, return_speed_dps=350.0)
+    assert tracker.add_rep(alone) == []
+    tracker.walking()  # ... and walking followed: nothing was a rep
+    assert tracker.end_set(100.0) == []
+    assert [len(e.reps) for e in ended if isinstance(e, SetEnd)] == [2]
+
+
+def test_a_first_rep_that_snapped_back_counts_when_no_walking_follows() -> None:
+    # An explosive lift after a slow lowering (a Romanian deadlift's X) snaps back too:
+    # it is reported once it is clear that nobody walked off, not lost.
+    ids = itertools.count()
+    tracker = SetTracker("romanian_deadlift", "thigh", lambda: (f"e{next(ids)}", next(ids)))
+    snap = replace(_rep(0.0, 0.0), away_speed_dps=40.0, return_speed_dps=250.0)
+    assert tracker.add_rep(snap) == []
+    soon = tracker.next_due_s()
+    assert soon == snap.detected_s + 2.0
+    assert not tracker.due(soon - 0.1)
+    assert tracker.due(soon)
+    events = tracker.tick(soon)
+    assert [type(e).__name__ for e in events] == ["SetStart", "Rep"]

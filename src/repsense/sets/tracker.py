@@ -23,6 +23,11 @@ from repsense.reps.tempo import rep_tempo, set_tempos, velocity_loss_pct
 
 IdMaker = Callable[[], tuple[str, int]]
 STRAY_GAP_S = 8.0
+LONE_SNAP_BACK = 4.0
+SNAP_WAIT_S = 2.0
+"""A first rep whose way back was LONE_SNAP_BACK times faster than its way out waits this
+long for walking (getting up slowly and the first stride's swing look like that) before it
+opens the set; an alike rep sooner opens it at once."""
 """A partial movement this long (and 3× the set's usual gap) after the last rep is no rep."""
 
 
@@ -98,6 +103,7 @@ class SetTracker:
         self.slow_rep_s = slow_rep_s
         self._held: list[RepCandidate] = []
         self._dropped: list[RepCandidate] = []  # cut from a held chain, kept for its rhythm
+        self._snap: RepCandidate | None = None  # a lone first rep that snapped back, held
         self._pending: list[RepCandidate] = []  # quick reps inside a set, maybe strides
         self.max_lone_hold_s = max_lone_hold_s
         self.sets_done = 0
@@ -143,17 +149,22 @@ class SetTracker:
         # no rep on its own; a set of held reps shows itself by the next alike one.
         confident = (cand.rom_deg >= self.confident_rom_deg
                      and cand.return_start_s - cand.away_end_s <= self.max_lone_hold_s)
-        if confident and not quick and not self._held:
+        # Getting up slowly and the first stride's swing back look like one slow, big
+        # rep whose way back was far quicker than its way out, a second before the gait
+        # detector knows: such a rep opens a set only if no walking follows soon.
+        snap = cand.return_speed_dps > LONE_SNAP_BACK * cand.away_speed_dps
+        if confident and not quick and not snap and not self._held:
             return events + self._open_set([cand], cand.detected_s)
         held = [c for c in self._held if cand.start_s - c.end_s <= self.set_gap_s]
         held.append(cand)
         while len(held) > 1 and not _alike(held):
             # Not alike: start the chain again from the newer reps.
             self._dropped.append(held.pop(0))
-        if held == [cand] and confident and not quick:
+        if held == [cand] and confident and not quick and not snap:
             self._held = []  # what was held was a fidget; this one opens the set
             return events + self._open_set([cand], cand.detected_s)
         self._held = held
+        self._snap = cand if held == [cand] and confident and not quick else None
         needed = self.confirm_reps
         if all(c.rom_deg >= self.confident_rom_deg and c.end_s - c.start_s >= self.slow_rep_s
                for c in held[1:]):
@@ -162,6 +173,14 @@ class SetTracker:
             self._held = []
             return events + self._open_set(self._readmit(held), cand.detected_s)
         return events
+
+    def _open_lone_snap(self, t: float) -> list[Event]:
+        """The held rep that snapped back was not followed by walking: it opens the set."""
+        snap, self._snap = self._snap, None
+        if snap is None or self._held != [snap]:
+            return []
+        self._held = []
+        return self._open_set([snap], t)
 
     def _readmit(self, chain: list[RepCandidate]) -> list[RepCandidate]:
         """The chain that opens a set, with the reps cut from it that keep its rhythm.
@@ -200,6 +219,7 @@ class SetTracker:
 
     def _open_set(self, cands: list[RepCandidate], t: float) -> list[Event]:
         self._dropped = []
+        self._snap = None
         first = cands[0]
         rest_before = None if self._last_set_end is None else first.start_s - self._last_set_end
         self._set_start = first.start_s
@@ -228,6 +248,7 @@ class SetTracker:
         """The lifter is walking: whatever was held back was strides, not reps."""
         self._held = []
         self._dropped = []
+        self._snap = None
         self._pending = []
 
     def _release(self, t: float) -> list[Event]:
@@ -243,6 +264,8 @@ class SetTracker:
         soon = math.inf
         if self._held:
             soon = self._held[-1].end_s + self.set_gap_s
+        if self._snap is not None:
+            soon = min(soon, self._snap.detected_s + SNAP_WAIT_S)
         if self._reps:
             soon = min(soon, self._reps[-1].end_s + self.set_gap_s)
         elif self._next_rest_tick is not None:
@@ -253,6 +276,8 @@ class SetTracker:
         """Cheap test: would :meth:`tick` at ``t`` make an event (or forget held reps)?"""
         if self._held and t - self._held[-1].end_s >= self.set_gap_s:
             self._held = []
+        if self._snap is not None and t >= self._snap.detected_s + SNAP_WAIT_S:
+            return True
         if self._reps:
             return t - self._reps[-1].end_s >= self.set_gap_s
         return self._next_rest_tick is not None and t >= self._next_rest_tick
@@ -260,6 +285,8 @@ class SetTracker:
     def tick(self, t: float) -> list[Event]:
         """Time has reached ``t`` (sample time): end a quiet set, send rest updates."""
         events: list[Event] = []
+        if self._snap is not None and t >= self._snap.detected_s + SNAP_WAIT_S:
+            events += self._open_lone_snap(t)  # no walking followed: it was a rep
         if self._reps and t - self._reps[-1].end_s >= self.set_gap_s:
             events += self.end_set(self._reps[-1].end_s + self.set_gap_s)
         if not self._reps and self._next_rest_tick is not None and self._last_set_end is not None:
@@ -274,9 +301,9 @@ class SetTracker:
 
     def end_set(self, t: float) -> list[Event]:
         """Close the current set now (quiet period over, posture change, user said so)."""
+        events: list[Event] = self._open_lone_snap(t) if self._snap is not None else []
         if not self._reps:
-            return []
-        events: list[Event] = []
+            return events
         # Quick reps after the set's last one count if they are like the set's reps
         # in range and not too hurried (a last rep done faster); otherwise they were
         # letting the leg down, getting up or the first strides away.
