@@ -282,8 +282,8 @@ class MovementSignal:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Movement axis in force in each window: ``(has_axis, ref, side)``, ``k + 1`` each.
 
-        ``wc``/``speed`` hold the ``k`` finished windows, ``up_end`` the up vector
-        at the end of each.  The axis is the principal axis of the decayed
+        ``wc``/``speed``/``up`` hold the ``k`` finished windows, ``up_end`` the up
+        vector at the end of each.  The axis is the principal axis of the decayed
         covariance of the moving samples' tilt rate; its sign is kept from one
         window to the next.
         """

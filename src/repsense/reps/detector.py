@@ -42,14 +42,14 @@ SLOW_MOVEMENT_S = 1.6
 """Movements at least this long are timed on the angle, quicker ones on the speed."""
 POSTURE_CHANGE_DEG = 30.0
 ANGLE_CREEP_S = 2.0
+"""Without a gyroscope, an angle span this long is believed against a far shorter speed span."""
 OVERSHOOT_MIN_DPS = 20.0
 """The rest pose does not follow the leg past it while it moves faster than this."""
-"""Without a gyroscope, an angle span this long is believed against a far shorter speed span."""
 
 
 def _use_angle_timing(by_angle: tuple[float, float] | None, by_speed: tuple[float, float],
-                    angle_first: bool = False) -> bool:
-    """Use the angle's timing: a slow movement, and no more than 40 % off the speed's.
+                      angle_first: bool = False) -> bool:
+    """Time the movement on the angle: a slow one, and no more than 40 % off the speed's.
 
     ``angle_first`` (no gyroscope): the tilt speed is then the derivative of the
     accelerometer's direction, and a jolt of the leg's own acceleration can

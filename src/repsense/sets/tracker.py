@@ -23,12 +23,12 @@ from repsense.reps.tempo import rep_tempo, set_tempos, velocity_loss_pct
 
 IdMaker = Callable[[], tuple[str, int]]
 STRAY_GAP_S = 8.0
+"""A partial movement this long (and 3× the set's usual gap) after the last rep is no rep."""
 LONE_SNAP_BACK = 4.0
 SNAP_WAIT_S = 2.0
 """A first rep whose way back was LONE_SNAP_BACK times faster than its way out waits this
 long for walking (getting up slowly and the first stride's swing look like that) before it
 opens the set; an alike rep sooner opens it at once."""
-"""A partial movement this long (and 3× the set's usual gap) after the last rep is no rep."""
 
 
 
