@@ -24,7 +24,7 @@ from repsense.dsp.movement import MovementSignal
 from repsense.dsp.orientation import GravityEstimator
 from repsense.dsp.timing import TimingRepair
 from repsense.events import Event, SessionEnd, Warning
-from repsense.exercises import check_exercise
+from repsense.exercises import EXERCISES, check_exercise
 from repsense.reps.detector import DetectorConfig, RepCandidate, RepDetector
 from repsense.reps.lever_arm import MIN_RATE_HZ, LeverArmEstimator
 from repsense.reps.phases import SpeedPhaseTimer
@@ -110,8 +110,10 @@ class Pipeline:
             self.lever = self._lever_for(self.timing.rate_hz_ or 100.0)
 
     def _lever_for(self, rate: float) -> LeverArmEstimator | None:
-        """A lever-arm estimator if recognition will use one: auto, a gyroscope, fast enough."""
-        if self.exercise == "auto" and self.has_gyro and rate >= MIN_RATE_HZ:
+        """A lever-arm estimator if the set tracker will use one: a gyroscope, fast enough,
+        and the exercise to recognise, or a deadlift (whose rest pose it tells)."""
+        wanted = self.exercise == "auto" or EXERCISES[self.exercise].last_excursion_is_no_rep
+        if wanted and self.has_gyro and rate >= MIN_RATE_HZ:
             return LeverArmEstimator(rate)
         return None
 

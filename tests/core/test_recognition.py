@@ -165,6 +165,19 @@ def test_getting_up_off_the_curl_bench_is_no_set(seed: int, rate: float) -> None
     assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [8, 8]
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("placement", ["thigh", "shank"])
+def test_named_deadlifts_with_a_pause_at_every_rep(placement: str, seed: int) -> None:
+    # Tempo 2-0-1-2: a 2 s pause at the bar before every pull, as long as the set-up's.
+    # Resting standing, the set is one excursion longer than its pulls (lowering the bar
+    # and standing up without it); the lever arm shows the rest pose is the upright one.
+    sim = SimulatedSession(exercise="deadlift", variant="conventional", placement=placement,
+                           sets=2, reps=6, rate_hz=50.0, seed=seed, tempo="2-0-1-2")
+    pipe = Pipeline(sample_rate_hz=50.0, exercise="deadlift", placement=placement)
+    events = pipe.push(sim.sample()) + pipe.finish()
+    assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [6, 6]
+
+
 def test_recognition_does_not_depend_on_chunking() -> None:
     sim = SimulatedSession(exercise="leg_curl", variant="prone", placement="shank", sets=2,
                            reps=5, rest_s=25.0, rate_hz=50.0, seed=4)

@@ -91,6 +91,7 @@ THIGH_MIN_ROM_DEG = 8.0
 MIN_RISING_DEG = 3.0
 """A planted shank that turns toward vertical by this much in the first quarter of a rep rises."""
 HINGES = ("romanian_deadlift", "deadlift")
+UPRIGHT_REST_DEG = 10.0
 
 
 def set_up_at_the_bar(reps: Sequence[RepCandidate]) -> bool:
@@ -165,6 +166,20 @@ def lever_features(cands: Sequence[RepCandidate]) -> LeverFeatures | None:
     spread = float(np.subtract(*np.percentile(own, [75, 25]))) if len(own) >= 3 else 0.0
     return LeverFeatures(float(np.median(rest)), far, spread, float(np.linalg.norm(r)),
                          float(np.median(np.subtract(early, rest))))
+
+
+def rests_standing(reps: Sequence[RepCandidate]) -> bool:
+    """Did the set rest at its more upright pose (a lifter standing between pulls)?
+
+    The lever arm says so: at rest the sensor sits higher above its centre of
+    rotation than at the far pose, by ``UPRIGHT_REST_DEG`` or more (a thigh or a
+    planted shank is more vertical standing than at the bar).  Then a deadlift
+    set from the floor has one excursion more than pulls, even when every pull
+    began with a pause as long as the set-up's (see :func:`set_up_at_the_bar`).
+    ``False`` without lever-arm fits.
+    """
+    f = lever_features(reps)
+    return f is not None and f.rest - f.far >= UPRIGHT_REST_DEG
 
 
 def recognize(

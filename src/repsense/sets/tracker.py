@@ -18,7 +18,7 @@ from repsense.dsp.orientation import angle_deg
 from repsense.events import Event, Rep, Rest, SetEnd, SetStart
 from repsense.exercises import EXERCISES
 from repsense.reps.detector import RepCandidate
-from repsense.reps.recognize import recognize, set_up_at_the_bar
+from repsense.reps.recognize import recognize, rests_standing, set_up_at_the_bar
 from repsense.reps.tempo import rep_tempo, set_tempos, velocity_loss_pct
 
 IdMaker = Callable[[], tuple[str, int]]
@@ -319,7 +319,8 @@ class SetTracker:
             note = (note + "; " if note else "") + (
                 f"{n} movement{'s' if n > 1 else ''} after the last rep not counted "
                 "(quicker or smaller than the set's reps)")
-        if EXERCISES[ex].last_excursion_is_no_rep and set_up_at_the_bar(self._reps):
+        if EXERCISES[ex].last_excursion_is_no_rep and (
+                set_up_at_the_bar(self._reps) or rests_standing(self._reps)):
             # Lowering the bar and standing up without it looks like one more rep.
             self._reps.pop()
             note = (note + "; " if note else "") + "last movement (standing up) not counted"
