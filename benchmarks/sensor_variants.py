@@ -1,22 +1,25 @@
 """Real recordings as other sensors would have given them, to check that counting carries over.
 
 For every recording (``*.csv`` + sidecar) in SRC, writes to OUT/rotated,
-OUT/accel_only and OUT/half_rate:
+OUT/accel_only, OUT/half_rate and OUT/lossy:
 
 * ``rotated``: the same samples in a random sensor frame (a strap put on any
   way round); accelerometer and gyroscope turned alike.
 * ``accel_only``: the rotated samples without the gyroscope columns.
 * ``half_rate``: the rotated samples averaged in pairs (a sensor at half the
   rate, with the averaging a digital low-pass would do).
+* ``lossy``: the rotated samples as a Bluetooth link delivers them on a bad
+  day: 20 bursts of 2-10 lost samples and 1 % single losses at random, and
+  3 ms of timestamp jitter (clamped so that time does not run backwards).
 
-The labels are kept.  Then run ``benchmarks/accuracy.py`` on the three
+The labels are kept.  Then run ``benchmarks/accuracy.py`` on the four
 directories.  Nothing is written into the repository: the real data stay out.
 
 Usage::
 
     python benchmarks/sensor_variants.py ../shared/datasets/uci-pt /tmp/uci-variants
     python benchmarks/accuracy.py /tmp/uci-variants/rotated /tmp/uci-variants/accel_only \\
-        /tmp/uci-variants/half_rate
+        /tmp/uci-variants/half_rate /tmp/uci-variants/lossy
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=5, help="seed of the random rotations")
     args = p.parse_args(argv)
     rng = np.random.default_rng(args.seed)
-    dirs = {name: args.out / name for name in ("rotated", "accel_only", "half_rate")}
+    loss_rng = np.random.default_rng(args.seed + 1)  # apart: the rotations stay as they were
+    dirs = {name: args.out / name for name in ("rotated", "accel_only", "half_rate", "lossy")}
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
     n = 0
@@ -60,11 +64,13 @@ def main(argv: list[str] | None = None) -> int:
         turned[:, 4:7] = rot.apply(data[:, 4:7])
         pairs = turned[: len(turned) // 2 * 2]
         half = np.column_stack([pairs[0::2, 0], 0.5 * (pairs[0::2, 1:] + pairs[1::2, 1:])])
+        lossy = _lossy(turned, loss_rng)
         rate = float(meta.get("sample_rate_hz") or 0) or None
         for name, arr, head, r in (
             ("rotated", turned, HEADER_6, rate),
             ("accel_only", turned[:, :4], HEADER_3, rate),
             ("half_rate", half, HEADER_6, None if rate is None else rate / 2),
+            ("lossy", lossy, HEADER_6, rate),
         ):
             np.savetxt(dirs[name] / csv.name, arr, delimiter=",", header=head, comments="",
                        fmt="%.6f")
@@ -73,6 +79,18 @@ def main(argv: list[str] | None = None) -> int:
         n += 1
     print(f"{n} recordings written to {', '.join(str(d) for d in dirs.values())}")
     return 0
+
+
+def _lossy(data: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``data`` with bursts and single samples lost and jittered timestamps."""
+    keep = np.ones(len(data), dtype=bool)
+    for _ in range(20):
+        start = int(rng.integers(0, max(1, len(data) - 10)))
+        keep[start:start + int(rng.integers(2, 11))] = False
+    keep &= rng.random(len(data)) > 0.01
+    out = data[keep].copy()
+    out[:, 0] = np.maximum.accumulate(out[:, 0] + rng.normal(0.0, 0.003, len(out)))
+    return out
 
 
 if __name__ == "__main__":
