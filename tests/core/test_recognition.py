@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from repsense.events import SetEnd
+from repsense.events import Rep, SetEnd, SetStart
 from repsense.pipeline import Pipeline
 from repsense.reps.lever_arm import G, LeverArmEstimator, elevation_deg, solve_lever
 from repsense.reps.phases import minimum_jerk
@@ -175,6 +175,28 @@ def test_named_deadlifts_with_a_pause_at_every_rep(placement: str, seed: int) ->
                            sets=2, reps=6, rate_hz=50.0, seed=seed, tempo="2-0-1-2")
     pipe = Pipeline(sample_rate_hz=50.0, exercise="deadlift", placement=placement)
     events = pipe.push(sim.sample()) + pipe.finish()
+    assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [6, 6]
+
+
+def test_a_snapped_back_first_rep_does_not_depend_on_chunking() -> None:
+    # An explosive lift after a slow lowering: the set's first rep waits 2 s for walking
+    # and is released by the passing of time, which must not depend on the chunks.
+    sim = SimulatedSession(exercise="romanian_deadlift", variant="standard", placement="thigh",
+                           sets=2, reps=6, rate_hz=50.0, seed=1, nuisance="full",
+                           tempo="2-0-X-1")
+    chunk = sim.sample()
+    runs = []
+    for size in (1, 7, 333, len(chunk)):
+        pipe = Pipeline(sample_rate_hz=50.0)
+        events = []
+        for i in range(0, len(chunk), size):
+            events += pipe.push(chunk.slice(i, i + size))
+        events += pipe.finish()
+        runs.append([(e.to_dict()["type"], round(e.time_s, 6)) for e in events])
+    assert all(r == runs[0] for r in runs[1:])
+    starts = [e for e in events if isinstance(e, SetStart)]
+    first = next(e for e in events if isinstance(e, Rep))
+    assert starts[0].time_s >= first.rep.end_s + 1.9  # it waited
     assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [6, 6]
 
 
