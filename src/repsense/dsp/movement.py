@@ -299,13 +299,8 @@ class MovementSignal:
             return has_axis, refs, sides
         moving = speed.reshape(k, size) > self.moving_dps
         wm = wc.reshape(k, size, 3) * moving[:, :, None]
-        scatter = np.einsum("kni,knj->kij", wm, wm)
-        covs = np.empty((k, 3, 3))
-        cov = self._cov
-        for j in range(k):
-            cov = cov * self._decay + scatter[j]
-            covs[j] = cov
-        self._cov = cov
+        covs = self._decayed(self._cov, np.einsum("kni,knj->kij", wm, wm))
+        self._cov = covs[-1]
         usable = np.flatnonzero(np.trace(covs, axis1=1, axis2=2) > 0)
         top = np.zeros(k)
         vec = np.zeros((k, 3))
@@ -317,13 +312,8 @@ class MovementSignal:
             # direction, which a jolt of the leg's own acceleration throws about; the
             # up vectors themselves lie on the great circle about the movement axis.
             um = up.reshape(k, size, 3) * moving[:, :, None]
-            scatter_up = np.einsum("kni,knj->kij", um, um)
-            cov_up = self._cov_up
-            covs_up = np.empty((k, 3, 3))
-            for j in range(k):
-                cov_up = cov_up * self._decay + scatter_up[j]
-                covs_up[j] = cov_up
-            self._cov_up = cov_up
+            covs_up = self._decayed(self._cov_up, np.einsum("kni,knj->kij", um, um))
+            self._cov_up = covs_up[-1]
             if usable.size:
                 vals_u, vecs_u = np.linalg.eigh(covs_up[usable])
                 planar = vals_u[:, 1] > PLANE_RATIO * np.maximum(vals_u[:, 0], 1e-12)
@@ -359,6 +349,14 @@ class MovementSignal:
         if changed:
             self.axis_, self._ref, self._side = np.array(axis), np.array(ref), np.array(side)
         return has_axis, refs, sides
+
+    def _decayed(self, cov: np.ndarray, scatter: np.ndarray) -> np.ndarray:
+        """The exponentially weighted covariance after each window's ``scatter`` is added."""
+        covs = np.empty_like(scatter)
+        for j in range(scatter.shape[0]):
+            cov = cov * self._decay + scatter[j]
+            covs[j] = cov
+        return covs
 
     def _gravity_rate(self, t: np.ndarray, up: np.ndarray) -> np.ndarray:
         prev_up = up[0] if self._prev_up is None else self._prev_up

@@ -174,6 +174,10 @@ class SetTracker:
             return events + self._open_set(self._readmit(held), cand.detected_s)
         return events
 
+    def _snap_release_s(self) -> float:
+        """When a held rep that snapped back opens its set if no walking came (or never)."""
+        return math.inf if self._snap is None else self._snap.detected_s + SNAP_WAIT_S
+
     def _open_lone_snap(self, t: float) -> list[Event]:
         """The held rep that snapped back was not followed by walking: it opens the set."""
         snap, self._snap = self._snap, None
@@ -264,8 +268,7 @@ class SetTracker:
         soon = math.inf
         if self._held:
             soon = self._held[-1].end_s + self.set_gap_s
-        if self._snap is not None:
-            soon = min(soon, self._snap.detected_s + SNAP_WAIT_S)
+        soon = min(soon, self._snap_release_s())
         if self._reps:
             soon = min(soon, self._reps[-1].end_s + self.set_gap_s)
         elif self._next_rest_tick is not None:
@@ -276,7 +279,7 @@ class SetTracker:
         """Cheap test: would :meth:`tick` at ``t`` make an event (or forget held reps)?"""
         if self._held and t - self._held[-1].end_s >= self.set_gap_s:
             self._held = []
-        if self._snap is not None and t >= self._snap.detected_s + SNAP_WAIT_S:
+        if t >= self._snap_release_s():
             return True
         if self._reps:
             return t - self._reps[-1].end_s >= self.set_gap_s
@@ -285,7 +288,7 @@ class SetTracker:
     def tick(self, t: float) -> list[Event]:
         """Time has reached ``t`` (sample time): end a quiet set, send rest updates."""
         events: list[Event] = []
-        if self._snap is not None and t >= self._snap.detected_s + SNAP_WAIT_S:
+        if t >= self._snap_release_s():
             events += self._open_lone_snap(t)  # no walking followed: it was a rep
         if self._reps and t - self._reps[-1].end_s >= self.set_gap_s:
             events += self.end_set(self._reps[-1].end_s + self.set_gap_s)
