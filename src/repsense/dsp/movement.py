@@ -58,6 +58,13 @@ class MovementBlock:
     gait: np.ndarray
     """True while the last seconds look like walking: the leg's tilt repeats with
     a stride period (0.8-1.4 s) far shorter than any controlled rep, ``(n,)``."""
+    ref: np.ndarray
+    """The frame ``theta`` is measured in, ``(n, 3)``: ``theta`` is the angle of ``up``
+    from ``ref`` towards ``side``; zero rows before the movement axis is known
+    (``theta`` is then the unsigned tilt from the first sample)."""
+    side: np.ndarray
+    """``axis × ref``, ``(n, 3)``.  Both change only when the axis is re-estimated, so
+    an angle kept from earlier (a rest pose) can be re-measured in the new frame."""
 
 
 class MovementSignal:
@@ -142,7 +149,8 @@ class MovementSignal:
         m = td.shape[0]
         if m == 0:
             empty = np.empty(0)
-            return MovementBlock(td, upd, empty, empty, empty.astype(bool), empty.astype(bool))
+            return MovementBlock(td, upd, empty, empty, empty.astype(bool), empty.astype(bool),
+                                 np.empty((0, 3)), np.empty((0, 3)))
         if self._first_up is None:
             self._first_up = upd[0].copy()
         size = AXIS_UPDATE_SAMPLES
@@ -165,6 +173,8 @@ class MovementSignal:
                                                    up_all[size - 1:done:size], up_all[:done])
         theta = np.empty(m)
         on = has_axis[win]
+        ref_s = np.where(on[:, None], refs[win], 0.0)
+        side_s = np.where(on[:, None], sides[win], 0.0)
         if on.any():
             u = upd[on]
             theta[on] = np.degrees(np.arctan2(np.einsum("ij,ij->i", u, sides[win[on]]),
@@ -183,7 +193,7 @@ class MovementSignal:
         else:
             theta = np.degrees(np.unwrap(rad))[1:]
         self._last_theta = float(theta[-1])
-        return MovementBlock(td, upd, theta, speed, still, gait)
+        return MovementBlock(td, upd, theta, speed, still, gait, ref_s, side_s)
 
     def _rest_updates(self, up: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Gyro bias and noise floor in force in each window: ``(k + 1, 3)`` and ``(k + 1,)``.

@@ -45,6 +45,31 @@ ANGLE_CREEP_S = 2.0
 """Without a gyroscope, an angle span this long is believed against a far shorter speed span."""
 OVERSHOOT_MIN_DPS = 20.0
 """The rest pose does not follow the leg past it while it moves faster than this."""
+REFRAME_TOL = 0.05
+"""A re-estimated axis moving the frame's unit vectors by more than this (about 3°)
+re-measures the detector's kept angles in the new frame; smaller changes are the axis
+estimate's own jitter (an accelerometer-only sensor's above all)."""
+
+
+def _surges(speed: list[float], rise: float) -> int:
+    """How often the speed rose by ``rise`` from a trough (after falling as far from a crest).
+
+    Hysteresis, not local maxima: the wobbles of a noisy speed are not surges.
+    """
+    n = 0
+    lo = speed[0]
+    hi: float | None = None
+    for v in speed:
+        if hi is None:
+            lo = min(lo, v)
+            if v - lo >= rise:
+                n += 1
+                hi = v
+        else:
+            hi = max(hi, v)
+            if hi - v >= rise:
+                hi, lo = None, v
+    return n
 
 
 def _use_angle_timing(by_angle: tuple[float, float] | None, by_speed: tuple[float, float],
@@ -87,6 +112,9 @@ class RepCandidate:
     return_speed_dps: float
     rest_up: tuple[float, float, float]
     far_up: tuple[float, float, float]
+    humps: int = 2
+    """Surges of tilt speed in it: two for the way out and the way back (one if
+    it turned without slowing), more when the leg swung to and fro."""
     lever: LeverSlot | None = field(default=None, compare=False)
     """Lever-arm fit of this rep, filled in shortly after it (pipelines with a gyro)."""
 
@@ -136,9 +164,13 @@ class RepDetector:
         self.cfg = config or DetectorConfig()
         self.rest_up_: tuple[float, float, float] | None = None
         self._base: float | None = None  # movement angle at the rest pose
+        self._base_up: list[float] = [0.0, 0.0, 1.0]  # the up vector _base is the angle of
+        self._frame: np.ndarray | None = None  # frame (ref, side) the kept angles are in
+        self._frame_now: np.ndarray | None = None  # frame of the latest theta
         self._dir = 1.0
         self._set_dir = 0.0  # direction of the current set's reps (0: none yet)
         self._follow_from: float | None = None  # rest angle before following drift
+        self._follow_up: list[float] = [0.0, 0.0, 1.0]
         self._ret_still = 0.0  # still time while returning (not yet closing)
         self._state = IDLE
         self._still_s = 0.0
@@ -206,12 +238,26 @@ class RepDetector:
         calm = block.still & ~block.gait
         breaks = np.flatnonzero(~calm)
         n = len(samples)
+        # Where the movement axis was re-estimated (the frame of theta changed).
+        frames = np.hstack([block.ref, block.side])
+        if n:
+            new = np.flatnonzero(np.any(frames[1:] != frames[:-1], axis=1)) + 1
+            first = self._frame_now is None or bool(np.any(frames[0] != self._frame_now))
+            reframes = [0, *new.tolist()] if first else new.tolist()
+        else:
+            reframes = []
+        reframes.append(n)
+        r = 0
         limit = quiet_until() if quiet_until is not None else -math.inf
         i = 0
         while i < n:
+            if i == reframes[r]:
+                self._reframe(frames[i])
+                r += 1
             if quiet_until is not None and self._resting() and calm[i]:
                 stop = min(int(breaks[np.searchsorted(breaks, i)]) if breaks.size
-                           and breaks[-1] >= i else n, int(np.searchsorted(block.t, limit)))
+                           and breaks[-1] >= i else n, int(np.searchsorted(block.t, limit)),
+                           reframes[r])
                 if stop > i + 1:
                     self._rest_run(samples[i:stop])
                     i = stop
@@ -231,6 +277,74 @@ class RepDetector:
             i += 1
         return out
 
+    def _reframe(self, frame: np.ndarray) -> None:
+        """The movement axis was re-estimated: measure the kept angles in the new frame.
+
+        The rest pose, the pose followed from and the excursion so far are kept
+        as angles; a new axis measures the same poses at other angles (a strap
+        moved, another exercise began), so they are measured again from their
+        up vectors.  Otherwise the jump of ``theta`` would look like a movement.
+        """
+        self._frame_now = frame
+        old = self._frame
+        if old is not None and float(np.abs(frame - old).max()) < REFRAME_TOL:
+            return  # the axis only crept: the kept angles stand
+        self._frame = frame
+        ref, side = frame[:3].tolist(), frame[3:].tolist()
+        if old is None or self._base is None or not any(ref):
+            return
+
+        def angle(up: list[float], old: float) -> float:
+            # On the branch nearest the old angle, as the movement signal unwraps theta
+            # across the change (an excursion may go further than 180° from rest).
+            a = math.degrees(math.atan2(up[0] * side[0] + up[1] * side[1] + up[2] * side[2],
+                                        up[0] * ref[0] + up[1] * ref[1] + up[2] * ref[2]))
+            return a + 360.0 * round((old - a) / 360.0)
+
+        old_base = self._base
+        base = angle(self._base_up, old_base)
+        self._base = base
+        if self._follow_from is not None:
+            self._follow_from = angle(self._follow_up, self._follow_from)
+        known = {x[0]: x[1] for x in self._recent}
+        self._idle_hist = deque(
+            ((t, angle(known[t], old_base + e) - base, sp) if t in known else (t, e, sp)
+             for t, e, sp in self._idle_hist), maxlen=self._idle_hist.maxlen)
+        if self._state == IDLE or self._state == STALE or not self._exc:
+            return
+        # The excursion's side of the rest pose, as the new frame measures it (from no
+        # axis to the first one, the unsigned tilt turns into a signed angle).
+        d0 = self._dir
+        e = [angle(known[t], old_base + d0 * x) - base if t in known else d0 * x
+             for t, x, _ in self._exc]
+        d = 1.0 if max(e) >= -min(e) else -1.0
+        self._dir = d
+        exc = [(x[0], d * ei, x[2]) for x, ei in zip(self._exc, e, strict=True)]
+        self._exc = exc
+        deltas = [x[1] for x in exc]
+        p = max(range(len(deltas)), key=deltas.__getitem__)
+        self._peak, self._peak_i = deltas[p], p
+        up = known.get(exc[p][0])
+        if up is not None:
+            self._peak_up = (up[0], up[1], up[2])
+        self._exc_base = min(deltas[: p + 1])
+        if self._state != AWAY:
+            m = min(range(p, len(deltas)), key=deltas.__getitem__)
+            self._min_after, self._min_after_i = deltas[m], m
+
+    def _in_frame(
+        self, run: list[tuple[float, list[float], float, float, bool, bool]],
+    ) -> list[tuple[float, list[float], float, float, bool, bool]]:
+        """Kept samples with their angles measured in the current frame (for a re-run)."""
+        frame = self._frame_now
+        if frame is None or not run or not frame[:3].any():
+            return run
+        ups = np.array([x[1] for x in run])
+        a = np.unwrap(np.arctan2(ups @ frame[3:], ups @ frame[:3]))
+        a = np.degrees(a)
+        a += 360.0 * round((run[-1][2] - a[-1]) / 360.0)  # the last one is in this frame
+        return [(x[0], x[1], th, x[3], x[4], x[5]) for x, th in zip(run, a.tolist(), strict=True)]
+
     def _resting(self) -> bool:
         """Idle at a rest pose held long enough that still samples only follow drift."""
         return self._state == IDLE and self._base is not None and (
@@ -247,7 +361,7 @@ class RepDetector:
         t_last, up, theta = run[-1][0], run[-1][1], run[-1][2]
         self._still_s += t_last - self._last_t
         self._last_t = t_last
-        self._base = theta
+        self._base, self._base_up = theta, up
         self.rest_up_ = (up[0], up[1], up[2])
         self._recent.extend(run)
         self._idle_hist.extend((x[0], 0.0, x[3]) for x in run[-self._idle_hist.maxlen:])
@@ -265,7 +379,7 @@ class RepDetector:
         dt = 0.0 if self._last_t is None else t - self._last_t
         self._last_t = t
         if self._base is None:
-            self._base = theta
+            self._base, self._base_up = theta, up
             self.rest_up_ = (up[0], up[1], up[2])
         state = self._state
         if state == IDLE:
@@ -275,7 +389,7 @@ class RepDetector:
                     if self._still_s - dt < cfg.still_s:
                         self._set_rest(theta, up)
                     else:  # still longer: follow slow drift, the posture is the same
-                        self._base = theta
+                        self._base, self._base_up = theta, up
                         self.rest_up_ = (up[0], up[1], up[2])
             else:
                 self._still_s = 0.0
@@ -286,16 +400,16 @@ class RepDetector:
                 # unless it goes further than the last rep went (that rep may have
                 # been a fidget): then it is a movement the other way after all.
                 if self._follow_from is None:
-                    self._follow_from = self._base
+                    self._follow_from, self._follow_up = self._base, self._base_up
                 last = self._roms[-1] if self._roms else 0.0
                 if abs(theta - self._follow_from) <= max(3.0 * cfg.start_deg, last):
                     if speed < OVERSHOOT_MIN_DPS:
                         # Not while the leg moves fast (a return overshooting, getting
                         # up): the rest pose is where it comes to rest.
-                        self._base = theta
+                        self._base, self._base_up = theta, up
                     e = 0.0
                 else:
-                    self._base = self._follow_from
+                    self._base, self._base_up = self._follow_from, self._follow_up
                     e = theta - self._base
             self._idle_hist.append((t, e, speed))
             if abs(e) > cfg.start_deg:
@@ -369,6 +483,7 @@ class RepDetector:
         self, recent: list[tuple[float, list[float], float, float, bool, bool]], end: int,
     ) -> list[RepCandidate]:
         """Make ``recent[end]`` the rest pose and run the samples after it again."""
+        recent = self._in_frame(recent)
         ta, upa, tha, _, _, _ = recent[end]
         self._state = IDLE
         self._set_rest(tha, upa)
@@ -384,7 +499,7 @@ class RepDetector:
         return out
 
     def _set_rest(self, theta: float, up: list[float]) -> None:
-        self._base = theta
+        self._base, self._base_up = theta, up
         self._follow_from = None
         self.rest_up_ = (up[0], up[1], up[2])
         self._idle_hist.clear()
@@ -544,6 +659,9 @@ class RepDetector:
         self._set_dir = self._dir
         speed_away = float(ss[: split + 1].max())
         speed_ret = float(ss[split:].max())
+        inside = (tt >= start) & (tt <= end)
+        s_in = ss[inside].tolist()
+        humps = _surges(s_in, 0.3 * max(s_in)) if s_in else 0
         return RepCandidate(
             start_s=start,
             away_end_s=away_end,
@@ -556,4 +674,5 @@ class RepDetector:
             return_speed_dps=speed_ret,
             rest_up=rest,
             far_up=self._peak_up,
+            humps=humps,
         )

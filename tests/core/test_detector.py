@@ -1,0 +1,79 @@
+"""Rep detector on hand-made movement signals: what it keeps when the movement axis moves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from repsense.dsp.movement import MovementBlock, MovementSignal
+from repsense.dsp.orientation import GravityEstimator
+from repsense.reps.detector import RepCandidate, RepDetector
+from repsense.reps.phases import SpeedPhaseTimer, minimum_jerk
+
+RATE = 25.0
+
+
+def _frame(zero_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """A frame about the x axis whose zero angle is ``zero_deg`` from straight up."""
+    a = np.radians(zero_deg)
+    ref = np.array([0.0, -np.sin(a), np.cos(a)])
+    return ref, np.cross([1.0, 0.0, 0.0], ref)
+
+
+def _detect(switch_s: float | None, rest_deg: float = 40.0) -> list[RepCandidate]:
+    """Six 30° reps about x from a rest pose ``rest_deg`` from the frame's zero.
+
+    At ``switch_s`` the movement signal re-estimates its axis and hands on the
+    angle in a frame whose zero is 25° further round: every angle jumps by
+    -25° there, though the leg did not move.
+    """
+    t = np.arange(0.0, 40.0, 1.0 / RATE)
+    tilt = np.full(t.size, rest_deg)
+    starts = 3.0 + 4.5 * np.arange(6)
+    for s in starts:
+        tilt += 30.0 * (minimum_jerk((t - s) / 1.0) - minimum_jerk((t - s - 1.5) / 1.5))
+    a = np.radians(tilt)
+    up = np.column_stack([np.zeros(t.size), -np.sin(a), np.cos(a)])
+    speed = np.abs(np.gradient(tilt, t))
+    refs = np.empty((t.size, 3))
+    sides = np.empty((t.size, 3))
+    later = t >= switch_s if switch_s is not None else np.zeros(t.size, dtype=bool)
+    for mask, zero in ((~later, 0.0), (later, 25.0)):
+        ref, side = _frame(zero)
+        refs[mask], sides[mask] = ref, side
+    theta = np.degrees(np.arctan2(np.einsum("ij,ij->i", up, sides),
+                                  np.einsum("ij,ij->i", up, refs)))
+    timer = SpeedPhaseTimer([MovementSignal(RATE).sos], RATE,
+                            angle_chain=[GravityEstimator(RATE).sos])
+    det = RepDetector(timer)
+    out: list[RepCandidate] = []
+    for i in range(0, t.size, 25):  # one-second chunks
+        k = slice(i, i + 25)
+        block = MovementBlock(t[k], up[k], theta[k], speed[k], speed[k] < 3.0,
+                              np.zeros(t[k].size, dtype=bool), refs[k], sides[k])
+        out += det.push(block)
+    return out
+
+
+def _as_planned(reps: list[RepCandidate]) -> bool:
+    return len(reps) == 6 and all(
+        round(r.rom_deg) == 30 and abs(r.start_s - (3.0 + 4.5 * k)) < 0.3
+        and abs(r.end_s - (6.0 + 4.5 * k)) < 0.3 for k, r in enumerate(reps))
+
+
+@pytest.mark.parametrize("switch_s", [None, 8.0, 11.0, 13.2, 14.5, 19.0])
+def test_a_new_axis_frame_mid_rep_changes_nothing(switch_s: float | None) -> None:
+    # 8.0: on the way out; 11.0: at rest between reps; 13.2: at the far pose;
+    # 14.5 and 19.0: on the way back.  The rest pose and the rep so far are measured
+    # again in the new frame, so the jump of the angle is no movement.
+    assert _as_planned(_detect(switch_s))
+
+
+@pytest.mark.parametrize("switch_s", [8.0, 13.2])
+def test_without_re_measuring_the_jump_would_be_a_movement(
+    switch_s: float, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The same signal with the re-measuring switched off: the test above can fail.
+    monkeypatch.setattr(RepDetector, "_reframe",
+                        lambda self, frame: setattr(self, "_frame", frame))
+    assert not _as_planned(_detect(switch_s))
