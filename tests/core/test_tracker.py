@@ -6,6 +6,8 @@ import itertools
 import math
 from dataclasses import replace
 
+import pytest
+
 from repsense.events import SetEnd
 from repsense.reps.detector import RepCandidate
 from repsense.sets.tracker import SetTracker
@@ -121,3 +123,38 @@ def test_a_first_rep_that_snapped_back_counts_when_no_walking_follows() -> None:
     assert tracker.due(soon)
     events = tracker.tick(soon)
     assert [type(e).__name__ for e in events] == ["SetStart", "Rep"]
+
+
+def test_a_restless_first_rep_waits_for_walking() -> None:
+    # Getting up and the first strides: one long "rep" whose speed surged to and fro.
+    ids = itertools.count()
+    tracker = SetTracker("leg_curl", "shank", lambda: (f"e{next(ids)}", next(ids)))
+    restless = replace(_rep(0.0, 0.0), humps=5)
+    assert tracker.add_rep(restless) == []
+    tracker.walking()
+    assert tracker.tick(10.0) == [] and tracker.end_set(20.0) == []
+    # The same movement with nobody walking off opens its set once the wait is over.
+    again = replace(_rep(40.0, 0.0), humps=5)
+    assert tracker.add_rep(again) == []
+    events = tracker.tick(again.detected_s + 2.0)
+    assert [type(e).__name__ for e in events] == ["SetStart", "Rep"]
+    # An ordinary first rep (out and back: two surges) opens its set at once.
+    tracker.end_set(60.0)
+    events = tracker.add_rep(replace(_rep(80.0, 0.0), humps=2))
+    assert [type(e).__name__ for e in events] == ["SetStart", "Rep"]
+
+
+def _quick_small(start: float, peak_dps: float) -> RepCandidate:
+    """A 0.6 s movement of 3°."""
+    return replace(_rep(start, 0.0), away_end_s=start + 0.25, return_start_s=start + 0.3,
+                   end_s=start + 0.6, detected_s=start + 0.7, rom_deg=3.0,
+                   peak_speed_dps=peak_dps, away_speed_dps=peak_dps, return_speed_dps=peak_dps)
+
+
+@pytest.mark.parametrize(("peak_dps", "sets"), [(60.0, []), (15.0, [3])])
+def test_quick_jerks_open_no_set(peak_dps: float, sets: list[int]) -> None:
+    # Adjusting the strap: three alike, quick movements that hardly tilt the leg
+    # about the movement axis but turn the sensor fast (20 deg/s per deg) are no
+    # set; three small, quick reps at a speed their range allows are one.
+    reps = [_quick_small(100.0 + 0.8 * k, peak_dps) for k in range(3)]
+    assert [n for n, _ in _sizes_and_notes(reps)] == sets

@@ -29,6 +29,13 @@ SNAP_WAIT_S = 2.0
 """A first rep whose way back was LONE_SNAP_BACK times faster than its way out waits this
 long for walking (getting up slowly and the first stride's swing look like that) before it
 opens the set; an alike rep sooner opens it at once."""
+JERK_PER_S = 10.0
+"""Outside a set, a quick movement whose tilt speed peaked above this many times its range
+(deg/s per deg) is no rep: the leg or the strap in the hand was jerked about other axes
+(labelled reps stay under 8; a strap being adjusted gives 15-30)."""
+RESTLESS_HUMPS = 3
+"""A first rep whose tilt speed surged more often than this waits for walking the same way:
+a rep surges out and back; the first strides after getting up swing to and fro in it."""
 
 
 
@@ -145,6 +152,8 @@ class SetTracker:
             events += self._release(cand.detected_s)
             return events + self._rep_events(cand, cand.detected_s)
         quick = cand.end_s - cand.start_s < self.slow_rep_s
+        if quick and cand.peak_speed_dps > JERK_PER_S * cand.rom_deg:
+            return events  # a jerk, no rep: not even held for a chain of alike ones
         # A long stay at the far pose (sitting on a bench a while, then getting up) is
         # no rep on its own; a set of held reps shows itself by the next alike one.
         confident = (cand.rom_deg >= self.confident_rom_deg
@@ -152,7 +161,8 @@ class SetTracker:
         # Getting up slowly and the first stride's swing back look like one slow, big
         # rep whose way back was far quicker than its way out, a second before the gait
         # detector knows: such a rep opens a set only if no walking follows soon.
-        snap = cand.return_speed_dps > LONE_SNAP_BACK * cand.away_speed_dps
+        snap = (cand.return_speed_dps > LONE_SNAP_BACK * cand.away_speed_dps
+                or cand.humps > RESTLESS_HUMPS)
         if confident and not quick and not snap and not self._held:
             return events + self._open_set([cand], cand.detected_s)
         held = [c for c in self._held if cand.start_s - c.end_s <= self.set_gap_s]
