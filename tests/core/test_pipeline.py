@@ -129,9 +129,11 @@ def test_rep_event_is_prompt():
         assert t_event - end <= 0.3
 
 
-def test_partial_reps_are_counted_and_flagged():
+@pytest.mark.parametrize("partial_rom", [28.0, 20.0])
+def test_partial_reps_are_counted_and_flagged(partial_rom):
+    # Half the set's range, and a third of it (the lower end of a tired partial rep).
     chunk, _ = make(sets=1, reps=6, rom=60.0)
-    half, _ = make(sets=1, reps=1, rom=28.0)
+    half, _ = make(sets=1, reps=1, rom=partial_rom)
     # splice a low-amplitude rep into the set, right after the last full one
     t_off = chunk.t[-1] - 4.0
     keep = chunk.t < t_off

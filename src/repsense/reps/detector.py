@@ -8,8 +8,8 @@ the leg.  The *rest pose* is the angle where the segment was last still (for
 angle travelled from it, signed by the direction the excursion took.
 
 A rep is an excursion of ``delta``: it leaves the rest pose, reaches a far pose
-at least ``min_rom_deg`` away (and, inside a set, 35 % of the set's typical
-range — hysteresis adapted to the set), and comes back.  The levels are
+at least ``min_rom_deg`` away (and, inside a set, 30 % of the set's typical
+range, 35 % without a gyroscope — hysteresis adapted to the set), and comes back.  The levels are
 fractions of the excursion's own range: below 65 % it is returning, below 30 %
 closing; it is complete when back within 10 %, stopped or turning round, which
 is typically before the movement has fully settled, so the rep is reported
@@ -128,8 +128,11 @@ class DetectorConfig:
     still_s: float = 0.4
     max_rep_s: float = 12.0
     min_rep_s: float = 0.5
-    rel_min_rom: float = 0.35
+    rel_min_rom: float = 0.30
     """Within a set, an excursion must reach this fraction of the set's typical range."""
+    rel_min_rom_no_gyro: float = 0.35
+    """... and this fraction without a gyroscope: the accelerometer's tilt carries the
+    leg's own accelerations, whose wobbles reach a third of a low-amplitude set's range."""
     set_memory_s: float = 15.0
     """The typical range is forgotten after this long without reps (a new set)."""
     settle_s: float = 1.0
@@ -208,7 +211,10 @@ class RepDetector:
     def _min_rom(self, t: float) -> float:
         typ = self._typical_rom(t)
         base = self.cfg.min_rom_deg
-        return base if typ is None else max(base, self.cfg.rel_min_rom * typ)
+        if typ is None:
+            return base
+        rel = self.cfg.rel_min_rom_no_gyro if self.angle_timing else self.cfg.rel_min_rom
+        return max(base, rel * typ)
 
     # -- main loop ----------------------------------------------------------------
     def push(
