@@ -158,3 +158,28 @@ def test_quick_jerks_open_no_set(peak_dps: float, sets: list[int]) -> None:
     # set; three small, quick reps at a speed their range allows are one.
     reps = [_quick_small(100.0 + 0.8 * k, peak_dps) for k in range(3)]
     assert [n for n, _ in _sizes_and_notes(reps)] == sets
+
+
+def _stride(start: float) -> RepCandidate:
+    """A quick, 0.8 s swing of 40°."""
+    return replace(_rep(start, 0.0), away_end_s=start + 0.35, return_start_s=start + 0.4,
+                   end_s=start + 0.8, detected_s=start + 0.85, rom_deg=40.0)
+
+
+def test_quick_reps_at_a_strides_cadence_wait_for_walking() -> None:
+    ids = itertools.count()
+    tracker = SetTracker("generic", "shank", lambda: (f"e{next(ids)}", next(ids)))
+    strides = [_stride(10.0 + 1.05 * k) for k in range(3)]
+    assert [e for c in strides for e in tracker.add_rep(c)] == []
+    tracker.walking()  # the gait detector caught up: they were the first strides
+    assert tracker.tick(30.0) == [] and tracker.end_set(40.0) == []
+    # The same reps with nobody walking off open their set 2 s after the third.
+    quick = [_stride(60.0 + 1.05 * k) for k in range(3)]
+    assert [e for c in quick for e in tracker.add_rep(c)] == []
+    events = tracker.tick(quick[-1].detected_s + 2.0)
+    assert [type(e).__name__ for e in events] == ["SetStart", "Rep", "Rep", "Rep"]
+    tracker.end_set(80.0)
+    # Quick reps at a slower cadence than any stride open their set at once.
+    slower = [_stride(100.0 + 2.5 * k) for k in range(3)]
+    events = [e for c in slower for e in tracker.add_rep(c)]
+    assert [type(e).__name__ for e in events] == ["SetStart", "Rep", "Rep", "Rep"]

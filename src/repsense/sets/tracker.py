@@ -33,6 +33,9 @@ JERK_PER_S = 10.0
 """Outside a set, a quick movement whose tilt speed peaked above this many times its range
 (deg/s per deg) is no rep: the leg or the strap in the hand was jerked about other axes
 (labelled reps stay under 8; a strap being adjusted gives 15-30)."""
+STRIDE_PERIOD_S = (0.6, 1.6)
+"""Held quick reps one every this many seconds (a stride's 0.8-1.4 s, with the jitter of
+their segmentation) wait for walking like a snapped-back first rep before opening a set."""
 RESTLESS_HUMPS = 3
 """A first rep whose tilt speed surged more often than this waits for walking the same way:
 a rep surges out and back; the first strides after getting up swing to and fro in it."""
@@ -180,21 +183,33 @@ class SetTracker:
                for c in held[1:]):
             needed = 2  # a quick or small first rep, then slow, full ones
         if len(held) >= needed:
+            if self._strides(held):
+                # Quick reps at a stride's cadence: the first strides of walking away look
+                # like that a second or two before the gait detector knows.
+                self._snap = cand
+                return events
             self._held = []
             return events + self._open_set(self._readmit(held), cand.detected_s)
         return events
 
+    def _strides(self, held: list[RepCandidate]) -> bool:
+        """Could these held reps be strides? All quick, one every 0.6-1.6 s."""
+        periods = [b.start_s - a.start_s for a, b in zip(held, held[1:], strict=False)]
+        return (all(c.end_s - c.start_s < self.slow_rep_s for c in held)
+                and STRIDE_PERIOD_S[0] <= min(periods) and max(periods) <= STRIDE_PERIOD_S[1])
+
     def _snap_release_s(self) -> float:
-        """When a held rep that snapped back opens its set if no walking came (or never)."""
+        """When the held reps open their set if no walking came (or never): a lone rep
+        that snapped back or surged to and fro, or a chain at a stride's cadence."""
         return math.inf if self._snap is None else self._snap.detected_s + SNAP_WAIT_S
 
     def _open_lone_snap(self, t: float) -> list[Event]:
-        """The held rep that snapped back was not followed by walking: it opens the set."""
+        """No walking followed the held reps that waited for it: they open the set."""
         snap, self._snap = self._snap, None
-        if snap is None or self._held != [snap]:
+        if snap is None or not self._held or self._held[-1] is not snap:
             return []
-        self._held = []
-        return self._open_set([snap], t)
+        held, self._held = self._held, []
+        return self._open_set(self._readmit(held), t)
 
     def _readmit(self, chain: list[RepCandidate]) -> list[RepCandidate]:
         """The chain that opens a set, with the reps cut from it that keep its rhythm.
