@@ -77,3 +77,43 @@ def test_without_re_measuring_the_jump_would_be_a_movement(
     monkeypatch.setattr(RepDetector, "_reframe",
                         lambda self, frame: setattr(self, "_frame", frame))
     assert not _as_planned(_detect(switch_s))
+
+
+def _explosive_set() -> list[RepCandidate]:
+    """Six 60° reps with an explosive return whose angle overshoots past rest.
+
+    The leg's deceleration at the end of the return throws the gravity estimate
+    20° past the rest pose within 0.1 s; it is back 0.2 s later, while the
+    gyroscope (``speed``) already says the leg is still.
+    """
+    t = np.arange(0.0, 45.0, 1.0 / RATE)
+    true = np.zeros(t.size)
+    dip = np.zeros(t.size)
+    starts = 3.0 + 6.0 * np.arange(6)
+    for s in starts:
+        true += 60.0 * (minimum_jerk((t - s) / 2.0) - minimum_jerk((t - s - 3.0) / 0.25))
+        after = t - s - 3.25
+        dip -= 20.0 * np.where(after < 0.0, np.clip(1.0 + after / 0.1, 0.0, 1.0),
+                               np.clip(1.0 - after / 0.2, 0.0, 1.0))
+    theta = true + dip
+    a = np.radians(theta)
+    up = np.column_stack([np.zeros(t.size), -np.sin(a), np.cos(a)])
+    speed = np.abs(np.gradient(true, t))
+    ref, side = _frame(0.0)
+    timer = SpeedPhaseTimer([MovementSignal(RATE).sos], RATE,
+                            angle_chain=[GravityEstimator(RATE).sos])
+    det = RepDetector(timer)
+    out: list[RepCandidate] = []
+    for i in range(0, t.size, 25):
+        k = slice(i, i + 25)
+        n = t[k].size
+        block = MovementBlock(t[k], up[k], theta[k], speed[k], speed[k] < 3.0,
+                              np.zeros(n, dtype=bool), np.tile(ref, (n, 1)), np.tile(side, (n, 1)))
+        out += det.push(block)
+    return out
+
+
+def test_the_angle_settling_after_an_explosive_return_is_no_rest_pose() -> None:
+    reps = _explosive_set()
+    assert len(reps) == 6
+    assert all(55.0 <= r.rom_deg <= 65.0 for r in reps)

@@ -44,7 +44,8 @@ POSTURE_CHANGE_DEG = 30.0
 ANGLE_CREEP_S = 2.0
 """Without a gyroscope, an angle span this long is believed against a far shorter speed span."""
 OVERSHOOT_MIN_DPS = 20.0
-"""The rest pose does not follow the leg past it while it moves faster than this."""
+"""The rest pose does not follow the leg past it while it moves faster than this, by the
+gyroscope or by the angle (which settles after a jolt while the gyroscope is still)."""
 REFRAME_TOL = 0.05
 """A re-estimated axis moving the frame's unit vectors by more than this (about 3°)
 re-measures the detector's kept angles in the new frame; smaller changes are the axis
@@ -174,6 +175,7 @@ class RepDetector:
         self._set_dir = 0.0  # direction of the current set's reps (0: none yet)
         self._follow_from: float | None = None  # rest angle before following drift
         self._follow_up: list[float] = [0.0, 0.0, 1.0]
+        self._prev_theta = 0.0
         self._ret_still = 0.0  # still time while returning (not yet closing)
         self._state = IDLE
         self._still_s = 0.0
@@ -366,7 +368,7 @@ class RepDetector:
         assert self._last_t is not None
         t_last, up, theta = run[-1][0], run[-1][1], run[-1][2]
         self._still_s += t_last - self._last_t
-        self._last_t = t_last
+        self._last_t, self._prev_theta = t_last, theta
         self._base, self._base_up = theta, up
         self.rest_up_ = (up[0], up[1], up[2])
         self._recent.extend(run)
@@ -383,6 +385,10 @@ class RepDetector:
             self._state = STALE
             self._still_s = 0.0
         dt = 0.0 if self._last_t is None else t - self._last_t
+        # The angle's own rate: after a jolt the gravity estimate may still be settling
+        # while the gyroscope already says the leg is still.
+        theta_rate = abs(theta - self._prev_theta) / dt if dt > 0 else 0.0
+        self._prev_theta = theta
         self._last_t = t
         if self._base is None:
             self._base, self._base_up = theta, up
@@ -409,9 +415,10 @@ class RepDetector:
                     self._follow_from, self._follow_up = self._base, self._base_up
                 last = self._roms[-1] if self._roms else 0.0
                 if abs(theta - self._follow_from) <= max(3.0 * cfg.start_deg, last):
-                    if speed < OVERSHOOT_MIN_DPS:
+                    if speed < OVERSHOOT_MIN_DPS and theta_rate < OVERSHOOT_MIN_DPS:
                         # Not while the leg moves fast (a return overshooting, getting
-                        # up): the rest pose is where it comes to rest.
+                        # up) or the angle still settles after an explosive return:
+                        # the rest pose is where it comes to rest.
                         self._base, self._base_up = theta, up
                     e = 0.0
                 else:
@@ -494,7 +501,7 @@ class RepDetector:
         self._state = IDLE
         self._set_rest(tha, upa)
         self._still_s = self.cfg.still_s
-        self._last_t = ta
+        self._last_t, self._prev_theta = ta, tha
         out: list[RepCandidate] = []
         self._replaying = True
         try:
