@@ -46,10 +46,20 @@ ANGLE_CREEP_S = 2.0
 OVERSHOOT_MIN_DPS = 20.0
 """The rest pose does not follow the leg past it while it moves faster than this, by the
 gyroscope or by the angle (which settles after a jolt while the gyroscope is still)."""
+SPIKE_S = 0.15
+"""Far poses held shorter than this are spikes, not poses (see ``_complete``)."""
 REFRAME_TOL = 0.05
 """A re-estimated axis moving the frame's unit vectors by more than this (about 3°)
 re-measures the detector's kept angles in the new frame; smaller changes are the axis
 estimate's own jitter (an accelerometer-only sensor's above all)."""
+
+
+def _held_max(x: np.ndarray, width: int) -> float:
+    """The highest level ``x`` holds for ``width`` samples in a row (the maximum of its
+    running minimum): a peak narrower than that counts only as high as its shoulders."""
+    if width <= 1 or x.size < width:
+        return float(x.max())
+    return float(np.lib.stride_tricks.sliding_window_view(x, width).min(axis=1).max())
 
 
 def _surges(speed: list[float], rise: float) -> int:
@@ -633,8 +643,12 @@ class RepDetector:
                 self._peak_i = max(range(len(tail)), key=lambda i: tail[i][1])
         # Split the two movements where the segment is slowest in the far zone (the
         # turn or the pause), not at the largest angle: a slow creep during a pause
-        # can put that right before the return.
-        far = np.flatnonzero(dd >= base_start + 0.85 * rom)
+        # can put that right before the return.  The far zone is judged without
+        # spikes shorter than SPIKE_S (the accelerometer's tilt at an explosive
+        # pull's onset), which would otherwise be all of it.
+        step = float(np.median(np.diff(tt))) if len(tt) > 1 else 1.0
+        far_top = _held_max(dd, int(round(SPIKE_S / max(step, 1e-3))))
+        far = np.flatnonzero(dd >= base_start + 0.85 * (far_top - base_start))
         split = int(far[np.argmin(ss[far])]) if far.size else p
         away = self.timer.movement(tt[: split + 1], ss[: split + 1])
         ret = self.timer.movement(tt[split:], ss[split:])
