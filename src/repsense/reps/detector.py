@@ -9,12 +9,12 @@ angle travelled from it, signed by the direction the excursion took.
 
 A rep is an excursion of ``delta``: it leaves the rest pose, reaches a far pose
 at least ``min_rom_deg`` away (and, inside a set, 30 % of the set's typical
-range, 35 % without a gyroscope — hysteresis adapted to the set), and comes back.  The levels are
-fractions of the excursion's own range: below 65 % it is returning, below 30 %
-closing; it is complete when back within 10 %, stopped or turning round, which
-is typically before the movement has fully settled, so the rep is reported
-within a few detector samples of the movement's end.  Its phase times come
-from the tilt-speed profile (:mod:`repsense.reps.phases`).
+range, 35 % without a gyroscope — hysteresis adapted to the set), and comes
+back.  The levels are fractions of the excursion's own range: below 65 % it is
+returning, below 30 % closing; it is complete when back within 10 %, stopped or
+turning round, which is typically before the movement has fully settled, so the
+rep is reported within a few detector samples of the movement's end.  Its phase
+times come from the tilt-speed profile (:mod:`repsense.reps.phases`).
 
 What is not a rep: an excursion that never returns within ``max_rep_s``
 (posture change, strap moved — the last seconds are then re-run from the last
@@ -688,7 +688,8 @@ class RepDetector:
         speed_ret = float(ss[split:].max())
         inside = (tt >= start) & (tt <= end)
         s_in = ss[inside].tolist()
-        humps = _surges(s_in, 0.3 * max(s_in)) if s_in else 0
+        top = max(s_in, default=0.0)
+        humps = _surges(s_in, 0.3 * top) if top > 0 else 0
         return RepCandidate(
             start_s=start,
             away_end_s=away_end,
