@@ -173,8 +173,6 @@ class MovementSignal:
                                                    up_all[size - 1:done:size], up_all[:done])
         theta = np.empty(m)
         on = has_axis[win]
-        ref_s = np.where(on[:, None], refs[win], 0.0)
-        side_s = np.where(on[:, None], sides[win], 0.0)
         if on.any():
             u = upd[on]
             theta[on] = np.degrees(np.arctan2(np.einsum("ij,ij->i", u, sides[win[on]]),
@@ -193,7 +191,7 @@ class MovementSignal:
         else:
             theta = np.degrees(np.unwrap(rad))[1:]
         self._last_theta = float(theta[-1])
-        return MovementBlock(td, upd, theta, speed, still, gait, ref_s, side_s)
+        return MovementBlock(td, upd, theta, speed, still, gait, refs[win], sides[win])
 
     def _rest_updates(self, up: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Gyro bias and noise floor in force in each window: ``(k + 1, 3)`` and ``(k + 1,)``.
@@ -290,7 +288,8 @@ class MovementSignal:
     def _axis_updates(
         self, wc: np.ndarray, speed: np.ndarray, up_end: np.ndarray, up: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Movement axis in force in each window: ``(has_axis, ref, side)``, ``k + 1`` each.
+        """Movement axis in force in each window: ``(has_axis, ref, side)``, ``k + 1`` each
+        (``ref`` and ``side`` zero while there is no axis yet).
 
         ``wc``/``speed``/``up`` hold the ``k`` finished windows, ``up_end`` the up
         vector at the end of each.  The axis is the principal axis of the decayed

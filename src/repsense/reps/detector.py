@@ -54,6 +54,12 @@ re-measures the detector's kept angles in the new frame; smaller changes are the
 estimate's own jitter (an accelerometer-only sensor's above all)."""
 
 
+def _angles_in(frame: np.ndarray, ups: np.ndarray) -> np.ndarray:
+    """Angles (degrees, in (-180, 180]) of the up vectors ``(n, 3)`` in ``frame``
+    (``ref`` then ``side``, as :class:`~repsense.dsp.movement.MovementBlock` has them)."""
+    return np.degrees(np.arctan2(ups @ frame[3:], ups @ frame[:3]))
+
+
 def _held_max(x: np.ndarray, width: int) -> float:
     """The highest level ``x`` holds for ``width`` samples in a row (the maximum of its
     running minimum): a peak narrower than that counts only as high as its shoulders."""
@@ -308,33 +314,41 @@ class RepDetector:
         if old is not None and float(np.abs(frame - old).max()) < REFRAME_TOL:
             return  # the axis only crept: the kept angles stand
         self._frame = frame
-        ref, side = frame[:3].tolist(), frame[3:].tolist()
-        if old is None or self._base is None or not any(ref):
+        if old is None or self._base is None or not frame[:3].any():
             return
 
-        def angle(up: list[float], old: float) -> float:
-            # On the branch nearest the old angle, as the movement signal unwraps theta
+        def angles(ups: list[list[float]], olds: list[float]) -> list[float]:
+            # On the branch nearest each old angle, as the movement signal unwraps theta
             # across the change (an excursion may go further than 180° from rest).
-            a = math.degrees(math.atan2(up[0] * side[0] + up[1] * side[1] + up[2] * side[2],
-                                        up[0] * ref[0] + up[1] * ref[1] + up[2] * ref[2]))
-            return a + 360.0 * round((old - a) / 360.0)
+            a = _angles_in(frame, np.array(ups).reshape(-1, 3))
+            return (a + 360.0 * np.round((np.array(olds) - a) / 360.0)).tolist()
 
         old_base = self._base
-        base = angle(self._base_up, old_base)
+        base = angles([self._base_up], [old_base])[0]
         self._base = base
         if self._follow_from is not None:
-            self._follow_from = angle(self._follow_up, self._follow_from)
+            self._follow_from = angles([self._follow_up], [self._follow_from])[0]
         known = {x[0]: x[1] for x in self._recent}
-        self._idle_hist = deque(
-            ((t, angle(known[t], old_base + e) - base, sp) if t in known else (t, e, sp)
-             for t, e, sp in self._idle_hist), maxlen=self._idle_hist.maxlen)
+
+        def again(times: list[float], olds: list[float]) -> list[float]:
+            # Kept angles from the base, measured anew where the up vector is still known.
+            have = [k for k, t in enumerate(times) if t in known]
+            new = angles([known[times[k]] for k in have], [old_base + olds[k] for k in have])
+            out = list(olds)
+            for k, a in zip(have, new, strict=True):
+                out[k] = a - base
+            return out
+
+        hist = list(self._idle_hist)
+        e_hist = again([x[0] for x in hist], [x[1] for x in hist])
+        self._idle_hist = deque(((x[0], e, x[2]) for x, e in zip(hist, e_hist, strict=True)),
+                                maxlen=self._idle_hist.maxlen)
         if self._state == IDLE or self._state == STALE or not self._exc:
             return
         # The excursion's side of the rest pose, as the new frame measures it (from no
         # axis to the first one, the unsigned tilt turns into a signed angle).
         d0 = self._dir
-        e = [angle(known[t], old_base + d0 * x) - base if t in known else d0 * x
-             for t, x, _ in self._exc]
+        e = again([x[0] for x in self._exc], [d0 * x[1] for x in self._exc])
         d = 1.0 if max(e) >= -min(e) else -1.0
         self._dir = d
         exc = [(x[0], d * ei, x[2]) for x, ei in zip(self._exc, e, strict=True)]
@@ -357,9 +371,7 @@ class RepDetector:
         frame = self._frame_now
         if frame is None or not run or not frame[:3].any():
             return run
-        ups = np.array([x[1] for x in run])
-        a = np.unwrap(np.arctan2(ups @ frame[3:], ups @ frame[:3]))
-        a = np.degrees(a)
+        a = np.degrees(np.unwrap(np.radians(_angles_in(frame, np.array([x[1] for x in run])))))
         a += 360.0 * round((run[-1][2] - a[-1]) / 360.0)  # the last one is in this frame
         return [(x[0], x[1], th, x[3], x[4], x[5]) for x, th in zip(run, a.tolist(), strict=True)]
 

@@ -42,6 +42,11 @@ a rep surges out and back; the first strides after getting up swing to and fro i
 
 
 
+def _periods(reps: Sequence[RepCandidate]) -> list[float]:
+    """Start-to-start times of successive reps."""
+    return [b.start_s - a.start_s for a, b in zip(reps, reps[1:], strict=False)]
+
+
 def _alike(reps: Sequence[RepCandidate]) -> bool:
     """Could these reps be one set's? Alike ranges, and alike rhythm or durations.
 
@@ -55,7 +60,7 @@ def _alike(reps: Sequence[RepCandidate]) -> bool:
     roms = [c.rom_deg for c in reps]
     if max(roms) > 2.5 * min(roms):
         return False
-    periods = [b.start_s - a.start_s for a, b in zip(reps, reps[1:], strict=False)]
+    periods = _periods(reps)
     if len(periods) >= 2:
         return max(periods) <= 1.5 * min(periods)
     durs = [c.end_s - c.start_s for c in reps]
@@ -113,7 +118,10 @@ class SetTracker:
         self.slow_rep_s = slow_rep_s
         self._held: list[RepCandidate] = []
         self._dropped: list[RepCandidate] = []  # cut from a held chain, kept for its rhythm
-        self._snap: RepCandidate | None = None  # a lone first rep that snapped back, held
+        # The last held rep, when what is held waits for walking before opening a set
+        # (a lone rep that snapped back or surged to and fro, or quick reps at a stride's
+        # cadence); the wait counts from its detection.
+        self._waiting: RepCandidate | None = None
         self._pending: list[RepCandidate] = []  # quick reps inside a set, maybe strides
         self.max_lone_hold_s = max_lone_hold_s
         self.sets_done = 0
@@ -163,21 +171,22 @@ class SetTracker:
                      and cand.return_start_s - cand.away_end_s <= self.max_lone_hold_s)
         # Getting up slowly and the first stride's swing back look like one slow, big
         # rep whose way back was far quicker than its way out, a second before the gait
-        # detector knows: such a rep opens a set only if no walking follows soon.
-        snap = (cand.return_speed_dps > LONE_SNAP_BACK * cand.away_speed_dps
-                or cand.humps > RESTLESS_HUMPS)
-        if confident and not quick and not snap and not self._held:
+        # detector knows (so do the first strides inside one restless excursion): such
+        # a rep opens a set only if no walking follows soon.
+        walk_like = (cand.return_speed_dps > LONE_SNAP_BACK * cand.away_speed_dps
+                     or cand.humps > RESTLESS_HUMPS)
+        if confident and not quick and not walk_like and not self._held:
             return events + self._open_set([cand], cand.detected_s)
         held = [c for c in self._held if cand.start_s - c.end_s <= self.set_gap_s]
         held.append(cand)
         while len(held) > 1 and not _alike(held):
             # Not alike: start the chain again from the newer reps.
             self._dropped.append(held.pop(0))
-        if held == [cand] and confident and not quick and not snap:
+        if held == [cand] and confident and not quick and not walk_like:
             self._held = []  # what was held was a fidget; this one opens the set
             return events + self._open_set([cand], cand.detected_s)
         self._held = held
-        self._snap = cand if held == [cand] and confident and not quick else None
+        self._waiting = cand if held == [cand] and confident and not quick else None
         needed = self.confirm_reps
         if all(c.rom_deg >= self.confident_rom_deg and c.end_s - c.start_s >= self.slow_rep_s
                for c in held[1:]):
@@ -186,7 +195,7 @@ class SetTracker:
             if self._strides(held):
                 # Quick reps at a stride's cadence: the first strides of walking away look
                 # like that a second or two before the gait detector knows.
-                self._snap = cand
+                self._waiting = cand
                 return events
             self._held = []
             return events + self._open_set(self._readmit(held), cand.detected_s)
@@ -194,19 +203,19 @@ class SetTracker:
 
     def _strides(self, held: list[RepCandidate]) -> bool:
         """Could these held reps be strides? All quick, one every 0.6-1.6 s."""
-        periods = [b.start_s - a.start_s for a, b in zip(held, held[1:], strict=False)]
+        periods = _periods(held)
         return (all(c.end_s - c.start_s < self.slow_rep_s for c in held)
                 and STRIDE_PERIOD_S[0] <= min(periods) and max(periods) <= STRIDE_PERIOD_S[1])
 
-    def _snap_release_s(self) -> float:
+    def _wait_release_s(self) -> float:
         """When the held reps open their set if no walking came (or never): a lone rep
         that snapped back or surged to and fro, or a chain at a stride's cadence."""
-        return math.inf if self._snap is None else self._snap.detected_s + SNAP_WAIT_S
+        return math.inf if self._waiting is None else self._waiting.detected_s + SNAP_WAIT_S
 
-    def _open_lone_snap(self, t: float) -> list[Event]:
+    def _open_after_wait(self, t: float) -> list[Event]:
         """No walking followed the held reps that waited for it: they open the set."""
-        snap, self._snap = self._snap, None
-        if snap is None or not self._held or self._held[-1] is not snap:
+        last, self._waiting = self._waiting, None
+        if last is None or not self._held or self._held[-1] is not last:
             return []
         held, self._held = self._held, []
         return self._open_set(self._readmit(held), t)
@@ -248,7 +257,7 @@ class SetTracker:
 
     def _open_set(self, cands: list[RepCandidate], t: float) -> list[Event]:
         self._dropped = []
-        self._snap = None
+        self._waiting = None
         first = cands[0]
         rest_before = None if self._last_set_end is None else first.start_s - self._last_set_end
         self._set_start = first.start_s
@@ -277,7 +286,7 @@ class SetTracker:
         """The lifter is walking: whatever was held back was strides, not reps."""
         self._held = []
         self._dropped = []
-        self._snap = None
+        self._waiting = None
         self._pending = []
 
     def _release(self, t: float) -> list[Event]:
@@ -293,7 +302,7 @@ class SetTracker:
         soon = math.inf
         if self._held:
             soon = self._held[-1].end_s + self.set_gap_s
-        soon = min(soon, self._snap_release_s())
+        soon = min(soon, self._wait_release_s())
         if self._reps:
             soon = min(soon, self._reps[-1].end_s + self.set_gap_s)
         elif self._next_rest_tick is not None:
@@ -304,7 +313,7 @@ class SetTracker:
         """Cheap test: would :meth:`tick` at ``t`` make an event (or forget held reps)?"""
         if self._held and t - self._held[-1].end_s >= self.set_gap_s:
             self._held = []
-        if t >= self._snap_release_s():
+        if t >= self._wait_release_s():
             return True
         if self._reps:
             return t - self._reps[-1].end_s >= self.set_gap_s
@@ -313,8 +322,8 @@ class SetTracker:
     def tick(self, t: float) -> list[Event]:
         """Time has reached ``t`` (sample time): end a quiet set, send rest updates."""
         events: list[Event] = []
-        if t >= self._snap_release_s():
-            events += self._open_lone_snap(t)  # no walking followed: it was a rep
+        if t >= self._wait_release_s():
+            events += self._open_after_wait(t)  # no walking followed: it was a rep
         if self._reps and t - self._reps[-1].end_s >= self.set_gap_s:
             events += self.end_set(self._reps[-1].end_s + self.set_gap_s)
         if not self._reps and self._next_rest_tick is not None and self._last_set_end is not None:
@@ -329,7 +338,7 @@ class SetTracker:
 
     def end_set(self, t: float) -> list[Event]:
         """Close the current set now (quiet period over, posture change, user said so)."""
-        events: list[Event] = self._open_lone_snap(t) if self._snap is not None else []
+        events: list[Event] = self._open_after_wait(t) if self._waiting is not None else []
         if not self._reps:
             return events
         # Quick reps after the set's last one count if they are like the set's reps
