@@ -160,6 +160,26 @@ def test_quick_jerks_open_no_set(peak_dps: float, sets: list[int]) -> None:
     assert [n for n, _ in _sizes_and_notes(reps)] == sets
 
 
+def _quick_fast(start: float, dur: float = 1.4) -> RepCandidate:
+    """A quick 15° rep whose tilt speed peaks at 11 deg/s per deg (a thigh that turns
+    about other axes too, as in real prone hip extensions done fast)."""
+    return replace(_rep(start, 0.0), away_end_s=start + 0.4 * dur,
+                   return_start_s=start + 0.5 * dur, end_s=start + dur,
+                   detected_s=start + dur + 0.1, rom_deg=15.0, peak_speed_dps=165.0)
+
+
+def test_a_set_of_quick_reps_that_read_like_jerks_still_counts() -> None:
+    # Jerk-like reps need one alike rep more than others to open a set, and
+    # then count from the first.
+    reps = [_quick_fast(100.0 + 2.0 * k) for k in range(10)]
+    assert [n for n, _ in _sizes_and_notes(reps)] == [10]
+    # Four alike jerks, but the fourth held far longer: no rhythm of one movement.
+    jerks = [*[_quick_small(100.0 + 0.8 * k, 60.0) for k in range(3)],
+             replace(_quick_small(102.4, 60.0), end_s=112.0, return_start_s=111.0,
+                     detected_s=112.1)]
+    assert _sizes_and_notes(jerks) == []
+
+
 def _stride(start: float) -> RepCandidate:
     """A quick, 0.8 s swing of 40°."""
     return replace(_rep(start, 0.0), away_end_s=start + 0.35, return_start_s=start + 0.4,
