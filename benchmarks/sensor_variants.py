@@ -1,7 +1,7 @@
 """Real recordings as other sensors would have given them, to check that counting carries over.
 
 For every recording (``*.csv`` + sidecar) in SRC, writes to OUT/rotated,
-OUT/accel_only, OUT/half_rate and OUT/lossy:
+OUT/accel_only, OUT/half_rate, OUT/lossy, OUT/slower and OUT/faster:
 
 * ``rotated``: the same samples in a random sensor frame (a strap put on any
   way round); accelerometer and gyroscope turned alike.
@@ -11,15 +11,27 @@ OUT/accel_only, OUT/half_rate and OUT/lossy:
 * ``lossy``: the rotated samples as a Bluetooth link delivers them on a bad
   day: 20 bursts of 2-10 lost samples and 1 % single losses at random, and
   3 ms of timestamp jitter (clamped so that time does not run backwards).
+* ``slower`` / ``faster``: the rotated samples as a person moving 1.4 times
+  slower or 0.7 times the time (faster) would give them: the time axis
+  stretched and the gyroscope scaled by ``1/k``, then resampled at the
+  original rate (linear interpolation); label times are stretched alike.
+  The limb's own acceleration in the accelerometer is *not* scaled by
+  ``1/k²``: separating it from gravity needs an orientation filter, and on
+  these recordings (a thigh gyroscope reading 3.4 times the accelerometer's
+  tilt rate) the filter's error, scaled up, swamped the movement.  So these
+  variants judge counting; recognition, whose lever arm is fitted to exactly
+  that acceleration against the gyroscope, is not judged on them.
 
-The labels are kept.  Then run ``benchmarks/accuracy.py`` on the four
-directories.  Nothing is written into the repository: the real data stay out.
+The labels are kept (stretched with the time axis in ``slower``/``faster``).
+Then run ``benchmarks/accuracy.py`` on the directories.  Nothing is written
+into the repository: the real data stay out.
 
 Usage::
 
     python benchmarks/sensor_variants.py ../shared/datasets/uci-pt /tmp/uci-variants
     python benchmarks/accuracy.py /tmp/uci-variants/rotated /tmp/uci-variants/accel_only \\
         /tmp/uci-variants/half_rate /tmp/uci-variants/lossy
+    python benchmarks/accuracy.py /tmp/uci-variants/slower /tmp/uci-variants/faster
 """
 
 from __future__ import annotations
@@ -34,6 +46,8 @@ from scipy.spatial.transform import Rotation
 
 HEADER_6 = "time_s,acc_x_g,acc_y_g,acc_z_g,gyr_x_dps,gyr_y_dps,gyr_z_dps"
 HEADER_3 = "time_s,acc_x_g,acc_y_g,acc_z_g"
+SLOWER, FASTER = 1.4, 0.7
+"""Time-axis factors of the ``slower`` and ``faster`` variants."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     loss_rng = np.random.default_rng(args.seed + 1)  # apart: the rotations stay as they were
-    dirs = {name: args.out / name for name in ("rotated", "accel_only", "half_rate", "lossy")}
+    names = ("rotated", "accel_only", "half_rate", "lossy", "slower", "faster")
+    dirs = {name: args.out / name for name in names}
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
     n = 0
@@ -76,9 +91,36 @@ def main(argv: list[str] | None = None) -> int:
                        fmt="%.6f")
             m = dict(meta, sample_rate_hz=r) if r is not None else dict(meta)
             (dirs[name] / meta_path.name).write_text(json.dumps(m))
+        for name, k in (("slower", SLOWER), ("faster", FASTER)):
+            np.savetxt(dirs[name] / csv.name, _stretched(turned, k), delimiter=",",
+                       header=HEADER_6, comments="", fmt="%.6f")
+            (dirs[name] / meta_path.name).write_text(json.dumps(_stretched_labels(meta, k)))
         n += 1
     print(f"{n} recordings written to {', '.join(str(d) for d in dirs.values())}")
     return 0
+
+
+def _stretched(data: np.ndarray, k: float) -> np.ndarray:
+    """``data`` (time, acc, gyr) performed ``k`` times slower, at the same sample rate."""
+    moved = data.copy()
+    moved[:, 4:7] /= k  # the same angles turned in k times the time
+    t = data[:, 0] * k
+    step = float(np.median(np.diff(data[:, 0])))
+    grid = np.arange(t[0], t[-1], step)
+    cols = [np.interp(grid, t, moved[:, j]) for j in range(1, data.shape[1])]
+    return np.column_stack([grid, *cols])
+
+
+def _stretched_labels(meta: dict, k: float) -> dict:
+    """The sidecar with every label time multiplied by ``k``."""
+    meta = json.loads(json.dumps(meta))
+    for s in meta.get("labels", {}).get("sets", []):
+        for key in ("start_s", "end_s"):
+            if key in s:
+                s[key] *= k
+        if "rep_bounds_s" in s:
+            s["rep_bounds_s"] = [[a * k, b * k] for a, b in s["rep_bounds_s"]]
+    return meta
 
 
 def _lossy(data: np.ndarray, rng: np.random.Generator) -> np.ndarray:
