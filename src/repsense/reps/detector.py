@@ -138,7 +138,7 @@ class RepCandidate:
 
 @dataclass
 class DetectorConfig:
-    """Tunable constants; defaults suit gym exercises of 0.3-15 s per rep."""
+    """Tunable constants; defaults suit reps of 0.5-12 s (``min_rep_s``, ``max_rep_s``)."""
 
     min_rom_deg: float = 1.0
     start_deg: float = 0.75
