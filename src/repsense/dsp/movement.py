@@ -18,7 +18,9 @@ movement angle ``theta`` is the angle of the up vector about ``u`` in the
 plane perpendicular to it — a signed, one-dimensional trajectory for a curl, a
 hinge or a bridge whatever the mounting.  ``u`` is re-estimated once per
 second of samples on a fixed sample grid, so results do not depend on how the
-input was chunked.
+input was chunked.  With a gyroscope (and one-second windows at 20 Hz or more),
+the first axis is taken once two successive windows agree on it: the first
+second of a lift may turn about another axis than the rest of it.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ GAIT_WINDOW_S = 3.0
 GAIT_PERIOD_S = (0.8, 1.4)
 GAIT_MIN_SPEED_DPS = 20.0
 GAIT_CORRELATION = 0.5
+FIRST_AXIS_AGREE = math.cos(math.radians(20.0))
+"""The first movement axis is taken once two successive windows' estimates agree this
+well (20°)."""
 PLANE_RATIO = 4.0
 """Without a gyroscope, the up vectors must spread this much more along their arc than
 across it for its great circle to give the movement axis."""
@@ -97,6 +102,7 @@ class MovementSignal:
         self._cov = np.zeros((3, 3))
         self._cov_up = np.zeros((3, 3))  # scatter of the up vectors while moving
         self.axis_: np.ndarray | None = None
+        self._first_cand: list[float] | None = None  # last candidate for the first axis
         self._ref: np.ndarray | None = None
         self._side = np.zeros(3)
         self._first_up: np.ndarray | None = None
@@ -337,8 +343,20 @@ class MovementSignal:
         vec_l = vec.tolist()
         up_l = up_end.tolist()
         changed = False
+        cand = self._first_cand
+        # Only where a window is short and the rate a gyroscope's: slower windows (under
+        # 20 Hz) would keep the first reps without an axis for seconds, and without a
+        # gyroscope the up vectors' great circle is steadier from the start.
+        confirm = self.has_gyro and AXIS_UPDATE_SAMPLES / self._dec_rate <= 1.25
         for j in range(k):
-            if enough[j]:
+            if enough[j] and axis is None and confirm:
+                # The first axis must hold for two windows running: the first second of
+                # a movement may turn about another axis than the rest of it.
+                prev, cand = cand, vec_l[j]
+                first_ok = prev is not None and abs(_dot(cand, prev)) >= FIRST_AXIS_AGREE
+            else:
+                first_ok = True
+            if enough[j] and first_ok:
                 u = vec_l[j]
                 if axis is not None and _dot(u, axis) < 0:
                     u = [-u[0], -u[1], -u[2]]
@@ -355,6 +373,7 @@ class MovementSignal:
             has_axis[j + 1] = axis is not None
             refs[j + 1] = ref if ref is not None else 0.0
             sides[j + 1] = side
+        self._first_cand = cand
         if changed:
             self.axis_, self._ref, self._side = np.array(axis), np.array(ref), np.array(side)
         return has_axis, refs, sides
