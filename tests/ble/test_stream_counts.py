@@ -261,11 +261,55 @@ def test_raw_capture_of_a_live_stream_replays_to_the_same_events(tmp_path) -> No
     replayed = list(run_events(capture, replay_pipe))
 
     def summary(events: list[Event]) -> list[tuple]:
-        return [(e.type, getattr(e, "code", None), round(e.time_s, 3)) for e in events
+        return [(e.type, getattr(e, "code", None), e.time_s) for e in events
                 if e.type in ("rep", "set_end", "warning")]
 
-    assert summary(live.events) == summary(replayed)
+    want, got = summary(live.events), summary(replayed)
+    assert [w[:2] for w in got] == [w[:2] for w in want]
+    # The capture keeps the exact arrival times, so the replay's times are the
+    # live ones, not merely close: compared unrounded (rounding both to ms hid a
+    # sub-microsecond difference except when it straddled a rounding boundary
+    # or tipped a detector decision).
+    assert [w[2] for w in got] == pytest.approx([w[2] for w in want], rel=0, abs=1e-9)
+    codes = {w[1] for w in want}
+    assert {"sensor_malformed", "lost_samples"} <= codes  # the faults were replayed too
     assert sum(e.type == "rep" for e in live.events) >= sum(s["reps"] for s in labels["sets"]) - 1
+
+
+def test_raw_capture_keeps_the_arrival_times_the_live_driver_decoded(tmp_path) -> None:
+    # The reference driver times samples from its counter fitted to the arrival
+    # times, so a replay decodes the same sample times only if the capture holds
+    # the very arrival times (a writer that rounded them to microseconds made the
+    # live/replay test above fail about once in a hundred runs).
+    from repsense.io.raw_capture import RawCapture, RawCaptureWriter
+    from repsense.sensors.reference import ReferenceDriver, ReferenceEncoder
+
+    src, _ = session("repsense")
+    enc = ReferenceEncoder(rate_hz=RATE["repsense"])
+    enc.streaming = True
+    driver = ReferenceDriver(rate_hz=RATE["repsense"])
+    rng = np.random.default_rng(5)
+    path = tmp_path / "live.jsonl"
+    arrivals: list[float] = []
+    live: list[SampleChunk] = []
+    with RawCaptureWriter(path, "repsense", {"name": None, "address": None},
+                          driver.config()) as writer:
+        for i in range(0, len(src), 19):
+            chunk = src.slice(i, i + 19)
+            for note in enc.encode(chunk):
+                # Transport delay with sub-microsecond digits, as a host clock has.
+                arrival = 1000.0 + float(chunk.t[-1]) + 0.02 + float(rng.uniform(0, 0.01))
+                arrivals.append(arrival)
+                writer.write(arrival, note.char, note.data)
+                result = driver.decode(note.char, note.data, arrival)
+                assert not result.problems
+                live.append(result.chunk)
+    capture = RawCapture(path, relative_time=False)
+    assert [t for _, t, _, _ in capture.notifications()] == arrivals
+    replayed = SampleChunk.concat(list(capture.chunks()))
+    want = SampleChunk.concat(live)
+    np.testing.assert_array_equal(replayed.t, want.t)
+    np.testing.assert_array_equal(replayed.acc, want.acc)
 
 
 @pytest.mark.timeout(60)

@@ -13,8 +13,10 @@ Line 1 is the header: ``protocol`` is one of ``repsense``, ``witmotion``,
 ``rate_hz``).  Optional header fields: ``placement`` (``thigh``/``shank``),
 ``side``, ``started_at`` (ISO 8601), ``software``.  Every further line is one
 notification or indication: ``t`` the host arrival time in seconds (one
-steady clock for the whole capture), ``char`` the characteristic's 128-bit
-UUID in lower case, ``hex`` the payload.  Readers ignore unknown fields.
+steady clock for the whole capture; written at full float precision, so a
+replay decodes exactly what the live driver decoded), ``char`` the
+characteristic's 128-bit UUID in lower case, ``hex`` the payload.  Readers
+ignore unknown fields.
 
 :class:`RawCapture` satisfies :class:`repsense.io.open.RecordingSource`; a
 sidecar ``NAME.json`` beside ``NAME.jsonl`` (labels, placement) is merged
@@ -399,10 +401,17 @@ class RawCaptureWriter:
         self.lines += 1
 
     def write(self, t: float, char: str, data: bytes) -> None:
-        """Append one notification that arrived at host time ``t`` on ``char``."""
-        self._write(
-            {"t": round(float(t), 6), "char": normalize_uuid(char), "hex": bytes(data).hex()}
-        )
+        """Append one notification that arrived at host time ``t`` on ``char``.
+
+        ``t`` is written at full float precision (JSON round-trips it exactly):
+        the driver timed the live samples from this very value, and a replay
+        must decode the same bits to give the same sample and event times.
+        Rounding it (to microseconds, say) moved replayed sample times by a
+        fraction of a microsecond: enough to put an event time on the other
+        side of a millisecond, or to tip a detector decision and move a rep by
+        milliseconds.
+        """
+        self._write({"t": float(t), "char": normalize_uuid(char), "hex": bytes(data).hex()})
 
     def close(self) -> None:
         if self._f is not None:
