@@ -1,13 +1,16 @@
 """Real recordings as other sensors would have given them, to check that counting carries over.
 
 For every recording (``*.csv`` + sidecar) in SRC, writes to OUT/rotated,
-OUT/accel_only, OUT/half_rate, OUT/lossy, OUT/slower and OUT/faster:
+OUT/accel_only, OUT/half_rate, OUT/rate_10hz, OUT/lossy, OUT/slower and OUT/faster:
 
 * ``rotated``: the same samples in a random sensor frame (a strap put on any
   way round); accelerometer and gyroscope turned alike.
 * ``accel_only``: the rotated samples without the gyroscope columns.
 * ``half_rate``: the rotated samples averaged in pairs (a sensor at half the
   rate, with the averaging a digital low-pass would do).
+* ``rate_10hz``: the rotated samples as a 10 Hz sensor (WitMotion's default) gives
+  them: its own low-pass (4th-order Butterworth at 4 Hz, causal, as a sensor's
+  digital filter is), then sampled every 0.1 s (linear interpolation).
 * ``lossy``: the rotated samples as a Bluetooth link delivers them on a bad
   day: 20 bursts of 2-10 lost samples and 1 % single losses at random, and
   3 ms of timestamp jitter (clamped so that time does not run backwards).
@@ -42,6 +45,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from scipy.signal import butter, sosfilt
 from scipy.spatial.transform import Rotation
 
 HEADER_6 = "time_s,acc_x_g,acc_y_g,acc_z_g,gyr_x_dps,gyr_y_dps,gyr_z_dps"
@@ -58,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     loss_rng = np.random.default_rng(args.seed + 1)  # apart: the rotations stay as they were
-    names = ("rotated", "accel_only", "half_rate", "lossy", "slower", "faster")
+    names = ("rotated", "accel_only", "half_rate", "rate_10hz", "lossy", "slower", "faster")
     dirs = {name: args.out / name for name in names}
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
@@ -91,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
                        fmt="%.6f")
             m = dict(meta, sample_rate_hz=r) if r is not None else dict(meta)
             (dirs[name] / meta_path.name).write_text(json.dumps(m))
+        np.savetxt(dirs["rate_10hz"] / csv.name, _at_10hz(turned), delimiter=",",
+                   header=HEADER_6, comments="", fmt="%.6f")
+        (dirs["rate_10hz"] / meta_path.name).write_text(json.dumps(dict(meta, sample_rate_hz=10.0)))
         for name, k in (("slower", SLOWER), ("faster", FASTER)):
             np.savetxt(dirs[name] / csv.name, _stretched(turned, k), delimiter=",",
                        header=HEADER_6, comments="", fmt="%.6f")
@@ -98,6 +105,16 @@ def main(argv: list[str] | None = None) -> int:
         n += 1
     print(f"{n} recordings written to {', '.join(str(d) for d in dirs.values())}")
     return 0
+
+
+def _at_10hz(data: np.ndarray) -> np.ndarray:
+    """``data`` (time, acc, gyr) as a 10 Hz sensor with a 4 Hz low-pass samples it."""
+    step = float(np.median(np.diff(data[:, 0])))
+    sos = butter(4, 4.0, fs=1.0 / step, output="sos")
+    filtered = sosfilt(sos, data[:, 1:] - data[0, 1:], axis=0) + data[0, 1:]
+    grid = np.arange(data[0, 0], data[-1, 0], 0.1)
+    cols = [np.interp(grid, data[:, 0], filtered[:, j]) for j in range(filtered.shape[1])]
+    return np.column_stack([grid, *cols])
 
 
 def _stretched(data: np.ndarray, k: float) -> np.ndarray:
