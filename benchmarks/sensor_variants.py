@@ -34,6 +34,7 @@ Usage::
     python benchmarks/sensor_variants.py ../shared/datasets/uci-pt /tmp/uci-variants
     python benchmarks/accuracy.py /tmp/uci-variants/rotated /tmp/uci-variants/accel_only \\
         /tmp/uci-variants/half_rate /tmp/uci-variants/lossy
+    python benchmarks/accuracy.py /tmp/uci-variants/rate_10hz
     python benchmarks/accuracy.py /tmp/uci-variants/slower /tmp/uci-variants/faster
 """
 
@@ -137,6 +138,10 @@ def _stretched_labels(meta: dict, k: float) -> dict:
                 s[key] *= k
         if "rep_bounds_s" in s:
             s["rep_bounds_s"] = [[a * k, b * k] for a, b in s["rep_bounds_s"]]
+        for rep in s.get("rep_detail", []):  # simulated sidecars: times and durations
+            for key, value in rep.items():
+                if key.endswith("_s") and isinstance(value, (int, float)):
+                    rep[key] = value * k
     return meta
 
 
