@@ -132,3 +132,37 @@ def test_a_spike_at_an_explosive_pulls_onset_is_no_far_pose() -> None:
     assert rep.rom_deg >= 18.0  # (the spike's top still counts in the range)
     assert abs(rep.start_s - 3.0) < 0.3 and abs(rep.end_s - 7.4) < 0.3
     assert abs(rep.away_end_s - 4.0) < 0.3
+
+
+def test_an_accelerometer_jolt_does_not_make_a_rep_too_short_to_count() -> None:
+    # Without a gyroscope the tilt speed is the accelerometer's direction's derivative:
+    # a jolt makes each movement's speed a 0.12 s spike.  A quick lift after a slow
+    # creep off the rest pose (the angle's way out then too long to believe), turning
+    # round before it is back (the next lift), timed on those spikes alone came out
+    # under min_rep_s and was dropped; timed on its angle it is a rep.
+    t = np.arange(0.0, 16.0, 1.0 / RATE)
+    creep = np.clip((t - 3.0) / 5.0, 0.0, 1.0) * 4.0
+    tilt = creep.copy()
+    spiky = np.where(t >= 3.0, creep + np.sin(2.0 * np.pi * t), 0.0)  # never still
+    for t0, dur, a, b in [(8.0, 0.35, 4, 20), (8.35, 0.35, 20, 5), (8.7, 0.35, 5, 20),
+                          (9.05, 1.0, 20, 0)]:
+        on = t >= t0
+        tilt = np.where(on, a + (b - a) * minimum_jerk((t - t0) / dur), tilt)
+        spiky = np.where(on, a + (b - a) * minimum_jerk((t - t0 - dur / 2 + 0.06) / 0.12),
+                         spiky)
+    speed = np.abs(np.gradient(spiky, t))
+    a = np.radians(tilt)
+    up = np.column_stack([np.zeros(t.size), -np.sin(a), np.cos(a)])
+    ref, side = _frame(0.0)
+    timer = SpeedPhaseTimer([MovementSignal(RATE).sos], RATE,
+                            angle_chain=[GravityEstimator(RATE).sos])
+    det = RepDetector(timer, angle_timing=True)
+    reps: list[RepCandidate] = []
+    for i in range(0, t.size, 25):
+        k = slice(i, i + 25)
+        n = t[k].size
+        reps += det.push(MovementBlock(t[k], up[k], tilt[k], speed[k], speed[k] < 3.0,
+                                       np.zeros(n, dtype=bool), np.tile(ref, (n, 1)),
+                                       np.tile(side, (n, 1))))
+    assert [round(c.rom_deg) for c in reps] == [20, 15]
+    assert reps[0].end_s < reps[1].start_s < 9.0

@@ -676,6 +676,15 @@ class RepDetector:
             away = away_a  # type: ignore[assignment]
         if _use_angle_timing(ret_a, ret, self.angle_timing):
             ret = ret_a  # type: ignore[assignment]
+        if self.angle_timing and ret[1] - away[0] < self.cfg.min_rep_s and away_a is not None:
+            # Without a gyroscope, a jolt can make both speed profiles spikes and the
+            # excursion look shorter than any rep; its angle says how long it took
+            # (back to where it turned, if it turned before its lead-in's lowest point).
+            if ret_a is None:
+                ret_a = self.timer.movement_from_angle(tt[split:], dd[split:], far_level,
+                                                       float(dd[split:].min()))
+            if ret_a is not None and ret_a[1] - away_a[0] >= self.cfg.min_rep_s:
+                away, ret = away_a, ret_a
         start, away_end = away
         return_start, end = ret
         if return_start < away_end:  # no pause: the turn point splits the two
