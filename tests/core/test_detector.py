@@ -166,3 +166,18 @@ def test_an_accelerometer_jolt_does_not_make_a_rep_too_short_to_count() -> None:
                                        np.tile(side, (n, 1))))
     assert [round(c.rom_deg) for c in reps] == [20, 15]
     assert reps[0].end_s < reps[1].start_s < 9.0
+
+
+def test_a_long_stay_near_a_stale_rest_pose_becomes_the_rest_pose() -> None:
+    # A jolt (12° out, back past the rest pose to -2°) leaves the rest pose at its
+    # undershoot; the leg then settles 3.5° above it, short of the partial threshold
+    # the jolt set (30 % of 12°), and stays there 5 s before the first lift.  That
+    # stay is the rest pose: the lifts measure 20°, not 23.5° from the undershoot.
+    t = np.arange(0.0, 26.0, 1.0 / RATE)
+    tilt = np.zeros(t.size)
+    for t0, dur, a, b in [(3.0, 0.6, 0, 12), (3.6, 0.6, 12, -2), (4.6, 0.4, -2, 1.5),
+                          (10.0, 1.5, 1.5, 21.5), (12.0, 1.5, 21.5, 1.5),
+                          (16.0, 1.5, 1.5, 21.5), (18.0, 1.5, 21.5, 1.5)]:
+        tilt = np.where(t >= t0, a + (b - a) * minimum_jerk((t - t0) / dur), tilt)
+    reps = [c for c in _run(t, tilt) if c.start_s > 9.0]
+    assert [round(c.rom_deg) for c in reps] == [20, 20]

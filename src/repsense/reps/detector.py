@@ -572,10 +572,12 @@ class RepDetector:
         state = self._state
         base = self._exc_base
         amp = self._peak - base
-        if state == AWAY and amp < cfg.min_rom_deg:
-            # Still before going anywhere that counts: this is a new rest pose.
+        if state == AWAY and amp < self._min_rom(t):
+            # Still before going anywhere that counts: this is a new rest pose (at once
+            # within a degree; short of the set's partial threshold, after a long stay).
             self._away_still = self._away_still + (t - exc[-2][0]) if still else 0.0
-            if self._away_still >= cfg.still_s * 2:
+            if self._away_still >= (cfg.still_s * 2 if amp < cfg.min_rom_deg
+                                    else cfg.settle_wait_s):
                 self._state = IDLE
                 self._still_s = self._away_still
                 self._away_still = 0.0
