@@ -61,6 +61,18 @@ def test_a_part_way_movement_long_after_the_set_is_no_rep() -> None:
     assert n == 6 and "not counted" in note
 
 
+@pytest.mark.parametrize("then_a_rep", [False, True])
+def test_a_far_bigger_movement_long_after_the_set_counts_only_with_a_rep_after_it(
+        then_a_rep: bool) -> None:
+    # Getting up and the first stride away, 12 s after the last rep, swing the shank
+    # twice as far as the set's reps; a rep like the set's after it shows it was one.
+    reps = [_rep(3.2 * k, 0.0) for k in range(6)]
+    late = replace(_rep(3.2 * 5 + 15.0, 0.0), rom_deg=110.0)
+    after = [_rep(3.2 * 5 + 18.2, 0.0)] if then_a_rep else []
+    (n, note), = _sizes_and_notes([*reps, late, *after])
+    assert (n, "not counted" in note) == ((8, False) if then_a_rep else (6, True))
+
+
 def test_a_tired_partial_rep_in_the_sets_rhythm_counts() -> None:
     reps = [_rep(3.2 * k, 0.0) for k in range(6)]
     tired = replace(_rep(3.2 * 6, 0.0), rom_deg=25.0)

@@ -23,7 +23,9 @@ from repsense.reps.tempo import rep_tempo, set_tempos, velocity_loss_pct
 
 IdMaker = Callable[[], tuple[str, int]]
 STRAY_GAP_S = 8.0
-"""A partial movement this long (and 3× the set's usual gap) after the last rep is no rep."""
+"""A partial movement this long (and 3× the set's usual gap) after the last rep is no rep
+unless a rep like the set's follows; so is one STRAY_BIG times the set's range or more."""
+STRAY_BIG = 1.6
 LONE_SNAP_BACK = 4.0
 SNAP_WAIT_S = 2.0
 """A first rep whose way back was LONE_SNAP_BACK times faster than its way out waits this
@@ -250,21 +252,25 @@ class SetTracker:
         return chain
 
     def _stray(self, cand: RepCandidate) -> bool:
-        """A part-way movement out of the set's rhythm: held far longer, or long after.
+        """A movement unlike the set's reps and out of its rhythm: held far longer, or
+        long after.
 
         Putting the bar down, sitting up or leaning on the bench after the set
-        look like that; a rep held longer on purpose goes the whole way, and a
-        tired partial rep comes in the set's rhythm.
+        look like a part-way rep; getting up and the first stride away, long
+        after the last rep, like a far bigger one.  A rep held longer on purpose
+        goes the whole way, and a tired partial rep comes in the set's rhythm.
         """
         rom = float(np.median([c.rom_deg for c in self._reps]))
-        if cand.rom_deg >= 0.6 * rom:
+        big = cand.rom_deg > STRAY_BIG * rom
+        if cand.rom_deg >= 0.6 * rom and not big:
             return False
         hold = cand.return_start_s - cand.away_end_s
         holds = [c.return_start_s - c.away_end_s for c in self._reps]
         gap = cand.start_s - self._reps[-1].end_s
         gaps = [b.start_s - a.end_s for a, b in zip(self._reps, self._reps[1:], strict=False)]
         late = gap > max(STRAY_GAP_S, 3.0 * float(np.median(gaps))) if gaps else False
-        return late or (hold > self.max_lone_hold_s and hold > 3.0 * float(np.median(holds)))
+        return late or (not big and hold > self.max_lone_hold_s
+                        and hold > 3.0 * float(np.median(holds)))
 
     def _open_set(self, cands: list[RepCandidate], t: float) -> list[Event]:
         self._dropped = []
