@@ -65,7 +65,7 @@ def test_a_part_way_movement_long_after_the_set_is_no_rep() -> None:
 def test_a_far_bigger_movement_long_after_the_set_counts_only_with_a_rep_after_it(
         then_a_rep: bool) -> None:
     # Getting up and the first stride away, 12 s after the last rep, swing the shank
-    # twice as far as the set's reps; a rep like the set's after it shows it was one.
+    # nearly twice as far as the set's reps; a rep like the set's after it shows it was one.
     reps = [_rep(3.2 * k, 0.0) for k in range(6)]
     late = replace(_rep(3.2 * 5 + 15.0, 0.0), rom_deg=110.0)
     after = [_rep(3.2 * 5 + 18.2, 0.0)] if then_a_rep else []

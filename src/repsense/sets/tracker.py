@@ -24,7 +24,7 @@ from repsense.reps.tempo import rep_tempo, set_tempos, velocity_loss_pct
 IdMaker = Callable[[], tuple[str, int]]
 STRAY_GAP_S = 8.0
 """A partial movement this long (and 3× the set's usual gap) after the last rep is no rep
-unless a rep like the set's follows; so is one STRAY_BIG times the set's range or more."""
+unless a rep like the set's follows; so is one over STRAY_BIG times the set's range."""
 STRAY_BIG = 1.6
 LONE_SNAP_BACK = 4.0
 SNAP_WAIT_S = 2.0
