@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from repsense.exercises import EXERCISES
-from repsense.sim import SimulatedSession
+from repsense.sim import SimulatedSession, get_spec
 
 
 def _tilt_speed(sim: SimulatedSession) -> tuple[np.ndarray, np.ndarray]:
@@ -23,7 +22,7 @@ def test_phases_match_the_signal(exercise: str, placement: str) -> None:
     sim = SimulatedSession(exercise=exercise, placement=placement, sets=2, reps=3,
                            tempo="2-1-1-1", rest_s=10, seed=5, ideal=True, nuisance="none")
     t, speed = _tilt_speed(sim)
-    away_conc = EXERCISES[exercise].away_is_concentric
+    away_conc = get_spec(exercise, None).away_is_concentric()
     for s in sim.labels["sets"]:
         assert s["exercise"] == exercise
         assert s["start_s"] == s["rep_detail"][0]["start_s"]
@@ -65,6 +64,28 @@ def test_deadlift_sets_up_at_the_bottom_and_stands_up_after() -> None:
     assert tilt.min() > 45  # thigh inclined at the bar
     end = up[-1]
     assert np.degrees(np.arccos(min(1.0, end @ standing))) < 3  # stood up after the set
+
+
+def test_deadlift_lifts_at_the_concentric_tempo_and_pauses_at_lockout() -> None:
+    # Tempo 4-0-1-2: each pull from the floor takes 1 s, the lockout is held 2 s and the
+    # lowering takes 4 s (the simulator once did the opposite: pulled in 4 s, paused on
+    # the floor).
+    sim = SimulatedSession(exercise="deadlift", placement="thigh", sets=1, reps=3, seed=1,
+                           tempo="4-0-1-2", ideal=True, nuisance="none")
+    c = sim.sample()
+    up = c.acc / np.linalg.norm(c.acc, axis=1)[:, None]
+    tilt = np.degrees(np.arccos(np.clip(up @ up[0], -1.0, 1.0)))  # from standing
+    bar = np.median(tilt[(c.t > sim.labels["sets"][0]["start_s"] - 1.0)
+                         & (c.t < sim.labels["sets"][0]["start_s"])])
+    assert bar > 45
+    for r in sim.labels["sets"][0]["rep_detail"]:
+        assert r["concentric_s"] < 1.5 < 3.0 < r["eccentric_s"]
+        assert r["top_pause_s"] > 1.5
+        lockout = r["start_s"] + r["concentric_s"] + 0.5 * r["top_pause_s"]
+        halfway = r["start_s"] + r["concentric_s"] + r["top_pause_s"] + 0.5 * r["eccentric_s"]
+        at = np.searchsorted(c.t, [lockout, halfway])
+        assert tilt[at[0]] < 0.2 * bar  # standing tall half way through the top pause
+        assert 0.2 * bar < tilt[at[1]] < 0.8 * bar  # half way down, still lowering
 
 
 def test_rest_between_sets_is_the_asked_rest() -> None:

@@ -324,7 +324,7 @@ class SimulatedSession:
         for n_set, (ei, si) in enumerate(order):
             entry = self.entries[ei]
             spec = entry.spec
-            away_conc = EXERCISES[spec.exercise].away_is_concentric
+            away_conc = spec.away_is_concentric()
             reps = plan_reps(entry.reps[si], entry.tempo, away_conc, rng, fatigue=self.fatigue,
                              partial_prob=self.partial_prob,
                              knock_g=spec.knock_g)

@@ -98,6 +98,17 @@ class ExerciseSpec:
     """Typical knock at the end of the return (weight stack, bar on the floor)."""
     settle_deg: float = 0.0
     """Swing of a hanging shank past the rest pose after a relaxed return (degrees)."""
+    away_lifts: bool | None = None
+    """Does the move from ``rest`` to ``far`` lift the load (the concentric phase)?
+    ``None``: as the exercise's own convention (``Exercise.away_is_concentric``).  A
+    conventional deadlift is simulated from the bar (each rep a pull, then the lowering),
+    while the detector rests standing and sees a lowering first, so it says ``True``."""
+
+    def away_is_concentric(self) -> bool:
+        """Whether the simulated away movement is the concentric phase (see ``away_lifts``)."""
+        if self.away_lifts is not None:
+            return self.away_lifts
+        return EXERCISES[self.exercise].away_is_concentric
 
     def range_deg(self, placement: str) -> float:
         i = 0 if placement == "thigh" else 1
@@ -116,7 +127,7 @@ _SPECS = [
     ExerciseSpec("deadlift", "conventional", "standing", "feet", (55.0, -20.0), (0.0, 0.0),
                  "1-1-1-0", "conventional deadlift from the floor: set-up at the bar, reps "
                  "bottom → lockout → bottom, then the lifter stands up",
-                 setup_pause_s=2.0, lead_in=(0.0, 0.0), knock_g=0.25),
+                 setup_pause_s=2.0, lead_in=(0.0, 0.0), knock_g=0.25, away_lifts=True),
     ExerciseSpec("romanian_deadlift", "standard", "standing", "feet", (0.0, 0.0), (24.0, -5.0),
                  "3-1-1-0", "Romanian deadlift: hinge from standing, knees soft (thigh 24°, "
                  "shank 5°)"),
