@@ -9,7 +9,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SHOWN_VARIANTS = {"prone", "seated", "standing", "stance", "free", "knee_extension", "leg_raise",
-                  "prone_hip_extension", "reverse_hyperextension"}
+                  "prone_hip_extension", "squat", "reverse_hyperextension"}
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ examples:
 The recording (OUT.csv) and its sidecar with exact labels (OUT.json) are
 written atomically. Variants: leg_curl prone|seated|standing,
 single_leg_deadlift stance|free, generic knee_extension|leg_raise|
-prone_hip_extension|reverse_hyperextension (others have one).
+prone_hip_extension|squat|reverse_hyperextension (others have one).
 """
 
 

@@ -144,6 +144,10 @@ _SPECS = [
     ExerciseSpec("generic", "knee_extension", "seated", "hip", (90.0, 0.0), (90.0, 70.0),
                  "2-0-1-1", "seated knee extension: knee 90° → 20°", knock_g=0.1,
                  settle_deg=6.0),
+    ExerciseSpec("generic", "squat", "standing", "feet", (0.0, 0.0), (80.0, -30.0),
+                 "2-0-1-0", "squat from standing: thigh down to 10° above horizontal, knees "
+                 "30° forward over the feet (a generic movement the counter must still count)",
+                 away_lifts=False),
     # physiotherapy movements; ranges from the UCI physical-therapy recordings
     # (benchmarks/sim_honesty.py): leg raise thigh 19° shank 25°, prone hip extension
     # thigh 8-13° shank 11-15°
