@@ -122,6 +122,15 @@ def test_thigh_on_a_lying_curl_says_to_strap_the_shank() -> None:
     assert all("strap the shank" in e.note for e in ends)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_squats_are_counted_and_not_taken_for_romanian_deadlifts(seed: int) -> None:
+    # A squat bends the thigh from standing like a hinge, but twice as far as a Romanian
+    # deadlift's soft knees allow; without a set-up pause it could as well be a squat as
+    # a pull from the floor, so it is generic, and every squat counts.
+    ends = _set_ends("generic", "squat", "thigh", seed)
+    assert [(e.exercise, len(e.reps)) for e in ends] == [("generic", 6), ("generic", 6)]
+
+
 def test_accelerometer_only_falls_back_to_generic() -> None:
     sim = SimulatedSession(exercise="leg_curl", variant="prone", placement="shank", sets=1,
                            reps=6, rate_hz=50.0, accel_only=True, seed=3)

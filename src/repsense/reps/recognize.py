@@ -91,6 +91,9 @@ THIGH_MIN_ROM_DEG = 8.0
 MIN_RISING_DEG = 3.0
 """A planted shank that turns toward vertical by this much in the first quarter of a rep rises."""
 HINGES = ("romanian_deadlift", "deadlift")
+RDL_MAX_ROM_DEG = 45.0
+"""A Romanian deadlift keeps the knees soft: the thigh turns 10-35° from vertical.  Deeper
+is a pull from the floor (45-70°) or a squat (60-100°), which only a set-up pause tells apart."""
 UPRIGHT_REST_DEG = 10.0
 
 
@@ -253,7 +256,10 @@ def _thigh(cands: Sequence[RepCandidate], f: LeverFeatures, rom: float) -> tuple
     if f.rest >= 35 and f.far >= -15 and 12 <= rom <= 90:
         if set_up_at_the_bar(cands):
             return "deadlift", 0.7, ""  # a hinge that began with a set-up pause at the bar
-        return "romanian_deadlift", 0.7, ""
+        if rom <= RDL_MAX_ROM_DEG:
+            return "romanian_deadlift", 0.7, ""
+        return "generic", 0.5, ("a deep bend from standing: a squat, or deadlifts that pause "
+                                "at the floor as long as at the set-up; name the exercise")
     if -15 <= f.rest < 35 and f.far - f.rest >= 10 and f.length >= BRIDGE_LEVER_M:
         return ("hip_thrust" if rom >= 35 else "glute_bridge"), 0.7, ""
     return "generic", 0.5, ""
@@ -270,7 +276,7 @@ def _from_mounting(
         if rom >= 40:
             return "leg_curl", 0.7, ""
         return "generic", 0.5, ""
-    if rest < 25 and 15 <= rom <= 80:
+    if rest < 25 and 15 <= rom <= RDL_MAX_ROM_DEG:
         return "romanian_deadlift", 0.6, ""
     if 40 <= rest <= 100 and far < 30:
         return "deadlift", 0.7, ""
