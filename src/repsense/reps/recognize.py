@@ -23,11 +23,14 @@ placement  lever arm                                        exercise
 shank      level with the knee at rest (|elev| < 35°),      leg_curl (lying or
            ≥ 45° of range, ends well off level, centre      seated)
            within a shank's length (|r| ≤ 0.35 m)
-thigh      above its centre at rest (≥ 35°), not clearly    romanian_deadlift
-           below it at the far pose (≥ -15°), 12-90° of     (hinge); deadlift
-           range                                            when the set began
-                                                            with a set-up pause
-                                                            at the bar
+thigh      above its centre at rest (≥ 35°), not clearly    deadlift when the
+           below it at the far pose (≥ -15°), 12-90° of     set began with a
+           range                                            set-up pause at the
+                                                            bar, else
+                                                            romanian_deadlift
+                                                            up to 45° of range
+                                                            (a deeper bend may
+                                                            be a squat: generic)
 thigh      near level at rest (-15..35°), rising ≥ 10°      glute_bridge, or
            toward the far pose, centre beyond the thigh's   hip_thrust ≥ 35°
            own joints (|r| ≥ 0.32 m: the planted foot's
