@@ -12,6 +12,7 @@ from repsense.events import Rep, SessionEnd, SetEnd
 from repsense.pipeline import Pipeline
 from repsense.reps.detector import _use_angle_timing
 from repsense.samples import SampleChunk
+from repsense.sim import SimulatedSession
 
 from .synth import make
 
@@ -119,6 +120,24 @@ def test_romanian_deadlift_maps_away_to_eccentric():
     assert reps[1]["eccentric_s"] == pytest.approx(3.0, abs=0.2)
     assert reps[1]["concentric_s"] == pytest.approx(1.0, abs=0.2)
     assert reps[1]["top_pause_s"] == pytest.approx(1.0, abs=0.25)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_deadlift_rep_is_timed_from_its_pull_to_the_bar_down(seed: int) -> None:
+    # Tempo 4-0-1-2: each pull 1 s, the lockout 2 s, the lowering 4 s. From standing the
+    # detector sees lowering + pull; the set's final tempo pairs every pull with the
+    # lockout and lowering after it (the last with the lowering before standing up), and
+    # the bend down to the bar and the set-up are no part of the first rep.
+    sim = SimulatedSession(exercise="deadlift", placement="thigh", sets=1, reps=4,
+                           tempo="4-0-1-2", rate_hz=50.0, seed=seed, nuisance="none")
+    pipe = Pipeline(sample_rate_hz=50.0, exercise="deadlift", placement="thigh")
+    ends = [e for e in pipe.push(sim.sample()) + pipe.finish() if isinstance(e, SetEnd)]
+    assert [len(e.reps) for e in ends] == [4]
+    labels = sim.labels["sets"][0]["rep_detail"]
+    for got, want in zip(ends[0].reps, labels, strict=True):
+        assert got.tempo == "4-0-1-2"
+        assert got.start_s == pytest.approx(want["start_s"], abs=0.3)
+        assert got.end_s == pytest.approx(want["end_s"], abs=0.3)
 
 
 def test_rep_event_is_prompt():

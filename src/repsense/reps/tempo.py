@@ -70,11 +70,53 @@ def concentric_speed(cand: RepCandidate, exercise: str) -> float:
     return cand.away_speed_dps if EXERCISES[exercise].away_is_concentric else cand.return_speed_dps
 
 
-def set_tempos(cands: Sequence[RepCandidate], exercise: str) -> tuple[RepTempo, ...]:
-    """Tempo of every rep of a finished set, ``partial`` judged against the whole set."""
+def pull_tempo(
+    cand: RepCandidate, after: RepCandidate, index: int, set_median_rom: float,
+) -> RepTempo:
+    """Tempo of a lift from the floor whose set the detector saw from standing.
+
+    Excursion *k* is lowering *k - 1* (or bending down to the bar), the pause
+    at the floor and pull *k*; the lockout, lowering and pause at the floor
+    that complete rep *k* come with excursion *k + 1* (``after``; for the last
+    rep, the excursion that lowered the bar and stood up).  The rep spans pull
+    to bar down, as a lifter counts it; the set-up before the first pull is
+    no pause of the rep.
+    """
+    conc = cand.end_s - cand.return_start_s
+    bottom = 0.0 if index == 1 else max(0.0, cand.return_start_s - cand.away_end_s)
+    top = max(0.0, after.start_s - cand.end_s)
+    ecc = after.away_end_s - after.start_s
+    return RepTempo(
+        index=index,
+        start_s=cand.return_start_s,
+        end_s=after.away_end_s,
+        concentric_s=conc,
+        eccentric_s=ecc,
+        top_pause_s=top,
+        bottom_pause_s=bottom,
+        tempo=tempo_string(ecc, bottom, conc, top),
+        rom_deg=cand.rom_deg,
+        peak_speed_dps=cand.peak_speed_dps,
+        partial=cand.rom_deg < PARTIAL_FRACTION * set_median_rom,
+    )
+
+
+def set_tempos(
+    cands: Sequence[RepCandidate], exercise: str, standing_up: RepCandidate | None = None,
+) -> tuple[RepTempo, ...]:
+    """Tempo of every rep of a finished set, ``partial`` judged against the whole set.
+
+    ``standing_up`` is the set's last excursion when it was no rep (lowering the
+    bar and standing up after a deadlift from the floor): then every rep is timed
+    as a pull with the lowering that follows it (:func:`pull_tempo`).
+    """
     if not cands:
         return ()
     median = float(np.median([c.rom_deg for c in cands]))
+    if standing_up is not None:
+        nexts = [*cands[1:], standing_up]
+        return tuple(pull_tempo(c, n, i + 1, median)
+                     for i, (c, n) in enumerate(zip(cands, nexts, strict=True)))
     out = []
     for i, c in enumerate(cands):
         prev = cands[i - 1].end_s if i else None

@@ -373,12 +373,14 @@ class SetTracker:
             note = (note + "; " if note else "") + (
                 f"{n} movement{'s' if n > 1 else ''} after the last rep not counted "
                 "(quicker or smaller than the set's reps)")
+        standing_up = None
         if EXERCISES[ex].last_excursion_is_no_rep and (
                 set_up_at_the_bar(self._reps) or rests_standing(self._reps)):
-            # Lowering the bar and standing up without it looks like one more rep.
-            self._reps.pop()
+            # Lowering the bar and standing up without it looks like one more rep; its
+            # lowering is the last rep's eccentric.
+            standing_up = self._reps.pop()
             note = (note + "; " if note else "") + "last movement (standing up) not counted"
-        reps = set_tempos(self._reps, ex)
+        reps = set_tempos(self._reps, ex, standing_up)
         self.sets_done += 1
         self.total_reps += len(reps)
         rest_before = None
