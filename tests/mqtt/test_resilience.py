@@ -138,3 +138,18 @@ def test_repsense_killed_mid_session_then_restarted(tmp_path, mosquitto_factory,
     assert sqlite3.connect(outbox).execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 0
     validate(msgs)
     sub.stop()
+
+
+def test_a_test_broker_on_a_port_someone_else_holds_fails_to_start(tmp_path, mosquitto):
+    # Two test suites on one machine can be handed the same free port. The second broker
+    # then exits ("Address already in use") while the port still answers, and its tests
+    # would talk to the other suite's broker; starting must fail instead.
+    other = MosquittoBroker(tmp_path / "other", port=mosquitto.port)
+    try:
+        other.start(timeout_s=5.0)
+    except RuntimeError as exc:
+        assert "Address already in use" in str(exc)
+    else:
+        raise AssertionError("a broker that could not listen reported that it was running")
+    finally:
+        other.stop()

@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -224,6 +225,8 @@ class MosquittoBroker:
         if self.running:
             return self
         self._write_config()
+        # The log is appended to across restarts: only what this start writes counts.
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         try:
             self._proc = subprocess.Popen(
@@ -238,13 +241,28 @@ class MosquittoBroker:
                 raise RuntimeError(
                     f"mosquitto exited with {self._proc.returncode}: {self.log_tail()}"
                 )
-            try:
-                with socket.create_connection((self.host, self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.02)
+            # Only once this broker says it runs: a connection alone could reach another
+            # process that took the port first (this one then exits, "Address already
+            # in use", and the tests would talk to a stranger's broker).
+            if self._says_running(offset):
+                try:
+                    with socket.create_connection((self.host, self.port), timeout=0.5):
+                        return self
+                except OSError:
+                    pass
+            time.sleep(0.02)
         self.stop(kill=True)
         raise TimeoutError(f"mosquitto did not listen on {self.port}: {self.log_tail()}")
+
+    def _says_running(self, offset: int) -> bool:
+        """Has the log, from ``offset`` on, the line mosquitto writes once it listens?"""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(offset)
+                text = f.read().decode(errors="replace")
+        except OSError:
+            return False
+        return re.search(r"mosquitto version \S+ running", text) is not None
 
     def stop(self, kill: bool = False, timeout_s: float = 10.0) -> None:
         """Stop the broker: SIGTERM (saves persistence) or SIGKILL (``kill=True``)."""
