@@ -45,6 +45,20 @@ class ExerciseInfo:
     last_excursion_is_no_rep: bool = False
     """The set ends with one excursion more than there were reps (see the module doc)."""
 
+    @property
+    def final_rep_starts_concentric(self) -> bool:
+        """Does a rep in ``set_end`` start with its concentric phase?
+
+        As ``away_is_concentric``, except for a deadlift from the floor: its final
+        reps run from the pull to the bar back down
+        (:func:`repsense.reps.tempo.pull_tempo`), while its live ``rep`` events
+        follow the detector's excursion (lowering, then pull).  A deadlift set whose
+        standing-up excursion went unrecognised keeps the live layout in ``set_end``
+        too (its count is then one too many); readers of finished reps
+        (the report, tempo cues) take the usual case.
+        """
+        return self.away_is_concentric or self.last_excursion_is_no_rep
+
 
 EXERCISES: dict[str, ExerciseInfo] = {
     "leg_curl": ExerciseInfo("leg_curl", "leg curl", True, "curl"),

@@ -15,7 +15,7 @@ from repsense.live.plans import load_plan_file
 from repsense.live.runner import LiveOptions, run_live
 from repsense.live.sources import PacedSource, plan_for_simulator
 from repsense.report.data import load_report_data
-from repsense.report.figure import DPI, FIGSIZE, build_figure
+from repsense.report.figure import DPI, FIGSIZE, build_figure, rep_phases
 from repsense.sim import SimulatedSession
 
 
@@ -83,3 +83,24 @@ def test_recording_report_and_bad_input(tmp_path: Path, dirs: dict[str, Path],
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and ".png or .html" in err[0]
     assert not (tmp_path / "x.jpg").exists()
+
+
+def test_a_deadlift_report_shades_each_pull_before_its_lowering(tmp_path: Path) -> None:
+    # A finished deadlift rep runs from the pull to the bar back down (tempo 4-0-1-2:
+    # 1 s up, 2 s at lockout, 4 s down); the figure's phase shading must follow that
+    # order, not the detector's lowering-then-pull of a live rep.
+    sim = SimulatedSession(exercise="deadlift", placement="thigh", sets=1, reps=4,
+                           tempo="4-0-1-2", rate_hz=50.0, seed=1, nuisance="none")
+    rec = write_recording(tmp_path / "deadlift.csv", sim.chunks(1.0), sim.meta,
+                          has_gyro=sim.has_gyro)
+    data = load_report_data(str(rec), exercise="deadlift", placement="thigh")
+    [s] = data.sets
+    labels = sim.labels["sets"][0]["rep_detail"]
+    assert len(s.reps) == len(labels)
+    for rep, want in zip(s.reps, labels, strict=True):
+        ph = rep_phases(s, rep)
+        pull_start = want["start_s"]
+        lowering_start = want["start_s"] + want["concentric_s"] + want["top_pause_s"]
+        assert ph["concentric"][0] == pytest.approx(pull_start, abs=0.3)
+        assert ph["eccentric"][0] == pytest.approx(lowering_start, abs=0.4)
+        assert ph["eccentric"][1] == pytest.approx(want["eccentric_s"], abs=0.4)

@@ -198,6 +198,19 @@ def test_tempo_cues(ev) -> None:
     assert tempo_cues(fast, None, "romanian_deadlift") == ()
 
 
+def test_a_finished_deadlift_rep_is_judged_from_the_pull(ev) -> None:
+    # Live, a deadlift rep is lowering then pull: its lockout (top) pause is the dwell
+    # before it, unknown for the first rep. In set_end the rep starts with the pull and
+    # its lockout follows, so the first rep's lockout is judged too.
+    dl = parse_tempo("4-0-1-2", "t")
+    first = ev.rep(1, 0.0, ecc=4.0, conc=1.0, top=0.5)
+    assert tempo_cues(first, dl, "deadlift") == ()
+    assert tempo_cues(first, dl, "deadlift", final=True) == ("pause at the top: 2 s",)
+    # and a finished deadlift rep already starts concentric, like a curl's
+    assert remap_rep(first, "deadlift", "leg_curl", final=True) is first
+    assert remap_rep(first, "deadlift", "leg_curl") is not first
+
+
 def test_remap_rep_swaps_phases_between_exercise_kinds(ev) -> None:
     rep = ev.rep(1, 0.0, ecc=3.0, conc=1.0, top=0.5, bottom=2.0)
     same = remap_rep(rep, "romanian_deadlift", "single_leg_deadlift")

@@ -123,7 +123,8 @@ class SetRecord:
             "ended_by": self.ended_by,
             "undone_reps": len(self.undone_starts),
             "rep_detail": [
-                {**r.to_dict(), "cues": list(tempo_cues(r, self.tempo, self.exercise))}
+                {**r.to_dict(),
+                 "cues": list(tempo_cues(r, self.tempo, self.exercise, final=self.done))}
                 for r in self.reps
             ],
         }
@@ -152,13 +153,15 @@ def exercise_name(ex_id: str) -> str:
 # ------------------------------------------------------------------ tempo cues
 
 
-def tempo_cues(rep: RepTempo, target: Tempo | None, exercise: str) -> tuple[str, ...]:
+def tempo_cues(rep: RepTempo, target: Tempo | None, exercise: str,
+               final: bool = False) -> tuple[str, ...]:
     """Plain coaching cues when a rep's tempo is off its target, most important first.
 
     Tolerances are loose on purpose (people count seconds in their head): a
     phase is "off" when it misses the target by more than max(0.6 s, 30 %).
     A pause that belongs to the rest pose is not judged on the first rep of a
-    set, where it cannot be measured.
+    set, where it cannot be measured.  ``final``: the rep is from ``set_end``
+    (a deadlift's then starts with the pull, see ``remap_rep``).
     """
     if target is None or rep.partial:
         return ()
@@ -172,7 +175,9 @@ def tempo_cues(rep: RepTempo, target: Tempo | None, exercise: str) -> tuple[str,
             return 1
         return 0
 
-    away_is_conc = EXERCISES[exercise].away_is_concentric if exercise in EXERCISES else True
+    info = EXERCISES.get(exercise)
+    away_is_conc = True if info is None else (
+        info.final_rep_starts_concentric if final else info.away_is_concentric)
     ecc = off(rep.eccentric_s, target.eccentric_s)
     if ecc < 0:
         cues.append(f"lower slower: {target.eccentric_s:g} s eccentric")
@@ -194,9 +199,17 @@ def tempo_cues(rep: RepTempo, target: Tempo | None, exercise: str) -> tuple[str,
     return tuple(cues)
 
 
-def remap_rep(rep: RepTempo, from_ex: str, to_ex: str) -> RepTempo:
-    """Re-read a rep's phases for another exercise (away = concentric or eccentric)."""
-    if EXERCISES[from_ex].away_is_concentric == EXERCISES[to_ex].away_is_concentric:
+def remap_rep(rep: RepTempo, from_ex: str, to_ex: str, final: bool = False) -> RepTempo:
+    """Re-read a rep's phases for another exercise (away = concentric or eccentric).
+
+    ``final``: the rep is from ``set_end``, laid out as
+    ``ExerciseInfo.final_rep_starts_concentric`` says, not as a live ``rep`` event.
+    """
+    def first_is_conc(ex: str) -> bool:
+        info = EXERCISES[ex]
+        return info.final_rep_starts_concentric if final else info.away_is_concentric
+
+    if first_is_conc(from_ex) == first_is_conc(to_ex):
         return rep
     ecc, conc = rep.concentric_s, rep.eccentric_s
     top, bottom = rep.bottom_pause_s, rep.top_pause_s
@@ -453,7 +466,7 @@ class LiveSession:
             rec = self._open_record(ev.set_index, ev.start_s, ev.rest_before_s)
         reps = list(ev.reps)
         if rec.switched_from is not None and ev.exercise in EXERCISES:
-            reps = [remap_rep(r, ev.exercise, rec.exercise) for r in reps]
+            reps = [remap_rep(r, ev.exercise, rec.exercise, final=True) for r in reps]
         elif rec.step is None and self.exercise == "auto" and ev.exercise in EXERCISES:
             rec.exercise, rec.name = ev.exercise, exercise_name(ev.exercise)
         for t in rec.undone_starts:  # undo again what the user undid live
@@ -661,7 +674,7 @@ class LiveSession:
         """The user confirmed that set ``rec`` was really ``ex``."""
         old_step, old_ex = rec.step, rec.exercise
         rec.switched_from = old_ex
-        rec.reps = [remap_rep(r, old_ex, ex) for r in rec.reps]
+        rec.reps = [remap_rep(r, old_ex, ex, final=rec.done) for r in rec.reps]
         rec.exercise, rec.name = ex, exercise_name(ex)
         if self.plan is not None and old_step is not None:
             self.done_steps.discard(old_step)

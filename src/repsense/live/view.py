@@ -196,7 +196,7 @@ def _rep_table(rec: SetRecord | None, max_rows: int = 12) -> RenderableType:
         table.add_row("", tempo_bar(rec.tempo), Text(rec.tempo.text, style="dim"), "",
                       Text("target", style="dim"))
     for rep in rec.reps[-max_rows:]:
-        cues = tempo_cues(rep, rec.tempo, rec.exercise)
+        cues = tempo_cues(rep, rec.tempo, rec.exercise, final=rec.done)
         # the most important cue; the others are in the session summary
         more = f" (+{len(cues) - 1})" if len(cues) > 1 else ""
         cue = Text(cues[0] + more, style="yellow") if cues else Text(

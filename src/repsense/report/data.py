@@ -47,9 +47,10 @@ class ReportSet:
     """The exercise as people call it (``label`` adds the set number)."""
 
     @property
-    def away_is_concentric(self) -> bool:
+    def starts_concentric(self) -> bool:
+        """Do this set's (finished) reps start with the concentric phase?"""
         info = EXERCISES.get(self.exercise)
-        return info.away_is_concentric if info else True
+        return info.final_rep_starts_concentric if info else True
 
 
 @dataclass

@@ -57,7 +57,7 @@ def rep_phases(s: ReportSet, rep: dict[str, Any]) -> dict[str, tuple[float, floa
     start, end = float(rep["start_s"]), float(rep["end_s"])
     ecc, conc = float(rep["eccentric_s"]), float(rep["concentric_s"])
     top, bottom = float(rep["top_pause_s"]), float(rep["bottom_pause_s"])
-    if s.away_is_concentric:
+    if s.starts_concentric:
         return {"concentric": (start, conc), "top": (start + conc, top),
                 "eccentric": (end - ecc, ecc), "bottom": (start - bottom, bottom)}
     return {"eccentric": (start, ecc), "bottom": (start + ecc, bottom),
@@ -89,8 +89,8 @@ def _angle_at(data: ReportData, times: np.ndarray) -> np.ndarray:
 def _far_times(s: ReportSet) -> np.ndarray:
     out = []
     for rep in s.reps:
-        away = float(rep["concentric_s"] if s.away_is_concentric else rep["eccentric_s"])
-        far = float(rep["top_pause_s"] if s.away_is_concentric else rep["bottom_pause_s"])
+        away = float(rep["concentric_s"] if s.starts_concentric else rep["eccentric_s"])
+        far = float(rep["top_pause_s"] if s.starts_concentric else rep["bottom_pause_s"])
         out.append(float(rep["start_s"]) + away + far / 2)
     return np.asarray(out)
 
