@@ -110,10 +110,18 @@ class Pipeline:
             self.lever = self._lever_for(self.timing.rate_hz_ or 100.0)
 
     def _lever_for(self, rate: float) -> LeverArmEstimator | None:
-        """A lever-arm estimator if the set tracker will use one: a gyroscope, fast enough,
-        and the exercise to recognise, or a deadlift (whose rest pose it tells)."""
-        wanted = self.exercise == "auto" or EXERCISES[self.exercise].last_excursion_is_no_rep
-        if wanted and self.has_gyro and rate >= MIN_RATE_HZ:
+        """A lever-arm estimator if the set tracker will use one (a gyroscope needed).
+
+        Recognition (``auto``) asks for one from ``MIN_RATE_HZ``; a named deadlift at
+        any rate: it only asks whether the rest pose is the more upright one, which
+        a 10 Hz WitMotion answers too (a slower sensor's longer lever names other
+        exercises, which a named deadlift does not need).
+        """
+        if not self.has_gyro:
+            return None
+        if self.exercise == "auto":
+            return LeverArmEstimator(rate) if rate >= MIN_RATE_HZ else None
+        if EXERCISES[self.exercise].last_excursion_is_no_rep:
             return LeverArmEstimator(rate)
         return None
 

@@ -140,6 +140,20 @@ def test_a_deadlift_rep_is_timed_from_its_pull_to_the_bar_down(seed: int) -> Non
         assert got.end_s == pytest.approx(want["end_s"], abs=0.3)
 
 
+@pytest.mark.parametrize("placement", ["thigh", "shank"])
+def test_a_named_deadlift_at_10_hz_that_pauses_at_the_floor_counts_its_pulls(
+        placement: str) -> None:
+    # WitMotion's default 10 Hz, tempo 3-2-1-1: the 2 s at the floor between pulls is as
+    # long as the set-up, so only the lever arm says the set rested standing and that
+    # its last excursion (lowering the bar, standing up) is no pull.
+    for seed in (1, 2):
+        sim = SimulatedSession(exercise="deadlift", placement=placement, sets=2, reps=5,
+                               tempo="3-2-1-1", rate_hz=10.0, seed=seed)
+        pipe = Pipeline(sample_rate_hz=10.0, exercise="deadlift", placement=placement)
+        events = pipe.push(sim.sample()) + pipe.finish()
+        assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [5, 5]
+
+
 def test_rep_event_is_prompt():
     chunk, sched = make(sets=1, reps=5, rate=100.0)
     events = run(chunk)
