@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from repsense.events import RepTempo
 from repsense.live.plans import find_plan, load_plan_file, parse_tempo
 from repsense.live.session import LiveSession, remap_rep, tempo_cues
 
@@ -71,6 +72,24 @@ def test_undo_during_a_set_survives_the_final_set_details(tiny_plan: Path, ev) -
     assert rec.velocity_loss_pct == pytest.approx(20.0)  # recomputed over the kept reps
     s.act("undo")  # after the set: takes the last rep of the last set
     assert s.sets[0].count == 2
+
+
+def test_undoing_a_deadlift_rep_undoes_the_same_pull_in_the_set_details(ev) -> None:
+    # Live, a deadlift rep is lowering then pull (it is counted at lockout); in set_end
+    # the same rep runs from that pull to the bar back down. Undoing live rep 2 must
+    # drop the finished rep with pull 2, not the one whose start is nearest.
+    s = LiveSession(None, "deadlift")
+    pulls = [(10.0 + 8.0 * k, 11.0 + 8.0 * k) for k in range(4)]  # pull k: start, end
+    live = [RepTempo(k + 1, a - 6.0, b, 1.0, 4.0, 2.0, 1.0, "4-1-1-2", 50.0, 100.0, False)
+            for k, (a, b) in enumerate(pulls)]  # 4 s lowering, 1 s at the floor, pull
+    final = [RepTempo(k + 1, a, b + 6.0, 1.0, 4.0, 2.0, 0.0 if k == 0 else 1.0, "4-1-1-2",
+                      50.0, 100.0, False) for k, (a, b) in enumerate(pulls)]
+    feed_all(s, [ev.set_start(1, 4.0, "deadlift"), ev.rep_event(1, live[0], 1, "deadlift"),
+                 ev.rep_event(1, live[1], 2, "deadlift")])
+    s.act("undo")
+    feed_all(s, [ev.rep_event(1, live[2], 2, "deadlift"), ev.rep_event(1, live[3], 3, "deadlift"),
+                 ev.set_end(1, final, "deadlift")])
+    assert [r.start_s for r in s.sets[0].reps] == [10.0, 26.0, 34.0]
 
 
 def test_mismatch_asks_and_keep_or_switch(ev) -> None:

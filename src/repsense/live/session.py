@@ -19,6 +19,7 @@ exactly like a real session.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -83,7 +84,8 @@ class SetRecord:
     start_s: float
     end_s: float | None = None
     reps: list[RepTempo] = field(default_factory=list)
-    undone_starts: list[float] = field(default_factory=list)
+    undone_at: list[float] = field(default_factory=list)
+    """When each rep the user undid ended live (its ``rep`` event's end)."""
     velocity_loss_pct: float | None = None
     detected: str | None = None
     confidence: float | None = None
@@ -121,7 +123,7 @@ class SetRecord:
             "confidence": self.confidence,
             "switched_from": self.switched_from,
             "ended_by": self.ended_by,
-            "undone_reps": len(self.undone_starts),
+            "undone_reps": len(self.undone_at),
             "rep_detail": [
                 {**r.to_dict(),
                  "cues": list(tempo_cues(r, self.tempo, self.exercise, final=self.done))}
@@ -215,6 +217,17 @@ def remap_rep(rep: RepTempo, from_ex: str, to_ex: str, final: bool = False) -> R
     top, bottom = rep.bottom_pause_s, rep.top_pause_s
     return replace(rep, eccentric_s=ecc, concentric_s=conc, top_pause_s=top,
                    bottom_pause_s=bottom, tempo=tempo_string(ecc, bottom, conc, top))
+
+
+def _final_rep_at(reps: Sequence[RepTempo], t: float) -> int:
+    """Index of the finished rep that a live rep ending at ``t`` became.
+
+    Usually the same excursion, ending at ``t``; a deadlift's finished rep runs
+    from the pull that ended at ``t`` to the bar back down, so it is the rep
+    whose span holds ``t`` (the one before it ended before that pull began).
+    """
+    return min(range(len(reps)), key=lambda i: (
+        not reps[i].start_s - 1e-6 <= t <= reps[i].end_s + 1e-6, abs(reps[i].end_s - t)))
 
 
 def velocity_loss(reps: list[RepTempo]) -> float | None:
@@ -469,12 +482,11 @@ class LiveSession:
             reps = [remap_rep(r, ev.exercise, rec.exercise, final=True) for r in reps]
         elif rec.step is None and self.exercise == "auto" and ev.exercise in EXERCISES:
             rec.exercise, rec.name = ev.exercise, exercise_name(ev.exercise)
-        for t in rec.undone_starts:  # undo again what the user undid live
+        for t in rec.undone_at:  # undo again what the user undid live
             if reps:
-                k = min(range(len(reps)), key=lambda i: abs(reps[i].start_s - t))
-                reps.pop(k)
+                reps.pop(_final_rep_at(reps, t))
         rec.reps = [replace(r, index=i + 1) for i, r in enumerate(reps)]
-        rec.velocity_loss_pct = (ev.velocity_loss_pct if not rec.undone_starts
+        rec.velocity_loss_pct = (ev.velocity_loss_pct if not rec.undone_at
                                  else velocity_loss(rec.reps))
         if rec.rest_before_s is None:
             rec.rest_before_s = ev.rest_before_s
@@ -617,8 +629,8 @@ class LiveSession:
         if rec is None or not rec.reps:
             return [Notice("info", self.now_s, "no rep to undo")]
         rep = rec.reps.pop()
-        rec.undone_starts.append(rep.start_s)
-        if rec.done and not rec.undone_starts[:-1]:
+        rec.undone_at.append(rep.end_s)
+        if rec.done and not rec.undone_at[:-1]:
             rec.velocity_loss_pct = velocity_loss(rec.reps)
         return [Notice("undo", self.now_s,
                        f"undid rep {rep.index}: set {rec.index} {rec.name} now {rec.count} reps",
