@@ -26,7 +26,7 @@ from repsense.dsp.timing import TimingRepair
 from repsense.events import Event, SessionEnd, Warning
 from repsense.exercises import EXERCISES, check_exercise
 from repsense.reps.detector import DetectorConfig, RepCandidate, RepDetector
-from repsense.reps.lever_arm import MIN_RATE_HZ, LeverArmEstimator
+from repsense.reps.lever_arm import COARSE_RATE_HZ, MIN_RATE_HZ, LeverArmEstimator
 from repsense.reps.phases import SpeedPhaseTimer
 from repsense.samples import SampleChunk
 from repsense.sets.tracker import SetTracker
@@ -112,15 +112,15 @@ class Pipeline:
     def _lever_for(self, rate: float) -> LeverArmEstimator | None:
         """A lever-arm estimator if the set tracker will use one (a gyroscope needed).
 
-        Recognition (``auto``) asks for one from ``MIN_RATE_HZ``; a named deadlift at
-        any rate: it only asks whether the rest pose is the more upright one, which
-        a 10 Hz WitMotion answers too (a slower sensor's longer lever names other
-        exercises, which a named deadlift does not need).
+        Recognition (``auto``) asks for one from ``COARSE_RATE_HZ`` (under
+        ``MIN_RATE_HZ`` it leaves out the rule a too-long lever misleads, see
+        ``SetTracker.coarse_lever``); a named deadlift at any rate: it only asks
+        whether the rest pose is the more upright one.
         """
         if not self.has_gyro:
             return None
         if self.exercise == "auto":
-            return LeverArmEstimator(rate) if rate >= MIN_RATE_HZ else None
+            return LeverArmEstimator(rate) if rate >= COARSE_RATE_HZ else None
         if EXERCISES[self.exercise].last_excursion_is_no_rep:
             return LeverArmEstimator(rate)
         return None
@@ -177,6 +177,9 @@ class Pipeline:
             chain = [self.movement.sos] if self.has_gyro else [self.gravity.sos, self.movement.sos]
             timer = SpeedPhaseTimer(chain, rate, angle_chain=[self.gravity.sos])
             self.detector = RepDetector(timer, self._detector_cfg, angle_timing=not self.has_gyro)
+            # A slower sensor's lever arm is coarse: recognition then leaves out the rule
+            # it could turn into a wrong name.
+            self.tracker.coarse_lever = rate < MIN_RATE_HZ
             self.lever = self._lever_for(rate)
         assert self.movement is not None and self.detector is not None
         events: list[Event] = []

@@ -45,7 +45,10 @@ PAD_S = 0.25
 MIN_RATE_HZ = 20.0
 """Below this the angular acceleration of a rep is too coarsely sampled: on real
 recordings halved to 12.5 Hz the fitted lever grew by half and named a side-lying
-abduction a glute bridge, so slower sensors are not asked."""
+abduction a glute bridge, so slower sensors get only the rules that a longer lever
+cannot turn into a name (see ``repsense.reps.recognize``)."""
+COARSE_RATE_HZ = 10.0
+"""From here to ``MIN_RATE_HZ`` the lever arm is estimated, coarsely."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -192,6 +192,7 @@ def recognize(
     cands: Sequence[RepCandidate],
     placement: str,
     mounting_up: Sequence[float] | None = None,
+    coarse_lever: bool = False,
 ) -> tuple[str, float, str]:
     """Best exercise id, confidence in [0, 1] and a note for the user.
 
@@ -203,6 +204,9 @@ def recognize(
         ``thigh``, ``shank`` or ``auto``.
     mounting_up
         Unit up vector in the sensor frame with the segment vertical (from pairing).
+    coarse_lever
+        The lever arm comes from a sensor slower than 20 Hz, where it comes out too
+        long: the rule that needs a long lever (a thigh bridge) is left out.
     """
     if not cands:
         return "generic", 0.0, ""
@@ -214,7 +218,7 @@ def recognize(
                                 "(the thigh sees little of it) or name the exercise")
     feats = lever_features(cands)
     if feats is None:
-        return "generic", 0.5, ("exercise not recognised: needs a gyroscope at 20 Hz or more "
+        return "generic", 0.5, ("exercise not recognised: needs a gyroscope at 10 Hz or more "
                                 "and a clear movement, or a paired mounting; counted as generic")
     rest, far, length = feats.rest, feats.far, feats.length
     if feats.spread > MAX_SPREAD_DEG:
@@ -225,13 +229,13 @@ def recognize(
             return "leg_curl", 0.7, ""
         # Hinges and bridges are trained with the thigh strapped (the plans say so); a
         # shank on a planted foot would look like a hinge here, so the note says so.
-        ex = _thigh(cands, feats, rom)[0]
+        ex = _thigh(cands, feats, rom, coarse_lever)[0]
         if ex in HINGES:
             return ex, 0.5, "placement unknown: taken as a thigh sensor"
         return "generic", 0.5, "exercise not recognised without the placement (thigh or shank)"
     if placement == "shank":
         return _shank(cands, feats, rom)
-    return _thigh(cands, feats, rom)
+    return _thigh(cands, feats, rom, coarse_lever)
 
 
 def _shank(cands: Sequence[RepCandidate], f: LeverFeatures, rom: float) -> tuple[str, float, str]:
@@ -253,7 +257,8 @@ def _shank(cands: Sequence[RepCandidate], f: LeverFeatures, rom: float) -> tuple
     return "generic", 0.5, ""
 
 
-def _thigh(cands: Sequence[RepCandidate], f: LeverFeatures, rom: float) -> tuple[str, float, str]:
+def _thigh(cands: Sequence[RepCandidate], f: LeverFeatures, rom: float,
+           coarse_lever: bool = False) -> tuple[str, float, str]:
     # -15, not 0: a set's far elevation scatters by that much (0-49° over 30 simulated
     # deadlift sets at the bar with the thigh 55° from vertical); past it is a deep squat.
     if f.rest >= 35 and f.far >= -15 and 12 <= rom <= 90:
@@ -264,6 +269,9 @@ def _thigh(cands: Sequence[RepCandidate], f: LeverFeatures, rom: float) -> tuple
         return "generic", 0.5, ("a deep bend from standing: a squat, or deadlifts that pause "
                                 "at the floor as long as at the set-up; name the exercise")
     if -15 <= f.rest < 35 and f.far - f.rest >= 10 and f.length >= BRIDGE_LEVER_M:
+        if coarse_lever:
+            return "generic", 0.5, ("a bridge or a leg lifted from the hip: a sensor under "
+                                    "20 Hz cannot tell them apart; name the exercise")
         return ("hip_thrust" if rom >= 35 else "glute_bridge"), 0.7, ""
     return "generic", 0.5, ""
 

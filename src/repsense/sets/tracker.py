@@ -118,6 +118,8 @@ class SetTracker:
         self.posture_gap_s = posture_gap_s
         self.rest_tick_s = rest_tick_s
         self.mounting_up = mounting_up
+        self.coarse_lever = False
+        """The lever arm comes from a sensor under 20 Hz (see ``recognize``)."""
         self.confident_rom_deg = confident_rom_deg
         self.confirm_reps = confirm_reps
         self.slow_rep_s = slow_rep_s
@@ -139,7 +141,8 @@ class SetTracker:
     def _exercise_now(self) -> tuple[str, float, str]:
         if self.exercise != "auto":
             return self.exercise, 1.0, ""
-        return recognize(self._reps, self.placement, self.mounting_up)
+        return recognize(self._reps, self.placement, self.mounting_up,
+                         coarse_lever=self.coarse_lever)
 
     def add_rep(self, cand: RepCandidate) -> list[Event]:
         """A completed rep: maybe close the old set, open a new one, and report the rep.
