@@ -64,6 +64,10 @@ tilting off vertical without a set-up pause (a deadlift or a squat), sets
 whose reps disagree, accelerometer-only sensors — is ``generic`` with a note,
 rather than a guess.
 
+Under 20 Hz the fitted lever comes out too long (real side-lying abductions and
+prone hip extensions at 10 and 12.5 Hz passed for thigh bridges), so from 10 to
+20 Hz the one row that asks for a long lever, the thigh bridge, is left out.
+
 Accelerometer-only sensors were tried with a lever arm fitted from the tilt
 alone (the specific force's magnitude against the tilt's rate and
 acceleration): it recognised the simulator's curls and hinges, but on real
