@@ -50,10 +50,20 @@ def rep_tempo(
         conc, ecc, top, bottom = away, back, far, near
     else:
         conc, ecc, top, bottom = back, away, near, far
+    return _rep(cand, index, cand.start_s, cand.end_s, (conc, ecc, top, bottom), set_median_rom)
+
+
+def _rep(
+    cand: RepCandidate, index: int, start_s: float, end_s: float,
+    phases: tuple[float, float, float, float], set_median_rom: float,
+) -> RepTempo:
+    """The :class:`RepTempo` of ``cand`` spanning ``start_s``-``end_s`` with ``phases``
+    (concentric, eccentric, top pause, bottom pause)."""
+    conc, ecc, top, bottom = phases
     return RepTempo(
         index=index,
-        start_s=cand.start_s,
-        end_s=cand.end_s,
+        start_s=start_s,
+        end_s=end_s,
         concentric_s=conc,
         eccentric_s=ecc,
         top_pause_s=top,
@@ -86,19 +96,8 @@ def pull_tempo(
     bottom = 0.0 if index == 1 else max(0.0, cand.return_start_s - cand.away_end_s)
     top = max(0.0, after.start_s - cand.end_s)
     ecc = after.away_end_s - after.start_s
-    return RepTempo(
-        index=index,
-        start_s=cand.return_start_s,
-        end_s=after.away_end_s,
-        concentric_s=conc,
-        eccentric_s=ecc,
-        top_pause_s=top,
-        bottom_pause_s=bottom,
-        tempo=tempo_string(ecc, bottom, conc, top),
-        rom_deg=cand.rom_deg,
-        peak_speed_dps=cand.peak_speed_dps,
-        partial=cand.rom_deg < PARTIAL_FRACTION * set_median_rom,
-    )
+    return _rep(cand, index, cand.return_start_s, after.away_end_s, (conc, ecc, top, bottom),
+                set_median_rom)
 
 
 def set_tempos(
