@@ -155,6 +155,15 @@ def exercise_name(ex_id: str) -> str:
 # ------------------------------------------------------------------ tempo cues
 
 
+def _starts_concentric(exercise: str, final: bool) -> bool:
+    """Does a rep of ``exercise`` start with its concentric phase?  ``final``: a rep
+    from ``set_end`` (see ``ExerciseInfo.final_rep_starts_concentric``), else a live one."""
+    info = EXERCISES.get(exercise)
+    if info is None:
+        return True
+    return info.final_rep_starts_concentric if final else info.away_is_concentric
+
+
 def tempo_cues(rep: RepTempo, target: Tempo | None, exercise: str,
                final: bool = False) -> tuple[str, ...]:
     """Plain coaching cues when a rep's tempo is off its target, most important first.
@@ -177,9 +186,7 @@ def tempo_cues(rep: RepTempo, target: Tempo | None, exercise: str,
             return 1
         return 0
 
-    info = EXERCISES.get(exercise)
-    away_is_conc = True if info is None else (
-        info.final_rep_starts_concentric if final else info.away_is_concentric)
+    away_is_conc = _starts_concentric(exercise, final)
     ecc = off(rep.eccentric_s, target.eccentric_s)
     if ecc < 0:
         cues.append(f"lower slower: {target.eccentric_s:g} s eccentric")
@@ -207,11 +214,7 @@ def remap_rep(rep: RepTempo, from_ex: str, to_ex: str, final: bool = False) -> R
     ``final``: the rep is from ``set_end``, laid out as
     ``ExerciseInfo.final_rep_starts_concentric`` says, not as a live ``rep`` event.
     """
-    def first_is_conc(ex: str) -> bool:
-        info = EXERCISES[ex]
-        return info.final_rep_starts_concentric if final else info.away_is_concentric
-
-    if first_is_conc(from_ex) == first_is_conc(to_ex):
+    if _starts_concentric(from_ex, final) == _starts_concentric(to_ex, final):
         return rep
     ecc, conc = rep.concentric_s, rep.eccentric_s
     top, bottom = rep.bottom_pause_s, rep.top_pause_s
