@@ -13,14 +13,15 @@ trace while moving (smallest eigenvector of their weighted scatter), as long
 as they spread along their arc clearly more than across it: ``w`` is then a
 derivative of the accelerometer's direction, and a jolt of the leg's own
 acceleration (a lift stopping at the top) throws it about far more than it
-moves the up vectors.  The
-movement angle ``theta`` is the angle of the up vector about ``u`` in the
-plane perpendicular to it — a signed, one-dimensional trajectory for a curl, a
-hinge or a bridge whatever the mounting.  ``u`` is re-estimated once per
-second of samples on a fixed sample grid, so results do not depend on how the
-input was chunked.  With a gyroscope (and one-second windows at 20 Hz or more),
-the first axis is taken once two successive windows agree on it: the first
-second of a lift may turn about another axis than the rest of it.
+moves the up vectors.  Once there is an axis, a window whose up vectors trace
+no clear great circle (a held, trembling leg) keeps it.  The movement angle
+``theta`` is the angle of the up vector about ``u`` in the plane perpendicular
+to it — a signed, one-dimensional trajectory for a curl, a hinge or a bridge
+whatever the mounting.  ``u`` is re-estimated once per second of samples on a
+fixed sample grid, so results do not depend on how the input was chunked.
+With a gyroscope (and one-second windows at 20 Hz or more), the first axis is
+taken once two successive windows agree on it: the first second of a lift may
+turn about another axis than the rest of it.
 """
 
 from __future__ import annotations
@@ -322,6 +323,7 @@ class MovementSignal:
         if usable.size:
             vals, vecs = np.linalg.eigh(covs[usable])
             top[usable], vec[usable] = vals[:, -1], vecs[:, :, -1]
+        stay = np.zeros(k, dtype=bool)
         if not self.has_gyro:
             # Without a gyroscope the tilt rate is a derivative of the accelerometer's
             # direction, which a jolt of the leg's own acceleration throws about; the
@@ -333,6 +335,10 @@ class MovementSignal:
                 vals_u, vecs_u = np.linalg.eigh(covs_up[usable])
                 planar = vals_u[:, 1] > PLANE_RATIO * np.maximum(vals_u[:, 0], 1e-12)
                 vec[usable[planar]] = vecs_u[planar, :, 0]
+                # Once there is an axis, a window whose up vectors leave no clear great
+                # circle keeps it: the tilt rate's own axis there is mostly the noise of
+                # a held pose (a real 12 degree hip extension held 6 s turned it 58 deg).
+                stay[usable[~planar]] = True
         # The sign and in-plane reference follow from the previous window's:
         # a short sequential pass in plain floats.
         axis = None if self.axis_ is None else self.axis_.tolist()
@@ -340,6 +346,7 @@ class MovementSignal:
         side = self._side.tolist()
         first_up = self._first_up.tolist() if self._first_up is not None else None
         enough = (top >= 25.0 * AXIS_UPDATE_SAMPLES).tolist()
+        stay_l = stay.tolist()
         vec_l = vec.tolist()
         up_l = up_end.tolist()
         changed = False
@@ -356,7 +363,7 @@ class MovementSignal:
                 first_ok = prev is not None and abs(_dot(cand, prev)) >= FIRST_AXIS_AGREE
             else:
                 first_ok = True
-            if enough[j] and first_ok:
+            if enough[j] and first_ok and not (stay_l[j] and axis is not None):
                 u = vec_l[j]
                 if axis is not None and _dot(u, axis) < 0:
                     u = [-u[0], -u[1], -u[2]]
