@@ -134,6 +134,24 @@ def test_a_spike_at_an_explosive_pulls_onset_is_no_far_pose() -> None:
     assert abs(rep.away_end_s - 4.0) < 0.3
 
 
+def _accel_only(t: np.ndarray, tilt: np.ndarray, speed: np.ndarray) -> list[RepCandidate]:
+    """Run a detector timing on the angle first (no gyroscope) over a given speed."""
+    a = np.radians(tilt)
+    up = np.column_stack([np.zeros(t.size), -np.sin(a), np.cos(a)])
+    ref, side = _frame(0.0)
+    timer = SpeedPhaseTimer([MovementSignal(RATE).sos], RATE,
+                            angle_chain=[GravityEstimator(RATE).sos])
+    det = RepDetector(timer, angle_timing=True)
+    reps: list[RepCandidate] = []
+    for i in range(0, t.size, 25):
+        k = slice(i, i + 25)
+        n = t[k].size
+        reps += det.push(MovementBlock(t[k], up[k], tilt[k], speed[k], speed[k] < 3.0,
+                                       np.zeros(n, dtype=bool), np.tile(ref, (n, 1)),
+                                       np.tile(side, (n, 1))))
+    return reps
+
+
 def test_an_accelerometer_jolt_does_not_make_a_rep_too_short_to_count() -> None:
     # Without a gyroscope the tilt speed is the accelerometer's direction's derivative:
     # a jolt makes each movement's speed a 0.12 s spike.  A quick lift after a slow
@@ -150,22 +168,34 @@ def test_an_accelerometer_jolt_does_not_make_a_rep_too_short_to_count() -> None:
         tilt = np.where(on, a + (b - a) * minimum_jerk((t - t0) / dur), tilt)
         spiky = np.where(on, a + (b - a) * minimum_jerk((t - t0 - dur / 2 + 0.06) / 0.12),
                          spiky)
-    speed = np.abs(np.gradient(spiky, t))
-    a = np.radians(tilt)
-    up = np.column_stack([np.zeros(t.size), -np.sin(a), np.cos(a)])
-    ref, side = _frame(0.0)
-    timer = SpeedPhaseTimer([MovementSignal(RATE).sos], RATE,
-                            angle_chain=[GravityEstimator(RATE).sos])
-    det = RepDetector(timer, angle_timing=True)
-    reps: list[RepCandidate] = []
-    for i in range(0, t.size, 25):
-        k = slice(i, i + 25)
-        n = t[k].size
-        reps += det.push(MovementBlock(t[k], up[k], tilt[k], speed[k], speed[k] < 3.0,
-                                       np.zeros(n, dtype=bool), np.tile(ref, (n, 1)),
-                                       np.tile(side, (n, 1))))
+    reps = _accel_only(t, tilt, np.abs(np.gradient(spiky, t)))
     assert [round(c.rom_deg) for c in reps] == [20, 15]
     assert reps[0].end_s < reps[1].start_s < 9.0
+
+
+def test_an_accelerometer_only_return_ends_with_the_leg_back() -> None:
+    # Without a gyroscope: a fast lift overshoots to 60°, falls back to 25° at once,
+    # is held there (trembling) 1.5 s and lowered in 0.8 s.  The accelerometer makes
+    # the lift and the fall 0.12 s spikes of speed, far above the lowering's; the
+    # way back timed on the fall's spike alone ended the rep with the leg still 25°
+    # out, 2.3 s early (a real side-lying abduction: the rep came out far quicker
+    # than the set's and was lost).  The rep ends when the leg is back.
+    t = np.arange(0.0, 12.0, 1.0 / RATE)
+    tilt = np.zeros(t.size)
+    spiky = np.zeros(t.size)
+    for t0, dur, a, b in [(3.0, 0.5, 0, 60), (3.5, 0.3, 60, 25), (5.3, 0.8, 25, 0)]:
+        on = t >= t0
+        tilt = np.where(on, a + (b - a) * minimum_jerk((t - t0) / dur), tilt)
+        quick = dur if t0 > 5.0 else 0.12
+        spiky = np.where(on, a + (b - a) * minimum_jerk((t - t0 - dur / 2 + quick / 2) / quick),
+                         spiky)
+    hold = (t > 3.8) & (t < 5.3)
+    tremble = 3.0 * np.sin(2.0 * np.pi * 2.0 * (t - 3.8))
+    tilt = tilt + np.where(hold, tremble, 0.0)
+    spiky = spiky + np.where(hold, tremble, 0.0)
+    (rep,) = _accel_only(t, tilt, np.abs(np.gradient(spiky, t)))
+    assert abs(rep.start_s - 3.0) < 0.3
+    assert abs(rep.end_s - 6.1) < 0.35
 
 
 def test_a_long_stay_near_a_stale_rest_pose_becomes_the_rest_pose() -> None:

@@ -35,7 +35,7 @@ import numpy as np
 from repsense.dsp.movement import MovementBlock
 from repsense.dsp.orientation import angle_deg
 from repsense.reps.lever_arm import LeverSlot
-from repsense.reps.phases import SpeedPhaseTimer
+from repsense.reps.phases import SPEED_FRACTION, SpeedPhaseTimer
 
 IDLE, AWAY, RETURN, CLOSING, STALE = range(5)
 SLOW_MOVEMENT_S = 1.6
@@ -43,6 +43,9 @@ SLOW_MOVEMENT_S = 1.6
 POSTURE_CHANGE_DEG = 30.0
 ANGLE_CREEP_S = 2.0
 """Without a gyroscope, an angle span this long is believed against a far shorter speed span."""
+AWAY_AT_END = 0.35
+"""Without a gyroscope, a return timed on its speed that leaves the angle further out than
+this share of the range did not end the rep (see ``RepDetector._later_return``)."""
 OVERSHOOT_MIN_DPS = 20.0
 """The rest pose does not follow the leg past it while it moves faster than this, by the
 gyroscope or by the angle (which settles after a jolt while the gyroscope is still)."""
@@ -626,6 +629,31 @@ class RepDetector:
             return self._complete(t, "turned" if turned else "stopped")
         return None
 
+    def _later_return(self, tt: np.ndarray, dd: np.ndarray, ss: np.ndarray,
+                      ret: tuple[float, float], base: float, rom: float,
+                      ) -> tuple[float, float] | None:
+        """The return that brought the leg back, when ``ret`` (timed on the speed) did not.
+
+        ``tt``/``dd``/``ss`` hold the way back from the split.  Without a gyroscope
+        the tilt speed is a derivative of the accelerometer's direction: a fast
+        fall from an overshoot is a spike of speed that can outweigh the movement
+        that lowers the leg.  When ``ret`` leaves the leg more than AWAY_AT_END
+        of the range out, the next movement after that spike is the return, if
+        it ends nearer the rest pose.
+        """
+        out = float(np.interp(ret[1], tt, dd)) - base
+        if out <= AWAY_AT_END * rom:
+            return None
+        p = int(np.argmax(ss))
+        past = np.flatnonzero(ss[p:] < SPEED_FRACTION * ss[p])
+        if not past.size or tt.size - (p + int(past[0])) < 2:
+            return None
+        b = p + int(past[0])
+        again = self.timer.movement(tt[b:], ss[b:])
+        if again is None or float(np.interp(again[1], tt, dd)) - base >= out:
+            return None
+        return again
+
     def _complete(self, t: float, how: str) -> RepCandidate | None:
         turned = how == "turned"
         exc = self._exc
@@ -678,6 +706,9 @@ class RepDetector:
             away = away_a  # type: ignore[assignment]
         if _use_angle_timing(ret_a, ret, self.angle_timing):
             ret = ret_a  # type: ignore[assignment]
+        elif self.angle_timing:
+            ret = self._later_return(tt[split:], dd[split:], ss[split:], ret, base_start,
+                                     rom) or ret
         if self.angle_timing and ret[1] - away[0] < self.cfg.min_rep_s and away_a is not None:
             # Without a gyroscope, a jolt can make both speed profiles spikes and the
             # excursion look shorter than any rep; its angle says how long it took
