@@ -16,7 +16,9 @@
    that held the rep's deciding sample - it adds to the algorithmic delay.
 2. **Algorithmic delay** (signal time): for every labelled rep the pipeline
    found, the event's ``time_s`` minus the labelled end of the rep
-   (``rep_detail[].end_s``), median per exercise.  Needs no broker.
+   (``rep_detail[].end_s``; for a deadlift from the floor the end of its pull,
+   the lockout, when its live event comes), median per exercise.  Needs no
+   broker.
 
 Usage::
 
@@ -50,6 +52,7 @@ from _live import (  # noqa: E402
 )
 from repsense.analysis import pipeline_for, run_events  # noqa: E402
 from repsense.events import Rep  # noqa: E402
+from repsense.exercises import EXERCISES  # noqa: E402
 from repsense.io.open import open_recording  # noqa: E402
 from repsense.live.batching import DEFAULT_BATCH_S, SampleBatcher  # noqa: E402
 from repsense.pipeline import Pipeline  # noqa: E402
@@ -71,12 +74,28 @@ def labelled(dirpath: Path) -> list[Path]:
     return out
 
 
+def _movement(exercise: str, rep: dict[str, Any]) -> tuple[str, float, float]:
+    """The labelled movement a live ``rep`` event reports: exercise, start, end (s).
+
+    Usually the whole rep.  A deadlift from the floor is labelled pull, then
+    lowering, but its live event comes at lockout and reports the pull (with the
+    lowering before it, see ``ExerciseInfo.final_rep_starts_concentric``): the
+    lifter's count moves when the bar is locked out, so the event is paired with
+    the pull and timed from the lockout.
+    """
+    start, end = float(rep["start_s"]), float(rep["end_s"])
+    info = EXERCISES.get(exercise)
+    if info is not None and info.last_excursion_is_no_rep and rep.get("concentric_s") is not None:
+        end = start + float(rep["concentric_s"])
+    return exercise, start, end
+
+
 def algorithmic(paths: list[Path]) -> tuple[list[dict[str, Any]], dict[str, list[float]]]:
     """Event time minus labelled rep end, per exercise (signal seconds)."""
     delays: dict[str, list[float]] = {}
     for p in paths:
         src = open_recording(p)
-        label_reps = [(s.get("exercise", "?"), float(r["start_s"]), float(r["end_s"]))
+        label_reps = [_movement(s.get("exercise", "?"), r)
                       for s in src.meta["labels"]["sets"] for r in s["rep_detail"]]
         ex_given = {s.get("exercise") for s in src.meta["labels"]["sets"]}
         exercise = ex_given.pop() if len(ex_given) == 1 else "auto"
