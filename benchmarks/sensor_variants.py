@@ -1,7 +1,8 @@
 """Real recordings as other sensors would have given them, to check that counting carries over.
 
 For every recording (``*.csv`` + sidecar) in SRC, writes to OUT/rotated,
-OUT/accel_only, OUT/half_rate, OUT/rate_10hz, OUT/lossy, OUT/slower and OUT/faster:
+OUT/accel_only, OUT/half_rate, OUT/rate_10hz, OUT/lossy, OUT/slower, OUT/faster and
+OUT/mirrored:
 
 * ``rotated``: the same samples in a random sensor frame (a strap put on any
   way round); accelerometer and gyroscope turned alike.
@@ -24,6 +25,13 @@ OUT/accel_only, OUT/half_rate, OUT/rate_10hz, OUT/lossy, OUT/slower and OUT/fast
   tilt rate) the filter's error, scaled up, swamped the movement.  So these
   variants judge counting; recognition, whose lever arm is fitted to exactly
   that acceleration against the gyroscope, is not judged on them.
+
+* ``mirrored``: the session as the other leg would give it: the whole movement
+  reflected through a plane, seen by a (right-handed) sensor strapped on as the
+  mirror image of the original, then turned into the same random frame as
+  ``rotated``.  Reflecting flips one sensor axis of the accelerometer, and the
+  other two of the gyroscope (angular velocity is an axial vector): with
+  ``F = diag(1, 1, -1)``, ``acc' = F acc`` and ``gyr' = -F gyr``.
 
 The labels are kept (stretched with the time axis in ``slower``/``faster``).
 Then run ``benchmarks/accuracy.py`` on the directories.  Nothing is written
@@ -53,6 +61,8 @@ HEADER_6 = "time_s,acc_x_g,acc_y_g,acc_z_g,gyr_x_dps,gyr_y_dps,gyr_z_dps"
 HEADER_3 = "time_s,acc_x_g,acc_y_g,acc_z_g"
 SLOWER, FASTER = 1.4, 0.7
 """Time-axis factors of the ``slower`` and ``faster`` variants."""
+MIRROR = np.array([1.0, 1.0, -1.0])
+"""The sensor axis a reflection flips (``mirrored``)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     loss_rng = np.random.default_rng(args.seed + 1)  # apart: the rotations stay as they were
-    names = ("rotated", "accel_only", "half_rate", "rate_10hz", "lossy", "slower", "faster")
+    names = ("rotated", "accel_only", "half_rate", "rate_10hz", "lossy", "slower", "faster",
+             "mirrored")
     dirs = {name: args.out / name for name in names}
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
@@ -85,12 +96,16 @@ def main(argv: list[str] | None = None) -> int:
         pairs = turned[: len(turned) // 2 * 2]
         half = np.column_stack([pairs[0::2, 0], 0.5 * (pairs[0::2, 1:] + pairs[1::2, 1:])])
         lossy = _lossy(turned, loss_rng)
+        mirrored = data.copy()
+        mirrored[:, 1:4] = rot.apply(data[:, 1:4] * MIRROR)
+        mirrored[:, 4:7] = rot.apply(-data[:, 4:7] * MIRROR)
         rate = float(meta.get("sample_rate_hz") or 0) or None
         for name, arr, head, r in (
             ("rotated", turned, HEADER_6, rate),
             ("accel_only", turned[:, :4], HEADER_3, rate),
             ("half_rate", half, HEADER_6, None if rate is None else rate / 2),
             ("lossy", lossy, HEADER_6, rate),
+            ("mirrored", mirrored, HEADER_6, rate),
         ):
             np.savetxt(dirs[name] / csv.name, arr, delimiter=",", header=head, comments="",
                        fmt="%.6f")
