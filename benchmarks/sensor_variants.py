@@ -44,6 +44,7 @@ Usage::
         /tmp/uci-variants/half_rate /tmp/uci-variants/lossy
     python benchmarks/accuracy.py /tmp/uci-variants/rate_10hz
     python benchmarks/accuracy.py /tmp/uci-variants/slower /tmp/uci-variants/faster
+    python benchmarks/accuracy.py /tmp/uci-variants/rotated /tmp/uci-variants/mirrored
 """
 
 from __future__ import annotations
