@@ -224,7 +224,7 @@ class Pipeline:
         if self.lever is not None and gyr is not None:
             self.lever.push(chunk.t, chunk.acc, gyr)
         up = self.gravity.push(chunk.acc, gyr, chunk.t)
-        block = self.movement.push(chunk.t, up, gyr)
+        block = self.movement.push(chunk.t, up, gyr, chunk.acc)
 
         def quiet_until() -> float:  # before this, on_sample would do nothing
             soon = tracker.next_due_s()

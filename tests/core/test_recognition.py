@@ -181,6 +181,25 @@ def test_walking_away_after_a_set_adds_no_reps(exercise: str, variant: str, plac
     assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [6, 6]
 
 
+@pytest.mark.parametrize("rate", [20.0, 50.0])
+@pytest.mark.parametrize(("exercise", "variant"), [
+    ("romanian_deadlift", "standard"), ("single_leg_deadlift", "stance"),
+])
+def test_an_accelerometer_only_thigh_walking_between_sets_adds_no_reps(
+        exercise: str, variant: str, rate: float) -> None:
+    # Without a gyroscope a walking thigh's tilt is lost in its 0.5-1.5 g of steps (the
+    # gravity estimate holds through them), so no stride shows in it; the steps must.
+    # Seed 3 walks about between the sets; quick 1-0-1-0 reps make the walk's wobbles
+    # big enough to count.
+    sim = SimulatedSession(exercise=exercise, variant=variant, placement="thigh", sets=2,
+                           reps=8, tempo="1-0-1-0", rest_s=60.0, rate_hz=rate, seed=3,
+                           nuisance="full", accel_only=True)
+    assert any(b.kind == "walk" for b in sim.blocks)
+    pipe = Pipeline(sample_rate_hz=rate, exercise="auto", placement="thigh")
+    events = pipe.push(sim.sample()) + pipe.finish()
+    assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [8, 8]
+
+
 @pytest.mark.parametrize("seed", [0, 2, 5])
 @pytest.mark.parametrize("rate", [26.0, 50.0])
 def test_getting_up_off_the_curl_bench_is_no_set(seed: int, rate: float) -> None:

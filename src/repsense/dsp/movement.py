@@ -39,6 +39,12 @@ GAIT_WINDOW_S = 3.0
 GAIT_PERIOD_S = (0.8, 1.4)
 GAIT_MIN_SPEED_DPS = 20.0
 GAIT_CORRELATION = 0.5
+STEP_PERIOD_S = (0.4, 0.8)
+"""Without a gyroscope, walking shows as steps: the accelerometer's magnitude repeats
+with a step's period (a cadence of 75-150 steps a minute)."""
+STEP_MIN_G = 0.1
+"""... and swings by this much (standard deviation over the gait window) or more."""
+STEP_CUTOFF_HZ = 4.0
 FIRST_AXIS_AGREE = math.cos(math.radians(20.0))
 """The first movement axis is taken once two successive windows' estimates agree this
 well (20°)."""
@@ -124,6 +130,8 @@ class MovementSignal:
         self._gait_n = int(round(GAIT_WINDOW_S * dec_rate))
         self._hist_rate = np.empty((0, 3))
         self._hist_sp = np.empty(0)
+        self._hist_mag = np.empty(0)
+        self._mag_lp: StreamingLowpass | None = None
         self._seen = 0  # decimated samples so far
 
     @property
@@ -131,8 +139,12 @@ class MovementSignal:
         """Second-order sections of the tilt-rate low-pass (the phase timer calibrates on it)."""
         return self._rate_lp.sos
 
-    def push(self, t: np.ndarray, up: np.ndarray, gyr: np.ndarray | None) -> MovementBlock:
+    def push(self, t: np.ndarray, up: np.ndarray, gyr: np.ndarray | None,
+             acc: np.ndarray | None = None) -> MovementBlock:
         """Process one chunk; returns the decimated samples in it.
+
+        ``acc`` (g, ``(n, 3)``) is used without a gyroscope only, to see walking
+        by its steps (see ``_gait_updates``).
 
         The axis, the gyro bias, the noise floor and the gait flag change only
         at the end of each window of the fixed one-second grid, and the bias and
@@ -152,6 +164,12 @@ class MovementSignal:
         keep = slice(first, n, self.step)
         self._index += n
         td, upd, wd = t[keep], up[keep], w[keep]
+        mag = None
+        if gyr is None and acc is not None:
+            if self._mag_lp is None:
+                self._mag_lp = StreamingLowpass(min(STEP_CUTOFF_HZ, 0.4 * self.rate_hz),
+                                                self.rate_hz)
+            mag = self._mag_lp(np.sqrt(np.einsum("ij,ij->i", acc, acc))[:, None])[keep, 0]
         self.has_gyro = gyr is not None
         m = td.shape[0]
         if m == 0:
@@ -173,7 +191,7 @@ class MovementSignal:
         wc = wd - (b - np.einsum("ij,ij->i", upd, b)[:, None] * upd)
         speed = np.sqrt(np.einsum("ij,ij->i", wc, wc))
         still = speed < np.clip(4.0 * noise, 3.0, 12.0)[win]
-        gait = self._gait_updates(wc, speed, p, k)[win]
+        gait = self._gait_updates(wc, speed, p, k, mag)[win]
         wc_all = np.concatenate([self._win_wc, wc])
         sp_all = np.concatenate([self._win_sp, speed])
         has_axis, refs, sides = self._axis_updates(wc_all[:done], sp_all[:done],
@@ -233,7 +251,8 @@ class MovementSignal:
         self.bias_, self.noise_dps_ = b, nz
         return bias, noise
 
-    def _gait_updates(self, rate: np.ndarray, speed: np.ndarray, p: int, k: int) -> np.ndarray:
+    def _gait_updates(self, rate: np.ndarray, speed: np.ndarray, p: int, k: int,
+                      mag: np.ndarray | None = None) -> np.ndarray:
         """Gait flag in force in each window of this chunk, ``(k + 1,)``.
 
         After each finished window: is the leg swinging with a stride's period?
@@ -241,6 +260,13 @@ class MovementSignal:
         seconds, not of the tilt: heel strikes shake the gravity estimate, the
         gyroscope not.  A rep's rate changes sign once per rep, so reps as fast
         as two seconds are anti-correlated at a stride's lag.)
+
+        Without a gyroscope the stride is often lost: the gravity estimate holds
+        its direction through samples far from 1 g, and a walking leg's are
+        (0.5-1.5 g on a thigh), so the tilt it gives barely swings.  The steps
+        then show in the accelerometer's magnitude ``mag`` (decimated like
+        ``rate``): it repeats with a step's period (``STEP_PERIOD_S``), which
+        even an explosive rep, one bounce per rep, does not.
         """
         gait = np.empty(k + 1, dtype=bool)
         gait[0] = self.gait_
@@ -248,6 +274,7 @@ class MovementSignal:
         h0 = self._hist_sp.shape[0]
         hist_rate = np.concatenate([self._hist_rate, rate])
         hist_sp = np.concatenate([self._hist_sp, speed])
+        hist_mag = None if mag is None else np.concatenate([self._hist_mag, mag])
         if k:
             ends = h0 + np.arange(1, k + 1) * AXIS_UPDATE_SAMPLES - p  # exclusive, in hist_*
             seen = self._seen + ends - h0
@@ -263,23 +290,42 @@ class MovementSignal:
                     rate_win = np.lib.stride_tricks.sliding_window_view(hist_rate, n_max, axis=0)
                     flags[fast] = self._stride_like(
                         rate_win[ends[fast] - n_max].transpose(0, 2, 1))
+                if hist_mag is not None:
+                    mag_win = np.lib.stride_tricks.sliding_window_view(hist_mag, n_max)[idx]
+                    flags[full] |= self._steps_like(mag_win)
             for j in np.flatnonzero(~full & (seen >= 2 * hi)).tolist():
                 # Start of the stream: a shorter history.
                 a, e = ends[j] - int(seen[j]), ends[j]
                 if float(np.mean(hist_sp[a:e])) >= GAIT_MIN_SPEED_DPS:
                     flags[j] = self._stride_like(hist_rate[None, a:e])[0]
+                if hist_mag is not None:
+                    flags[j] |= bool(self._steps_like(hist_mag[None, a:e])[0])
             gait[1:] = flags
             self.gait_ = bool(flags[-1])
         self._hist_rate = hist_rate[-n_max:].copy()
         self._hist_sp = hist_sp[-n_max:].copy()
+        if hist_mag is not None:
+            self._hist_mag = hist_mag[-n_max:].copy()
         self._seen += rate.shape[0]
         return gait
 
     def _stride_like(self, x: np.ndarray) -> np.ndarray:
         """For each ``(n, 3)`` tilt-rate history in ``x``: periodic with a stride's period?"""
+        return self._periodic(x, GAIT_PERIOD_S)
+
+    def _steps_like(self, mag: np.ndarray) -> np.ndarray:
+        """For each ``(n,)`` accelerometer-magnitude history in ``mag``: steps?"""
+        strong = mag.std(axis=1) >= STEP_MIN_G
+        out = np.zeros(mag.shape[0], dtype=bool)
+        if strong.any():
+            out[strong] = self._periodic(mag[strong][:, :, None], STEP_PERIOD_S)
+        return out
+
+    def _periodic(self, x: np.ndarray, period_s: tuple[float, float]) -> np.ndarray:
+        """For each ``(n, d)`` history in ``x``: does it repeat with a period in ``period_s``?"""
         n = x.shape[1]
-        lo = int(round(GAIT_PERIOD_S[0] * self._dec_rate))
-        hi = int(round(GAIT_PERIOD_S[1] * self._dec_rate))
+        lo = int(round(period_s[0] * self._dec_rate))
+        hi = int(round(period_s[1] * self._dec_rate))
         x = x - x.mean(axis=1, keepdims=True)
         energy = np.einsum("gij,gij->g", x, x)
         ok = energy > 0
@@ -287,7 +333,7 @@ class MovementSignal:
         for lag in range(1, hi + 1):
             r[:, lag - 1] = np.einsum("gij,gij->g", x[:, :-lag], x[:, lag:]) * n / (n - lag)
         r /= np.where(ok, energy, 1.0)[:, None]
-        # Periodic, not just smooth: a trough at half a stride, a crest at a stride.
+        # Periodic, not just smooth: a trough at half a period, a crest at a period.
         trough = r[:, max(0, lo // 2 - 1):lo - 1].min(axis=1)
         crest = r[:, lo - 1:hi].max(axis=1)
         return ok & (crest > GAIT_CORRELATION) & (crest - trough > 2 * GAIT_CORRELATION)
