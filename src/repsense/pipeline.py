@@ -173,7 +173,7 @@ class Pipeline:
             rate = self.timing.rate_hz_ or 100.0
             self.has_gyro = chunk.gyr is not None
             self.gravity = GravityEstimator(rate)
-            self.movement = MovementSignal(rate)
+            self.movement = MovementSignal(rate, placement=self.placement)
             chain = [self.movement.sos] if self.has_gyro else [self.gravity.sos, self.movement.sos]
             timer = SpeedPhaseTimer(chain, rate, angle_chain=[self.gravity.sos])
             self.detector = RepDetector(timer, self._detector_cfg, angle_timing=not self.has_gyro)

@@ -67,6 +67,21 @@ def test_sample_by_sample_equals_all_at_once():
     assert run(chunk, [1]) == run(chunk)
 
 
+@pytest.mark.parametrize("accel_only", [False, True])
+def test_chunking_never_changes_a_thigh_walk(accel_only):
+    # On a thigh, walking is seen by its steps (the accelerometer's magnitude, low-passed
+    # and decimated with its own state): that must not depend on the chunks either.
+    sim = SimulatedSession(exercise="romanian_deadlift", placement="thigh", sets=2, reps=4,
+                           rest_s=40.0, rate_hz=50.0, seed=2, nuisance="full",
+                           accel_only=accel_only)
+    assert any(b.kind == "walk" for b in sim.blocks)
+    chunk = sim.sample()
+    kw = {"sample_rate_hz": 50.0, "placement": "thigh"}
+    whole = run(chunk, **kw)
+    assert set_counts(whole) == [4, 4]
+    assert run(chunk, [37, 211, 5, 64], **kw) == whole
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_counts_do_not_depend_on_mounting(seed):
     mount = Rotation.random(random_state=seed)

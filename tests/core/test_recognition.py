@@ -200,6 +200,23 @@ def test_an_accelerometer_only_thigh_walking_between_sets_adds_no_reps(
     assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [8, 8]
 
 
+@pytest.mark.parametrize(("exercise", "variant"), [
+    ("romanian_deadlift", "standard"), ("glute_bridge", "floor"), ("hip_thrust", "bench"),
+])
+def test_quick_reps_without_pauses_on_a_thigh_are_not_walking(exercise: str,
+                                                             variant: str) -> None:
+    # Tempo 1-0-X-0: a rep every 1.3-1.5 s, no pause, so the thigh's tilt repeats with a
+    # stride's period.  A thigh walks only with steps, which reps do not make; the walk
+    # between the sets (seed 3) must still add nothing.
+    sim = SimulatedSession(exercise=exercise, variant=variant, placement="thigh", sets=2,
+                           reps=8, tempo="1-0-X-0", rest_s=60.0, rate_hz=25.0, seed=3,
+                           nuisance="full")
+    assert any(b.kind == "walk" for b in sim.blocks)
+    pipe = Pipeline(sample_rate_hz=25.0, exercise="auto", placement="thigh")
+    events = pipe.push(sim.sample()) + pipe.finish()
+    assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [8, 8]
+
+
 @pytest.mark.parametrize("seed", [0, 2, 5])
 @pytest.mark.parametrize("rate", [26.0, 50.0])
 def test_getting_up_off_the_curl_bench_is_no_set(seed: int, rate: float) -> None:

@@ -45,6 +45,8 @@ with a step's period (a cadence of 75-150 steps a minute)."""
 STEP_MIN_G = 0.1
 """... and swings by this much (standard deviation over the gait window) or more."""
 STEP_CUTOFF_HZ = 4.0
+STEP_WINDOW_S = 2.0
+"""Steps are looked for in the last this many seconds (2.5 of the longest steps)."""
 FIRST_AXIS_AGREE = math.cos(math.radians(20.0))
 """The first movement axis is taken once two successive windows' estimates agree this
 well (20°)."""
@@ -68,8 +70,9 @@ class MovementBlock:
     """True where the segment is still: speed below a threshold that adapts to the
     sensor's noise floor, ``(n,)``."""
     gait: np.ndarray
-    """True while the last seconds look like walking: the leg's tilt repeats with
-    a stride period (0.8-1.4 s) far shorter than any controlled rep, ``(n,)``."""
+    """True while the last seconds look like walking, ``(n,)``: the leg's tilt repeats
+    with a stride's period (0.8-1.4 s), or, on a thigh, the accelerometer's magnitude
+    with a step's (0.4-0.8 s)."""
     ref: np.ndarray
     """The frame ``theta`` is measured in, ``(n, 3)``: ``theta`` is the angle of ``up``
     from ``ref`` towards ``side``; zero rows before the movement axis is known
@@ -92,11 +95,15 @@ class MovementSignal:
         Time constant of the movement-axis covariance.
     moving_dps
         Only samples tilting faster than this shape the axis.
+    placement
+        ``thigh``, ``shank`` or ``auto``: how walking is recognised (``gait``).
     """
 
     def __init__(self, rate_hz: float, speed_cutoff_hz: float = 3.0,
-                 axis_memory_s: float = 30.0, moving_dps: float = 8.0) -> None:
+                 axis_memory_s: float = 30.0, moving_dps: float = 8.0,
+                 placement: str = "auto") -> None:
         self.rate_hz = rate_hz
+        self.placement = placement
         self.step = max(1, int(rate_hz // DETECTOR_RATE_HZ))
         self._rate_lp = StreamingLowpass(speed_cutoff_hz, rate_hz)
         self._index = 0
@@ -143,8 +150,8 @@ class MovementSignal:
              acc: np.ndarray | None = None) -> MovementBlock:
         """Process one chunk; returns the decimated samples in it.
 
-        ``acc`` (g, ``(n, 3)``) is used without a gyroscope only, to see walking
-        by its steps (see ``_gait_updates``).
+        ``acc`` (g, ``(n, 3)``) shows walking by its steps on a thigh, and without a
+        gyroscope with the placement unknown (see ``_gait_updates``).
 
         The axis, the gyro bias, the noise floor and the gait flag change only
         at the end of each window of the fixed one-second grid, and the bias and
@@ -165,7 +172,8 @@ class MovementSignal:
         self._index += n
         td, upd, wd = t[keep], up[keep], w[keep]
         mag = None
-        if gyr is None and acc is not None:
+        if acc is not None and (self.placement == "thigh"
+                                or (self.placement == "auto" and gyr is None)):
             if self._mag_lp is None:
                 self._mag_lp = StreamingLowpass(min(STEP_CUTOFF_HZ, 0.4 * self.rate_hz),
                                                 self.rate_hz)
@@ -259,14 +267,16 @@ class MovementSignal:
         (Autocorrelation of the signed tilt rate over the last GAIT_WINDOW_S
         seconds, not of the tilt: heel strikes shake the gravity estimate, the
         gyroscope not.  A rep's rate changes sign once per rep, so reps as fast
-        as two seconds are anti-correlated at a stride's lag.)
+        as two seconds are anti-correlated at a stride's lag; quicker ones, with
+        no pause, are not.)
 
-        Without a gyroscope the stride is often lost: the gravity estimate holds
-        its direction through samples far from 1 g, and a walking leg's are
-        (0.5-1.5 g on a thigh), so the tilt it gives barely swings.  The steps
-        then show in the accelerometer's magnitude ``mag`` (decimated like
-        ``rate``): it repeats with a step's period (``STEP_PERIOD_S``), which
-        even an explosive rep, one bounce per rep, does not.
+        The steps show in the accelerometer's magnitude ``mag`` (decimated like
+        ``rate``; ``None`` where unused): on a thigh, which bounces at every
+        step of either foot, it repeats with a step's period (``STEP_PERIOD_S``),
+        which even an explosive rep, one bounce per rep, does not.  Without a
+        gyroscope they are often the only sign of walking: the gravity estimate
+        holds its direction through samples far from 1 g, and a walking thigh's
+        are (0.5-1.5 g), so the tilt it gives barely swings.
         """
         gait = np.empty(k + 1, dtype=bool)
         gait[0] = self.gait_
@@ -292,14 +302,14 @@ class MovementSignal:
                         rate_win[ends[fast] - n_max].transpose(0, 2, 1))
                 if hist_mag is not None:
                     mag_win = np.lib.stride_tricks.sliding_window_view(hist_mag, n_max)[idx]
-                    flags[full] |= self._steps_like(mag_win)
+                    flags[full] = self._with_steps(flags[full], mag_win)
             for j in np.flatnonzero(~full & (seen >= 2 * hi)).tolist():
                 # Start of the stream: a shorter history.
                 a, e = ends[j] - int(seen[j]), ends[j]
                 if float(np.mean(hist_sp[a:e])) >= GAIT_MIN_SPEED_DPS:
                     flags[j] = self._stride_like(hist_rate[None, a:e])[0]
                 if hist_mag is not None:
-                    flags[j] |= bool(self._steps_like(hist_mag[None, a:e])[0])
+                    flags[j] = bool(self._with_steps(flags[j:j + 1], hist_mag[None, a:e])[0])
             gait[1:] = flags
             self.gait_ = bool(flags[-1])
         self._hist_rate = hist_rate[-n_max:].copy()
@@ -313,30 +323,54 @@ class MovementSignal:
         """For each ``(n, 3)`` tilt-rate history in ``x``: periodic with a stride's period?"""
         return self._periodic(x, GAIT_PERIOD_S)
 
-    def _steps_like(self, mag: np.ndarray) -> np.ndarray:
-        """For each ``(n,)`` accelerometer-magnitude history in ``mag``: steps?"""
-        strong = mag.std(axis=1) >= STEP_MIN_G
-        out = np.zeros(mag.shape[0], dtype=bool)
-        if strong.any():
-            out[strong] = self._periodic(mag[strong][:, :, None], STEP_PERIOD_S)
-        return out
+    def _with_steps(self, stride: np.ndarray, mag: np.ndarray) -> np.ndarray:
+        """The gait flags of windows whose stride cue is ``stride``, given the steps in
+        their accelerometer-magnitude histories ``mag`` (one ``(n,)`` row each).
 
-    def _periodic(self, x: np.ndarray, period_s: tuple[float, float]) -> np.ndarray:
-        """For each ``(n, d)`` history in ``x``: does it repeat with a period in ``period_s``?"""
+        On a thigh the steps alone decide: continuous reps as quick as strides (1-0-X-0)
+        swing the tilt with a stride's period, but a thigh only walks with steps, and
+        their 2 s show the start of a walk sooner.  With the placement unknown they
+        add to the stride, over the stride's window: a shank's quick curls can repeat
+        within 2 s, and a shank's walk shows its swing more than its steps.
+        """
+        if self.placement == "thigh":
+            mag = mag[:, -int(round(STEP_WINDOW_S * self._dec_rate)):]
+        # Strong over the window and still in its last second: the flag drops as soon as
+        # the steps stop, not once they have left the window (at 10 Hz windows end every
+        # 2.5 s: a set begun right after walking would be lost).
+        last = max(2, int(round(self._dec_rate)))
+        strong = (mag.std(axis=1) >= STEP_MIN_G) & (mag[:, -last:].std(axis=1) >= STEP_MIN_G)
+        steps = np.zeros(mag.shape[0], dtype=bool)
+        if strong.any():
+            steps[strong] = self._periodic(mag[strong][:, :, None], STEP_PERIOD_S, peaked=True)
+        return steps if self.placement == "thigh" else stride | steps
+
+    def _periodic(self, x: np.ndarray, period_s: tuple[float, float],
+                  peaked: bool = False) -> np.ndarray:
+        """For each ``(n, d)`` history in ``x``: does it repeat with a period in ``period_s``?
+
+        ``peaked``: the crest must be a peak of the autocorrelation, not its rise
+        toward a longer period at the top of the range.
+        """
         n = x.shape[1]
         lo = int(round(period_s[0] * self._dec_rate))
         hi = int(round(period_s[1] * self._dec_rate))
         x = x - x.mean(axis=1, keepdims=True)
         energy = np.einsum("gij,gij->g", x, x)
         ok = energy > 0
-        r = np.empty((x.shape[0], hi))
-        for lag in range(1, hi + 1):
+        lags = min(hi + 1, n - 1) if peaked else hi
+        r = np.empty((x.shape[0], lags))
+        for lag in range(1, lags + 1):
             r[:, lag - 1] = np.einsum("gij,gij->g", x[:, :-lag], x[:, lag:]) * n / (n - lag)
         r /= np.where(ok, energy, 1.0)[:, None]
         # Periodic, not just smooth: a trough at half a period, a crest at a period.
         trough = r[:, max(0, lo // 2 - 1):lo - 1].min(axis=1)
-        crest = r[:, lo - 1:hi].max(axis=1)
-        return ok & (crest > GAIT_CORRELATION) & (crest - trough > 2 * GAIT_CORRELATION)
+        at = lo - 1 + r[:, lo - 1:hi].argmax(axis=1)
+        crest = np.take_along_axis(r, at[:, None], axis=1)[:, 0]
+        out = ok & (crest > GAIT_CORRELATION) & (crest - trough > 2 * GAIT_CORRELATION)
+        if peaked and lags > hi:
+            out &= (at < hi - 1) | (crest >= r[:, hi])  # r[:, hi]: the lag past the range
+        return out
 
     def _axis_updates(
         self, wc: np.ndarray, speed: np.ndarray, up_end: np.ndarray, up: np.ndarray,
