@@ -40,10 +40,11 @@ GAIT_PERIOD_S = (0.8, 1.4)
 GAIT_MIN_SPEED_DPS = 20.0
 GAIT_CORRELATION = 0.5
 STEP_PERIOD_S = (0.4, 0.8)
-"""Without a gyroscope, walking shows as steps: the accelerometer's magnitude repeats
-with a step's period (a cadence of 75-150 steps a minute)."""
+"""Walking shows as steps: the accelerometer's magnitude repeats with a step's period
+(a cadence of 75-150 steps a minute)."""
 STEP_MIN_G = 0.1
-"""... and swings by this much (standard deviation over the gait window) or more."""
+"""... and swings by this much (standard deviation over the steps' window, and over its
+last second) or more."""
 STEP_CUTOFF_HZ = 4.0
 STEP_WINDOW_S = 2.0
 """Steps are looked for in the last this many seconds (2.5 of the longest steps)."""
@@ -285,6 +286,8 @@ class MovementSignal:
         hist_rate = np.concatenate([self._hist_rate, rate])
         hist_sp = np.concatenate([self._hist_sp, speed])
         hist_mag = None if mag is None else np.concatenate([self._hist_mag, mag])
+        # On a thigh the steps alone decide (``_with_steps``): no stride to look for.
+        stride = hist_mag is None or self.placement != "thigh"
         if k:
             ends = h0 + np.arange(1, k + 1) * AXIS_UPDATE_SAMPLES - p  # exclusive, in hist_*
             seen = self._seen + ends - h0
@@ -296,7 +299,7 @@ class MovementSignal:
                 idx = ends[full] - n_max
                 sp_win = np.lib.stride_tricks.sliding_window_view(hist_sp, n_max)[idx]
                 fast = np.flatnonzero(full)[sp_win.mean(axis=1) >= GAIT_MIN_SPEED_DPS]
-                if fast.size:
+                if stride and fast.size:
                     rate_win = np.lib.stride_tricks.sliding_window_view(hist_rate, n_max, axis=0)
                     flags[fast] = self._stride_like(
                         rate_win[ends[fast] - n_max].transpose(0, 2, 1))
@@ -306,7 +309,7 @@ class MovementSignal:
             for j in np.flatnonzero(~full & (seen >= 2 * hi)).tolist():
                 # Start of the stream: a shorter history.
                 a, e = ends[j] - int(seen[j]), ends[j]
-                if float(np.mean(hist_sp[a:e])) >= GAIT_MIN_SPEED_DPS:
+                if stride and float(np.mean(hist_sp[a:e])) >= GAIT_MIN_SPEED_DPS:
                     flags[j] = self._stride_like(hist_rate[None, a:e])[0]
                 if hist_mag is not None:
                     flags[j] = bool(self._with_steps(flags[j:j + 1], hist_mag[None, a:e])[0])
