@@ -74,13 +74,18 @@ def test_lever_fit_does_not_depend_on_chunking() -> None:
     assert np.allclose(results[0], results[1]) and np.allclose(results[0], results[2])
 
 
+def _ends_of(sim: SimulatedSession, placement: str, exercise: str = "auto") -> list[SetEnd]:
+    """The set ends of a simulated session run whole through a pipeline."""
+    pipe = Pipeline(sample_rate_hz=sim.rate_hz, exercise=exercise, placement=placement)
+    events = pipe.push(sim.sample()) + pipe.finish()
+    return [e for e in events if isinstance(e, SetEnd)]
+
+
 def _set_ends(exercise: str, variant: str, placement: str, seed: int,
               told: str | None = None) -> list[SetEnd]:
     sim = SimulatedSession(exercise=exercise, variant=variant, placement=placement, sets=2,
                            reps=6, rest_s=30.0, rate_hz=50.0, seed=seed)
-    pipe = Pipeline(sample_rate_hz=50.0, exercise="auto", placement=told or placement)
-    events = pipe.push(sim.sample()) + pipe.finish()
-    return [e for e in events if isinstance(e, SetEnd)]
+    return _ends_of(sim, told or placement)
 
 
 def _sets(exercise: str, variant: str, placement: str, seed: int) -> list[tuple[str, int]]:
@@ -176,9 +181,7 @@ def test_walking_away_after_a_set_adds_no_reps(exercise: str, variant: str, plac
     # the first strides look like quick reps until the gait detector's window fills.
     sim = SimulatedSession(exercise=exercise, variant=variant, placement=placement, sets=2,
                            reps=6, rest_s=30.0, rate_hz=50.0, seed=seed, nuisance="full")
-    pipe = Pipeline(sample_rate_hz=50.0, exercise="auto", placement=placement)
-    events = pipe.push(sim.sample()) + pipe.finish()
-    assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [6, 6]
+    assert [len(e.reps) for e in _ends_of(sim, placement)] == [6, 6]
 
 
 @pytest.mark.parametrize("rate", [20.0, 50.0])
@@ -195,9 +198,7 @@ def test_an_accelerometer_only_thigh_walking_between_sets_adds_no_reps(
                            reps=8, tempo="1-0-1-0", rest_s=60.0, rate_hz=rate, seed=3,
                            nuisance="full", accel_only=True)
     assert any(b.kind == "walk" for b in sim.blocks)
-    pipe = Pipeline(sample_rate_hz=rate, exercise="auto", placement="thigh")
-    events = pipe.push(sim.sample()) + pipe.finish()
-    assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [8, 8]
+    assert [len(e.reps) for e in _ends_of(sim, "thigh")] == [8, 8]
 
 
 @pytest.mark.parametrize(("exercise", "variant"), [
@@ -212,9 +213,7 @@ def test_quick_reps_without_pauses_on_a_thigh_are_not_walking(exercise: str,
                            reps=8, tempo="1-0-X-0", rest_s=60.0, rate_hz=25.0, seed=3,
                            nuisance="full")
     assert any(b.kind == "walk" for b in sim.blocks)
-    pipe = Pipeline(sample_rate_hz=25.0, exercise="auto", placement="thigh")
-    events = pipe.push(sim.sample()) + pipe.finish()
-    assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [8, 8]
+    assert [len(e.reps) for e in _ends_of(sim, "thigh")] == [8, 8]
 
 
 @pytest.mark.parametrize("seed", [0, 2, 5])
@@ -225,9 +224,7 @@ def test_getting_up_off_the_curl_bench_is_no_set(seed: int, rate: float) -> None
     # "excursion" as one big, slow-out rep a second before the gait detector knows.
     sim = SimulatedSession(exercise="leg_curl", variant="prone", placement="shank", sets=2,
                            reps=8, rate_hz=rate, seed=seed, nuisance="full", tempo="3-2-1-1")
-    pipe = Pipeline(sample_rate_hz=rate, exercise="auto", placement="shank")
-    events = pipe.push(sim.sample()) + pipe.finish()
-    assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [8, 8]
+    assert [len(e.reps) for e in _ends_of(sim, "shank")] == [8, 8]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -238,9 +235,7 @@ def test_named_deadlifts_with_a_pause_at_every_rep(placement: str, seed: int) ->
     # and standing up without it); the lever arm shows the rest pose is the upright one.
     sim = SimulatedSession(exercise="deadlift", variant="conventional", placement=placement,
                            sets=2, reps=6, rate_hz=50.0, seed=seed, tempo="2-0-1-2")
-    pipe = Pipeline(sample_rate_hz=50.0, exercise="deadlift", placement=placement)
-    events = pipe.push(sim.sample()) + pipe.finish()
-    assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [6, 6]
+    assert [len(e.reps) for e in _ends_of(sim, placement, "deadlift")] == [6, 6]
 
 
 def test_a_snapped_back_first_rep_does_not_depend_on_chunking() -> None:
@@ -297,9 +292,7 @@ def test_explosive_curls_are_counted(seed: int, rate: float) -> None:
     # carry gravity through it.
     sim = SimulatedSession(exercise="leg_curl", variant="prone", placement="shank", sets=2,
                            reps=8, rest_s=30.0, rate_hz=rate, seed=seed, tempo="2-1-X-1")
-    pipe = Pipeline(sample_rate_hz=rate, exercise="auto", placement="shank")
-    events = pipe.push(sim.sample()) + pipe.finish()
-    assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [8, 8]
+    assert [len(e.reps) for e in _ends_of(sim, "shank")] == [8, 8]
 
 
 @pytest.mark.parametrize(("exercise", "variant", "placement"), [
