@@ -156,6 +156,20 @@ def test_a_10_hz_gyroscope_names_what_a_coarse_lever_arm_can_tell(
         assert all("under 20 Hz" in e.note for e in ends)
 
 
+@pytest.mark.parametrize(("seed", "rate", "sets"), [(23026, 25.0, 2), (19036, 100.0, 3)])
+def test_a_deadlift_whose_thigh_rests_low_above_its_centre_is_named(
+        seed: int, rate: float, sets: int) -> None:
+    # Lifters whose knees travel: one set's fitted centre of rotation puts the standing
+    # thigh only 29-34° above it, under the hinge rule's 35°.  The set-up pause at the
+    # bar and a rest pose more upright than the far one still say deadlift, so the
+    # last excursion (lowering the bar and standing up) is no rep.
+    sim = SimulatedSession(exercise="deadlift", variant="conventional", placement="thigh",
+                           sets=sets, reps=6, tempo="2-1-X-1", rest_s=60.0, rate_hz=rate,
+                           seed=seed)
+    ends = _ends_of(sim, "thigh")
+    assert [(e.exercise, len(e.reps)) for e in ends] == [("deadlift", 6)] * sets
+
+
 def test_accelerometer_only_falls_back_to_generic() -> None:
     sim = SimulatedSession(exercise="leg_curl", variant="prone", placement="shank", sets=1,
                            reps=6, rate_hz=50.0, accel_only=True, seed=3)
