@@ -86,6 +86,33 @@ def test_a_full_rep_held_long_counts() -> None:
     assert [n for n, _ in _sizes_and_notes([*reps, held])] == [7]
 
 
+def _partial_first(end: float, turn_rad: float, rom: float = 22.0) -> RepCandidate:
+    """A quick (1.6 s) rep ending at ``end`` from the same rest pose as :func:`_rep`'s
+    at 0°, going ``turn_rad`` toward (positive) or away from its far pose: it is held."""
+    rest = (0.0, 0.0, 1.0)
+    far = (0.0, -math.sin(turn_rad), math.cos(turn_rad))
+    start = end - 1.6
+    return RepCandidate(start, start + 0.7, start + 0.9, end, end + 0.1, rom,
+                        60.0, 60.0, 55.0, rest, far)
+
+
+@pytest.mark.parametrize(("partial", "counted"), [
+    # a third of the way toward the set's far pose, the first full rep at once after it
+    (_partial_first(-0.1, 0.38), 7),
+    # the other way: a fidget, not part of the movement
+    (_partial_first(-0.1, -0.38), 6),
+    # a 2 s pause before the set: getting ready, not its first rep
+    (_partial_first(-2.0, 0.38), 6),
+    # under the detector's 30 % share of a rep's range: no partial rep either
+    (_partial_first(-0.1, 0.24, rom=14.0), 6),
+])
+def test_a_partial_first_rep_counts_when_the_set_follows_at_once(
+        partial: RepCandidate, counted: int) -> None:
+    # Too small beside the first full rep to pass for an alike one, it was dropped.
+    reps = [_rep(3.2 * k, 0.0) for k in range(6)]
+    assert [n for n, _ in _sizes_and_notes([partial, *reps])] == [counted]
+
+
 def _small(start: float, dur: float) -> RepCandidate:
     """A small (12°), quick rep: it waits for alike ones before it opens a set."""
     return replace(_rep(start, 0.0), away_end_s=start + 0.3 * dur,

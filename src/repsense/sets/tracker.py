@@ -120,6 +120,8 @@ class SetTracker:
         self.mounting_up = mounting_up
         self.coarse_lever = False
         """The lever arm comes from a sensor under 20 Hz (see ``recognize``)."""
+        self.partial_min = 0.30
+        """Smallest share of a rep's range a partial rep goes (the detector's inside a set)."""
         self.confident_rom_deg = confident_rom_deg
         self.confirm_reps = confirm_reps
         self.slow_rep_s = slow_rep_s
@@ -182,15 +184,15 @@ class SetTracker:
         walk_like = (cand.return_speed_dps > LONE_SNAP_BACK * cand.away_speed_dps
                      or cand.humps > RESTLESS_HUMPS)
         if confident and not quick and not walk_like and not self._held:
-            return events + self._open_set([cand], cand.detected_s)
+            return events + self._open_set([*self._partial_lead(cand), cand], cand.detected_s)
         held = [c for c in self._held if cand.start_s - c.end_s <= self.set_gap_s]
         held.append(cand)
         while len(held) > 1 and not _alike(held, any(self._jerk_like(c) for c in held)):
             # Not alike: start the chain again from the newer reps.
             self._dropped.append(held.pop(0))
         if held == [cand] and confident and not quick and not walk_like:
-            self._held = []  # what was held was a fidget; this one opens the set
-            return events + self._open_set([cand], cand.detected_s)
+            self._held = []  # what was held was a fidget (or a partial first rep)
+            return events + self._open_set([*self._partial_lead(cand), cand], cand.detected_s)
         self._held = held
         self._waiting = cand if held == [cand] and confident and not quick else None
         needed = self.confirm_reps
@@ -253,6 +255,30 @@ class SetTracker:
                 break
             chain = [c, *chain]
         return chain
+
+    def _partial_lead(self, cand: RepCandidate) -> list[RepCandidate]:
+        """The partial rep right before ``cand``, when ``cand`` opens a set alone.
+
+        A set may begin with a partial rep: too small beside the first full one to
+        pass for the same movement (:func:`_alike` wants ranges within 2.5 times),
+        it was dropped.  It counts when it went at least ``partial_min`` of the
+        way toward ``cand``'s far pose from the same rest pose, took at least half
+        as long, and ``cand`` followed it at once (within a quarter of its own
+        duration: a movement before a pause was more likely getting ready).
+        """
+        if not self._dropped:
+            return []
+        c = self._dropped[-1]
+        dur = cand.end_s - cand.start_s
+        if not (0.0 <= cand.start_s - c.end_s <= 0.25 * dur
+                and c.end_s - c.start_s >= 0.5 * dur
+                and self.partial_min * cand.rom_deg <= c.rom_deg < cand.rom_deg):
+            return []
+        # Toward the same far pose: its own far pose is nearer to cand's than its rest.
+        if (angle_deg(c.rest_up, cand.rest_up) > max(10.0, self.partial_min * cand.rom_deg)
+                or angle_deg(c.far_up, cand.far_up) >= angle_deg(c.rest_up, cand.far_up)):
+            return []
+        return [c]
 
     def _stray(self, cand: RepCandidate) -> bool:
         """A movement unlike the set's reps and out of its rhythm: held far longer, or
