@@ -179,6 +179,31 @@ def test_accelerometer_only_falls_back_to_generic() -> None:
     assert [e.exercise for e in ends] == ["generic"]
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("tempo", [None, "2-0-1-2"])
+def test_accelerometer_only_deadlifts_are_named_by_their_set_up(seed: int,
+                                                                tempo: str | None) -> None:
+    # No lever arm without a gyroscope, but a thigh turning 40-75° whose set began with
+    # a set-up pause at the bar: the last excursion (lowering the bar, standing up
+    # without it) is no rep.  Even with a 2 s pause at the floor before every pull.
+    sim = SimulatedSession(exercise="deadlift", variant="conventional", placement="thigh",
+                           sets=2, reps=6, rest_s=30.0, rate_hz=25.0, seed=seed,
+                           accel_only=True, tempo=tempo)
+    ends = _ends_of(sim, "thigh")
+    assert [(e.exercise, len(e.reps)) for e in ends] == [("deadlift", 6)] * 2
+    assert all("set-up pause" in e.note for e in ends)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_accelerometer_only_hip_thrusts_are_no_deadlifts(seed: int) -> None:
+    # The same thigh range, without the set-up pause: not named from the range alone.
+    sim = SimulatedSession(exercise="hip_thrust", variant="bench", placement="thigh",
+                           sets=2, reps=6, rest_s=30.0, rate_hz=25.0, seed=seed,
+                           accel_only=True)
+    ends = _ends_of(sim, "thigh")
+    assert [(e.exercise, len(e.reps)) for e in ends] == [("generic", 6)] * 2
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize(("exercise", "variant", "placement"), [
     ("leg_curl", "standing", "shank"),

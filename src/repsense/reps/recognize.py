@@ -62,7 +62,12 @@ seated knee extension are mirror images to one sensor, and so are a
 single-leg deadlift's free leg and a standing leg raise), a planted shank
 tilting off vertical without a set-up pause (a deadlift or a squat), sets
 whose reps disagree, accelerometer-only sensors — is ``generic`` with a note,
-rather than a guess.
+rather than a guess.  One exception without a gyroscope: a thigh turning 40-75°
+(a pull from the floor) in a set that began with a set-up pause at the bar is a
+``deadlift`` (confidence 0.4, the note says on what).  Left ``generic``, such a
+set counts one rep too many (lowering the bar and standing up without it); the
+risk is a set of another exercise whose first rep alone was held 1.5 times as
+long as the others.
 
 Under 20 Hz the fitted lever comes out too long (real side-lying abductions and
 prone hip extensions at 10 and 12.5 Hz passed for thigh bridges), so from 10 to
@@ -102,6 +107,8 @@ RDL_MAX_ROM_DEG = 45.0
 """A Romanian deadlift keeps the knees soft: the thigh turns 10-35° from vertical.  Deeper
 is a pull from the floor (45-70°) or a squat (60-100°), which only a set-up pause tells apart."""
 UPRIGHT_REST_DEG = 10.0
+DEADLIFT_ROM_DEG = (40.0, 75.0)
+"""A thigh pulling from the floor turns 45-70° from standing (see RDL_MAX_ROM_DEG)."""
 
 
 def set_up_at_the_bar(reps: Sequence[RepCandidate]) -> bool:
@@ -222,6 +229,10 @@ def recognize(
                                 "(the thigh sees little of it) or name the exercise")
     feats = lever_features(cands)
     if feats is None:
+        if (placement == "thigh" and DEADLIFT_ROM_DEG[0] <= rom <= DEADLIFT_ROM_DEG[1]
+                and set_up_at_the_bar(cands)):
+            return "deadlift", 0.4, ("no gyroscope: a deadlift by its set-up pause at the bar "
+                                     "alone; name the exercise if it was not one")
         return "generic", 0.5, ("exercise not recognised: needs a gyroscope at 10 Hz or more "
                                 "and a clear movement, or a paired mounting; counted as generic")
     rest, far, length = feats.rest, feats.far, feats.length
