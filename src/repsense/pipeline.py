@@ -180,8 +180,7 @@ class Pipeline:
             # A slower sensor's lever arm is coarse: recognition then leaves out the rule
             # it could turn into a wrong name.
             self.tracker.coarse_lever = rate < MIN_RATE_HZ
-            cfg = self.detector.cfg
-            self.tracker.partial_min = cfg.rel_min_rom if self.has_gyro else cfg.rel_min_rom_no_gyro
+            self.tracker.partial_min = self.detector.partial_share
             self.lever = self._lever_for(rate)
         assert self.movement is not None and self.detector is not None
         events: list[Event] = []

@@ -229,13 +229,17 @@ class RepDetector:
             return None
         return self._typical
 
+    @property
+    def partial_share(self) -> float:
+        """Share of a set's typical range an excursion must reach inside the set."""
+        return self.cfg.rel_min_rom_no_gyro if self.angle_timing else self.cfg.rel_min_rom
+
     def _min_rom(self, t: float) -> float:
         typ = self._typical_rom(t)
         base = self.cfg.min_rom_deg
         if typ is None:
             return base
-        rel = self.cfg.rel_min_rom_no_gyro if self.angle_timing else self.cfg.rel_min_rom
-        return max(base, rel * typ)
+        return max(base, self.partial_share * typ)
 
     # -- main loop ----------------------------------------------------------------
     def push(
