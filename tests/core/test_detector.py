@@ -211,3 +211,35 @@ def test_a_long_stay_near_a_stale_rest_pose_becomes_the_rest_pose() -> None:
         tilt = np.where(t >= t0, a + (b - a) * minimum_jerk((t - t0) / dur), tilt)
     reps = [c for c in _run(t, tilt) if c.start_s > 9.0]
     assert [round(c.rom_deg) for c in reps] == [20, 20]
+
+
+def _bar_down_with_a_dip(dip_deg: float, way_back_s: float = 1.0) -> list[RepCandidate]:
+    """From standing (0°): 1 s down to 55°, a dip of ``dip_deg`` toward standing at
+    4-5 s and out again at 5-5.5 s, then back up in ``way_back_s`` from 8 s."""
+    t = np.arange(0.0, 16.0, 1.0 / RATE)
+    tilt = 55.0 * minimum_jerk((t - 2.0) / 1.0)
+    tilt -= dip_deg * (minimum_jerk((t - 4.0) / 1.0) - minimum_jerk((t - 5.0) / 0.5))
+    tilt -= 55.0 * minimum_jerk((t - 8.0) / way_back_s)
+    return _run(t, tilt)
+
+
+@pytest.mark.parametrize("way_back_s", [1.0, 2.0])
+def test_a_dip_at_the_far_pose_is_kept_and_is_neither_way(way_back_s: float) -> None:
+    # A partial pull from the floor seen from standing: the dip's quick way out again
+    # must not pass for the way back, even when it is faster than the way back.
+    rep, = _bar_down_with_a_dip(20.0, way_back_s)
+    assert rep.start_s == pytest.approx(2.0, abs=0.2)
+    assert rep.away_end_s == pytest.approx(3.0, abs=0.2)
+    assert rep.return_start_s == pytest.approx(8.0, abs=0.2)
+    assert rep.end_s == pytest.approx(8.0 + way_back_s, abs=0.25)
+    dip, = rep.far_dips
+    assert dip.left_s == pytest.approx(4.0, abs=0.2)
+    assert dip.turned_s == pytest.approx(5.0, abs=0.15)
+    assert dip.back_s == pytest.approx(5.5, abs=0.2)
+    assert dip.depth_deg == pytest.approx(20.0, abs=1.5)
+
+
+def test_a_dip_under_the_partial_share_is_no_far_dip() -> None:
+    # 12° of 55° is under the 30 % a partial rep must reach.
+    rep, = _bar_down_with_a_dip(12.0)
+    assert rep.far_dips == ()

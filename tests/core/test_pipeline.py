@@ -169,6 +169,25 @@ def test_a_named_deadlift_at_10_hz_that_pauses_at_the_floor_counts_its_pulls(
         assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [5, 5]
 
 
+@pytest.mark.parametrize(("placement", "seed"), [("thigh", 1), ("thigh", 2), ("thigh", 3),
+                                                ("shank", 2)])
+def test_partial_pulls_from_the_floor_count_as_reps(placement: str, seed: int) -> None:
+    # A third of the pulls go part of the way up and back to the floor.  From standing
+    # each is a dip inside the excursion that lowered the bar and pulls it (or stands up
+    # without it); at the set's end every one counts, timed from its pull to the bar down.
+    sim = SimulatedSession(exercise="deadlift", variant="conventional", placement=placement,
+                           sets=2, reps=6, rest_s=30.0, rate_hz=50.0, seed=seed,
+                           partial_prob=0.3)
+    pipe = Pipeline(sample_rate_hz=50.0, exercise="auto", placement=placement)
+    ends = [e for e in pipe.push(sim.sample()) + pipe.finish() if isinstance(e, SetEnd)]
+    assert [(e.exercise, len(e.reps)) for e in ends] == [("deadlift", 6)] * 2
+    assert any("partial pull" in e.note for e in ends)
+    for end, labels in zip(ends, sim.labels["sets"], strict=True):
+        for got, want in zip(end.reps, labels["rep_detail"], strict=True):
+            assert got.start_s == pytest.approx(want["start_s"], abs=0.3)
+            assert got.end_s == pytest.approx(want["end_s"], abs=0.3)
+
+
 def test_rep_event_is_prompt():
     chunk, sched = make(sets=1, reps=5, rate=100.0)
     events = run(chunk)

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from repsense.events import SetEnd
-from repsense.reps.detector import RepCandidate
+from repsense.reps.detector import FarDip, RepCandidate
 from repsense.sets.tracker import SetTracker
 
 
@@ -242,3 +242,35 @@ def test_quick_reps_at_a_strides_cadence_wait_for_walking() -> None:
     slower = [_stride(100.0 + 2.5 * k) for k in range(3)]
     events = [e for c in slower for e in tracker.add_rep(c)]
     assert [type(e).__name__ for e in events] == ["SetStart", "Rep", "Rep", "Rep"]
+
+
+def _dipped(start: float) -> RepCandidate:
+    """A rep with a 20° dip toward the rest pose in its 1.2-4.2 s far stay."""
+    rep = _rep(start, 0.0)
+    dip = FarDip(start + 2.0, start + 2.7, start + 3.3, 20.0, 90.0)
+    return replace(rep, return_start_s=start + 4.2, end_s=start + 5.4, detected_s=start + 5.5,
+                   far_dips=(dip,))
+
+
+@pytest.mark.parametrize(("exercise", "want"), [("leg_curl", [6]), ("deadlift", [6])])
+def test_a_far_dip_splits_only_a_deadlift_seen_from_standing(exercise: str,
+                                                             want: list[int]) -> None:
+    # Six excursions with a set-up pause before the first pull, the second with a dip at
+    # the floor: a deadlift of five pulls, one of them partial, and the standing up.  A
+    # leg curl holding its far pose and dipping out of it is one rep.
+    ids = itertools.count()
+    tracker = SetTracker(exercise, "thigh", lambda: (f"e{next(ids)}", next(ids)))
+    first = replace(_rep(0.0, 0.0), return_start_s=3.6, end_s=4.8, detected_s=4.9)
+    reps = [first, _dipped(5.0), *(_rep(11.0 + 3.2 * k, 0.0) for k in range(4))]
+    events = []
+    for rep in reps:
+        events += tracker.add_rep(rep)
+    ends = [e for e in [*events, *tracker.end_set(1000.0)] if isinstance(e, SetEnd)]
+    assert [len(e.reps) for e in ends] == want
+    if exercise == "deadlift":
+        assert "1 partial pull" in ends[0].note
+        partial = ends[0].reps[1]
+        assert (partial.start_s, partial.end_s, partial.rom_deg) == (7.0, 8.3, 20.0)
+        assert partial.partial
+    else:
+        assert "partial pull" not in ends[0].note

@@ -113,6 +113,27 @@ def _use_angle_timing(by_angle: tuple[float, float] | None, by_speed: tuple[floa
 
 
 @dataclass(frozen=True)
+class FarDip:
+    """A dip back toward the rest pose inside an excursion's far pose, and out again.
+
+    From a rest pose standing, a deadlift's partial pull (part of the way up
+    from the floor and down again) is such a dip in the excursion that lowers
+    the bar and pulls it; see :meth:`repsense.sets.tracker.SetTracker.end_set`.
+    """
+
+    left_s: float
+    """When the segment left the far pose toward the rest pose."""
+    turned_s: float
+    """When it turned back out (the dip's deepest point)."""
+    back_s: float
+    """When it was back at the far pose."""
+    depth_deg: float
+    """How far it came back toward the rest pose."""
+    speed_dps: float
+    """Peak tilt speed of the way back toward the rest pose."""
+
+
+@dataclass(frozen=True)
 class RepCandidate:
     """A completed excursion with its raw (exercise-agnostic) phase times.
 
@@ -137,6 +158,9 @@ class RepCandidate:
     it turned without slowing), more when the leg swung to and fro."""
     lever: LeverSlot | None = field(default=None, compare=False)
     """Lever-arm fit of this rep, filled in shortly after it (pipelines with a gyro)."""
+    far_dips: tuple[FarDip, ...] = ()
+    """Dips of at least the partial share of the range toward the rest pose and back,
+    between the way out and the way back (see :func:`far_dips`)."""
 
 
 @dataclass
@@ -159,6 +183,36 @@ class DetectorConfig:
     """After walking or a change of posture, stillness this long makes the new rest pose."""
     settle_wait_s: float = 4.0
     """... or, if the lifter never settles that long, the first brief stop, this long after it."""
+
+
+def far_dips(dd: np.ndarray, base: float, rom: float,
+             min_depth: float) -> list[tuple[int, int, int, float]]:
+    """Dips of ``dd`` of ``min_depth`` or more from the far pose toward ``base`` and back.
+
+    The far pose is 90 % of ``rom`` out from ``base``; a dip leaves it, comes
+    back at least ``min_depth`` below the lower of the two far levels around
+    it and returns there.  Returns, per dip, the indices of the highest point
+    before it, its deepest point and the highest point after it (within the
+    far stretches on either side), and its depth.
+    """
+    far = np.flatnonzero(dd >= base + 0.9 * rom)
+    if far.size < 2:
+        return []
+    gaps = np.flatnonzero(np.diff(far) > 1).tolist()  # runs of samples short of the far pose
+    # The far stretches between the dips: [far[0], far[gaps[0]]], [far[gaps[0] + 1], ...], ...
+    firsts = [int(far[0]), *(int(far[g + 1]) for g in gaps)]
+    lasts = [*(int(far[g]) for g in gaps), int(far[-1])]
+    out: list[tuple[int, int, int, float]] = []
+    for k in range(len(gaps)):
+        a, b = lasts[k], firsts[k + 1]  # last far sample before the dip, first after
+        before, after = firsts[k], lasts[k + 1]
+        hi_a = a - int(np.argmax(dd[a::-1][: a - before + 1]))
+        hi_b = b + int(np.argmax(dd[b: after + 1]))
+        lo = a + int(np.argmin(dd[a: b + 1]))
+        depth = min(float(dd[hi_a]), float(dd[hi_b])) - float(dd[lo])
+        if depth >= min_depth:
+            out.append((hi_a, lo, hi_b, depth))
+    return out
 
 
 class RepDetector:
@@ -658,6 +712,17 @@ class RepDetector:
             return None
         return again
 
+    def _dip(self, tt: np.ndarray, ss: np.ndarray, hi_a: int, lo: int, hi_b: int,
+             depth: float) -> FarDip:
+        """A far dip found by :func:`far_dips`, each way timed on its speed like any
+        movement (on its turns if the timer finds none)."""
+        back = self.timer.movement(tt[hi_a: lo + 1], ss[hi_a: lo + 1])
+        out_again = self.timer.movement(tt[lo: hi_b + 1], ss[lo: hi_b + 1])
+        turned = float(tt[lo])
+        left = min(back[0] if back is not None else float(tt[hi_a]), turned)
+        again = max(out_again[1] if out_again is not None else float(tt[hi_b]), turned)
+        return FarDip(left, turned, again, depth, float(ss[hi_a: lo + 1].max()))
+
     def _complete(self, t: float, how: str) -> RepCandidate | None:
         turned = how == "turned"
         exc = self._exc
@@ -696,15 +761,21 @@ class RepDetector:
         far_top = _held_max(dd, int(round(SPIKE_S / max(step, 1e-3))))
         far = np.flatnonzero(dd >= base_start + 0.85 * (far_top - base_start))
         split = int(far[np.argmin(ss[far])]) if far.size else p
-        away = self.timer.movement(tt[: split + 1], ss[: split + 1])
+        # A dip toward the rest pose and out again inside the far pose (a partial pull
+        # from the floor, seen from standing) is neither way: the way out ends before
+        # the first, the way back starts after the last.
+        dips = far_dips(dd, base_start, rom, max(self._min_rom(t), self.partial_share * rom))
+        out_to = min(split, dips[0][0]) if dips else split
+        split = max(split, dips[-1][2]) if dips else split
+        away = self.timer.movement(tt[: out_to + 1], ss[: out_to + 1])
         ret = self.timer.movement(tt[split:], ss[split:])
         if away is None or ret is None:
             return None
         # Slow movements are timed better on the angle, whose 10-90 % span the
         # bumps of a controlled lowering hardly move (the speed's 20 % span they do).
         far_level = float(dd[split])
-        away_a = self.timer.movement_from_angle(tt[: split + 1], dd[: split + 1],
-                                                base_start, float(dd[: split + 1].max()))
+        away_a = self.timer.movement_from_angle(tt[: out_to + 1], dd[: out_to + 1],
+                                                base_start, float(dd[: out_to + 1].max()))
         ret_a = self.timer.movement_from_angle(tt[split:], dd[split:], far_level, base_start)
         if _use_angle_timing(away_a, away, self.angle_timing):
             away = away_a  # type: ignore[assignment]
@@ -742,12 +813,14 @@ class RepDetector:
         self._roms_rest = rest
         self._last_rep_end = end
         self._set_dir = self._dir
-        speed_away = float(ss[: split + 1].max())
+        speed_away = float(ss[: out_to + 1].max())
         speed_ret = float(ss[split:].max())
         inside = (tt >= start) & (tt <= end)
         s_in = ss[inside].tolist()
         top = max(s_in, default=0.0)
         humps = _surges(s_in, 0.3 * top) if top > 0 else 0
+        timed = [d for d in (self._dip(tt, ss, *x) for x in dips)
+                 if away_end <= d.turned_s <= return_start]
         return RepCandidate(
             start_s=start,
             away_end_s=away_end,
@@ -761,4 +834,5 @@ class RepDetector:
             rest_up=rest,
             far_up=self._peak_up,
             humps=humps,
+            far_dips=tuple(timed),
         )

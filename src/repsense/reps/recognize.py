@@ -121,7 +121,10 @@ def set_up_at_the_bar(reps: Sequence[RepCandidate]) -> bool:
     """
     if len(reps) < 2:
         return False
-    pauses = [c.return_start_s - c.away_end_s for c in reps]
+    # A partial pull ends the pause at the floor (see FarDip): the set-up is the
+    # stay at the bar before the first pull, full or not.
+    pauses = [(c.far_dips[0].left_s if c.far_dips else c.return_start_s) - c.away_end_s
+              for c in reps]
     return pauses[0] >= 1.0 and pauses[0] > 1.5 * float(np.median(pauses[1:]))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -70,6 +71,28 @@ def _alike(reps: Sequence[RepCandidate], durations: bool = False) -> bool:
     if len(periods) >= 2 and max(periods) > 1.5 * min(periods):
         return False
     return (len(periods) >= 2 and not durations) or max(durs) <= 2.0 * min(durs)
+
+
+def _split_far_dips(cand: RepCandidate) -> list[RepCandidate]:
+    """An excursion from standing cut at its far dips: one rep per pull.
+
+    The detector's excursion lowers the bar, pauses at the floor and pulls; a
+    dip at the floor (:class:`~repsense.reps.detector.FarDip`) is a partial pull
+    and the lowering after it.  Each piece keeps the detector's layout (way out
+    to the floor, pause, pull) with the range and speed of its own pull.
+    """
+    if not cand.far_dips:
+        return [cand]
+    out: list[RepCandidate] = []
+    start, away_end = cand.start_s, cand.away_end_s
+    for d in cand.far_dips:
+        out.append(replace(cand, start_s=start, away_end_s=away_end, return_start_s=d.left_s,
+                           end_s=d.turned_s, rom_deg=d.depth_deg, return_speed_dps=d.speed_dps,
+                           peak_speed_dps=max(cand.away_speed_dps, d.speed_dps), lever=None,
+                           far_dips=()))
+        start, away_end = d.turned_s, d.back_s
+    out.append(replace(cand, start_s=start, away_end_s=away_end, far_dips=()))
+    return out
 
 
 class SetTracker:
@@ -407,8 +430,16 @@ class SetTracker:
                 set_up_at_the_bar(self._reps) or rests_standing(self._reps)):
             # Lowering the bar and standing up without it looks like one more rep; its
             # lowering is the last rep's eccentric.
-            standing_up = self._reps.pop()
             note = (note + "; " if note else "") + "last movement (standing up) not counted"
+            # From standing, a partial pull is a dip inside the excursion that lowered
+            # the bar and pulled it (or stood up without it): one rep more.
+            split = [p for c in self._reps for p in _split_far_dips(c)]
+            if len(split) > len(self._reps):
+                n = len(split) - len(self._reps)
+                note += (f"; {n} partial pull{'s' if n > 1 else ''} from the floor counted "
+                         "at the set's end")
+            standing_up = split.pop()
+            self._reps = split
         reps = set_tempos(self._reps, ex, standing_up)
         self.sets_done += 1
         self.total_reps += len(reps)
