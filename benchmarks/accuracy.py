@@ -154,7 +154,8 @@ def score_sets(
 
 def rep_errors(label_set: dict[str, Any], found: dict[str, Any]) -> dict[str, list[float]]:
     """Tempo and boundary errors of the reps of one matched set."""
-    errs: dict[str, list[float]] = {"concentric": [], "eccentric": [], "start": [], "end": []}
+    errs: dict[str, list[float]] = {"concentric": [], "eccentric": [], "start": [], "end": [],
+                                    "partial_label": [], "partial_found": []}
     det = [r for r in found["reps"] if isinstance(r, dict) and "start_s" in r and "end_s" in r]
     det_spans = [(float(r["start_s"]), float(r["end_s"])) for r in det]
     detail = label_set.get("rep_detail") or []
@@ -165,6 +166,10 @@ def rep_errors(label_set: dict[str, Any], found: dict[str, Any]) -> dict[str, li
                 lab, got = detail[i].get(f"{key}_s"), det[j].get(f"{key}_s")
                 if lab is not None and got is not None:
                     errs[key].append(abs(float(got) - float(lab)))
+            if "partial" in detail[i] and "partial" in det[j]:
+                # 1.0/0.0 pairs, labelled then found, for the partial flag's precision/recall
+                errs["partial_label"].append(float(bool(detail[i]["partial"])))
+                errs["partial_found"].append(float(bool(det[j]["partial"])))
     bounds = label_set.get("rep_bounds_s") or []
     if not detail and bounds:
         spans = [(float(a), float(b)) for a, b in bounds]
@@ -271,10 +276,13 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     sets = [s for r in lab for s in r["sets"]]
     fam = [s for s in sets if s["family_ok"] is not None]
     named = [s for s in fam if FAMILY.get(s["exercise"] or "", "generic") != "generic"]
-    errs: dict[str, list[float]] = {"concentric": [], "eccentric": [], "start": [], "end": []}
+    errs: dict[str, list[float]] = {"concentric": [], "eccentric": [], "start": [], "end": [],
+                                    "partial_label": [], "partial_found": []}
     for s in sets:
         for k, v in s["errors"].items():
             errs[k].extend(v)
+    pairs = list(zip(errs["partial_label"], errs["partial_found"], strict=True))
+    both = sum(1 for a, b in pairs if a and b)
 
     def pct(n: int, d: int) -> float | None:
         return 100.0 * n / d if d else None
@@ -299,6 +307,10 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "start_med_s": _median(errs["start"]),
         "end_med_s": _median(errs["end"]),
         "bound_reps": len(errs["start"]),
+        # The `partial` flag on matched reps whose label says whether they were partial.
+        "partial_recall_pct": pct(both, sum(1 for a, _ in pairs if a)),
+        "partial_precision_pct": pct(both, sum(1 for _, b in pairs if b)),
+        "partial_reps": sum(1 for a, _ in pairs if a),
         "baseline_exact_pct": pct(sum(s["baseline_exact"] for s in sets), len(sets)),
         "baseline_within1_pct": pct(sum(s["baseline_within1"] for s in sets), len(sets)),
         "baseline_structure_pct": pct(sum(r["baseline_structure_ok"] for r in lab), len(lab)),
@@ -378,7 +390,8 @@ FILE_COLS = ["file", "labels", "repsense", "baseline", "exact", "±1", "sets ok"
              "exercise", "conc", "ecc", "start", "end", "s"]
 TOTAL_COLS = ["group", "files", "sets", "exact_pct", "within1_pct", "structure_pct",
               "family_pct", "named_right_pct", "generic_pct", "concentric_med_s",
-              "eccentric_med_s", "start_med_s", "end_med_s",
+              "eccentric_med_s", "start_med_s", "end_med_s", "partial_recall_pct",
+              "partial_precision_pct",
               "baseline_exact_pct", "baseline_within1_pct", "baseline_structure_pct", "errors"]
 EX_COLS = ["exercise", "placement", "sets", "exact%", "±1%", "family%", "recognised as",
            "conc err s", "ecc err s", "base exact%"]
