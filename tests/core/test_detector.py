@@ -243,3 +243,21 @@ def test_a_dip_under_the_partial_share_is_no_far_dip() -> None:
     # 12° of 55° is under the 30 % a partial rep must reach.
     rep, = _bar_down_with_a_dip(12.0)
     assert rep.far_dips == ()
+
+
+def test_dips_at_the_far_pose_keep_a_long_excursion_going() -> None:
+    # Inside a set, three partial pulls at the floor 4.5 s apart: 17 s from standing back
+    # to standing, longer than any rep may take (12 s) -- but the lifter never settled.
+    t = np.arange(0.0, 34.0, 1.0 / RATE)
+    tilt = np.zeros(t.size)
+    for s in (2.0, 6.0):  # two reps of the set first: 1 s down, 1 s there, 1 s up
+        tilt += 55.0 * (minimum_jerk((t - s) / 1.0) - minimum_jerk((t - s - 2.0) / 1.0))
+    tilt += 55.0 * minimum_jerk((t - 10.0) / 1.0)
+    for s in (13.0, 17.5, 22.0):
+        tilt -= 20.0 * (minimum_jerk((t - s) / 1.0) - minimum_jerk((t - s - 1.0) / 1.0))
+    tilt -= 55.0 * minimum_jerk((t - 26.0) / 1.0)
+    *_, rep = reps = _run(t, tilt)
+    assert len(reps) == 3
+    assert rep.start_s == pytest.approx(10.0, abs=0.2)
+    assert rep.end_s == pytest.approx(27.0, abs=0.25)
+    assert [d.turned_s for d in rep.far_dips] == pytest.approx([14.0, 18.5, 23.0], abs=0.15)

@@ -18,9 +18,11 @@ times come from the tilt-speed profile (:mod:`repsense.reps.phases`).
 
 What is not a rep: an excursion that never returns within ``max_rep_s``
 (posture change, strap moved — the last seconds are then re-run from the last
-still pose), walking (``gait`` flag of the movement signal), excursions
-shorter than ``min_rep_s``, and, inside a set, going past the rest pose the
-"wrong" way (the rest pose follows instead).
+still pose; inside a set, a dip toward rest at the far pose and out again, a
+partial pull from the floor seen from standing, starts that time again),
+walking (``gait`` flag of the movement signal), excursions shorter than
+``min_rep_s``, and, inside a set, going past the rest pose the "wrong" way
+(the rest pose follows instead).
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ OVERSHOOT_MIN_DPS = 20.0
 gyroscope or by the angle (which settles after a jolt while the gyroscope is still)."""
 SPIKE_S = 0.15
 """Far poses held shorter than this are spikes, not poses (see ``_complete``)."""
+MAX_DIPPING = 3.0
+"""An excursion whose far dips restart its clock still ends after this many ``max_rep_s``."""
 REFRAME_TOL = 0.05
 """A re-estimated axis moving the frame's unit vectors by more than this (about 3°)
 re-measures the detector's kept angles in the new frame; smaller changes are the axis
@@ -183,6 +187,9 @@ class DetectorConfig:
     """After walking or a change of posture, stillness this long makes the new rest pose."""
     settle_wait_s: float = 4.0
     """... or, if the lifter never settles that long, the first brief stop, this long after it."""
+    dip_set_min_deg: float = 10.0
+    """A far dip restarts an excursion's ``max_rep_s`` only in a set whose typical range is
+    at least this: fidgets of 2-5° between sets make a typical range too."""
 
 
 def far_dips(dd: np.ndarray, base: float, rom: float,
@@ -256,6 +263,11 @@ class RepDetector:
         self._idle_hist: deque[tuple[float, float, float]] = deque(maxlen=64)
         self._exc: list[tuple[float, float, float]] = []  # (t, delta, speed)
         self._exc_t0 = 0.0
+        # A far dip restarts the excursion's clock (see _excursion): when, and the highest
+        # and lowest points since the last one.
+        self._clock_t0 = 0.0
+        self._far_hi = 0.0
+        self._dip_lo = 0.0
         self._peak = 0.0
         self._exc_base = 0.0
         self._peak_i = 0
@@ -421,6 +433,7 @@ class RepDetector:
         if up is not None:
             self._peak_up = (up[0], up[1], up[2])
         self._exc_base = min(deltas[: p + 1])
+        self._far_hi = self._dip_lo = deltas[-1]  # a dip half-seen in the old frame is lost
         if self._state != AWAY:
             m = min(range(p, len(deltas)), key=deltas.__getitem__)
             self._min_after, self._min_after_i = deltas[m], m
@@ -609,6 +622,7 @@ class RepDetector:
         lo = min(range(len(hist)), key=lambda i: hist[i][1]) if hist else 0
         self._exc = hist[lo:] if hist else [(t, delta, speed)]
         self._exc_t0 = t  # when it left the rest pose (the lead-in is older)
+        self._clock_t0, self._far_hi, self._dip_lo = t, delta, delta
         self._exc_base = min(x[1] for x in self._exc)
         self._idle_hist.clear()
         self._follow_from = None
@@ -626,13 +640,26 @@ class RepDetector:
         cfg = self.cfg
         exc = self._exc
         exc.append((t, delta, speed))
-        if t - self._exc_t0 > cfg.max_rep_s:
-            self._state = STALE
-            self._still_s = 0.0
-            return None
         state = self._state
         base = self._exc_base
         amp = self._peak - base
+        if delta >= self._far_hi:
+            self._far_hi = self._dip_lo = delta
+        else:
+            self._dip_lo = min(self._dip_lo, delta)
+            typ = self._typical_rom(t)
+            if (typ is not None and typ >= self.cfg.dip_set_min_deg
+                    and 0.6 * typ <= amp <= 1.6 * typ and delta >= base + 0.9 * amp
+                    and self._far_hi - self._dip_lo >= self.partial_share * amp):
+                # Inside a set, as far out as its reps go and back there after a dip toward
+                # rest (a partial pull from the floor, seen from standing): the lifter is at
+                # work, not gone -- the clock that catches a posture change starts again.
+                self._clock_t0 = t
+                self._far_hi = self._dip_lo = delta
+        if t - self._clock_t0 > cfg.max_rep_s or t - self._exc_t0 > MAX_DIPPING * cfg.max_rep_s:
+            self._state = STALE
+            self._still_s = 0.0
+            return None
         if state == AWAY and amp < self._min_rom(t):
             # Still before going anywhere that counts: this is a new rest pose (at once
             # within a degree; short of the set's partial threshold, after a long stay).
@@ -748,6 +775,8 @@ class RepDetector:
             if d_last > self.cfg.start_deg:
                 self._exc = list(tail)
                 self._exc_t0 = tail[0][0]
+                self._clock_t0 = self._exc_t0
+                self._far_hi = self._dip_lo = d_last
                 self._exc_base = min(x[1] for x in tail)
                 self._state = AWAY
                 self._peak = max(x[1] for x in tail)
