@@ -152,10 +152,17 @@ def score_sets(
     return {i: i for i in range(min(len(label_sets), len(found)))}, "order"
 
 
+ERROR_KEYS = ("concentric", "eccentric", "start", "end", "partial_label", "partial_found")
+"""Per-rep lists a matched set collects (``partial_*``: 1.0/0.0 flags, not errors)."""
+
+
+def _new_errors() -> dict[str, list[float]]:
+    return {k: [] for k in ERROR_KEYS}
+
+
 def rep_errors(label_set: dict[str, Any], found: dict[str, Any]) -> dict[str, list[float]]:
     """Tempo and boundary errors of the reps of one matched set."""
-    errs: dict[str, list[float]] = {"concentric": [], "eccentric": [], "start": [], "end": [],
-                                    "partial_label": [], "partial_found": []}
+    errs = _new_errors()
     det = [r for r in found["reps"] if isinstance(r, dict) and "start_s" in r and "end_s" in r]
     det_spans = [(float(r["start_s"]), float(r["end_s"])) for r in det]
     detail = label_set.get("rep_detail") or []
@@ -276,13 +283,13 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     sets = [s for r in lab for s in r["sets"]]
     fam = [s for s in sets if s["family_ok"] is not None]
     named = [s for s in fam if FAMILY.get(s["exercise"] or "", "generic") != "generic"]
-    errs: dict[str, list[float]] = {"concentric": [], "eccentric": [], "start": [], "end": [],
-                                    "partial_label": [], "partial_found": []}
+    errs = _new_errors()
     for s in sets:
         for k, v in s["errors"].items():
             errs[k].extend(v)
     pairs = list(zip(errs["partial_label"], errs["partial_found"], strict=True))
     both = sum(1 for a, b in pairs if a and b)
+    labelled_partial = sum(1 for a, _ in pairs if a)
 
     def pct(n: int, d: int) -> float | None:
         return 100.0 * n / d if d else None
@@ -308,9 +315,9 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "end_med_s": _median(errs["end"]),
         "bound_reps": len(errs["start"]),
         # The `partial` flag on matched reps whose label says whether they were partial.
-        "partial_recall_pct": pct(both, sum(1 for a, _ in pairs if a)),
+        "partial_recall_pct": pct(both, labelled_partial),
         "partial_precision_pct": pct(both, sum(1 for _, b in pairs if b)),
-        "partial_reps": sum(1 for a, _ in pairs if a),
+        "partial_reps": labelled_partial,
         "baseline_exact_pct": pct(sum(s["baseline_exact"] for s in sets), len(sets)),
         "baseline_within1_pct": pct(sum(s["baseline_within1"] for s in sets), len(sets)),
         "baseline_structure_pct": pct(sum(r["baseline_structure_ok"] for r in lab), len(lab)),

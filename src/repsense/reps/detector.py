@@ -648,7 +648,7 @@ class RepDetector:
         else:
             self._dip_lo = min(self._dip_lo, delta)
             typ = self._typical_rom(t)
-            if (typ is not None and typ >= self.cfg.dip_set_min_deg
+            if (typ is not None and typ >= cfg.dip_set_min_deg
                     and 0.6 * typ <= amp <= 1.6 * typ and delta >= base + 0.9 * amp
                     and self._far_hi - self._dip_lo >= self.partial_share * amp):
                 # Inside a set, as far out as its reps go and back there after a dip toward
