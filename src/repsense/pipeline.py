@@ -207,14 +207,16 @@ class Pipeline:
         events: list[Event] = []
         tracker = self.tracker
         lever = self.lever
+        detector = self.detector
 
         def on_sample(t: float, walking: bool) -> None:
             if lever is not None:
                 lever.settle(t)
             if walking:
                 tracker.walking()
-            if tracker.due(t):
-                events.extend(tracker.tick(t))
+            since = detector.rep_under_way_since
+            if tracker.due(t, since):
+                events.extend(tracker.tick(t, since))
 
         def on_rep(cand: RepCandidate) -> None:
             if lever is not None:

@@ -261,3 +261,54 @@ def test_dips_at_the_far_pose_keep_a_long_excursion_going() -> None:
     assert rep.start_s == pytest.approx(10.0, abs=0.2)
     assert rep.end_s == pytest.approx(27.0, abs=0.25)
     assert [d.turned_s for d in rep.far_dips] == pytest.approx([14.0, 18.5, 23.0], abs=0.15)
+
+
+def _slow_reps(starts: list[float], out_s: float = 7.0, hold_s: float = 2.0,
+               back_s: float = 7.0, rom: float = 40.0, end_s: float = 50.0,
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Reps of ``rom`` degrees: ``out_s`` out, held ``hold_s``, ``back_s`` back."""
+    t = np.arange(0.0, end_s, 1.0 / RATE)
+    tilt = np.zeros(t.size)
+    for s in starts:
+        back = s + out_s + hold_s
+        tilt += rom * (minimum_jerk((t - s) / out_s) - minimum_jerk((t - back) / back_s))
+    return t, tilt
+
+
+def test_a_slow_rep_that_outlasts_max_rep_s_is_a_rep_once_it_is_back() -> None:
+    # 7 s up, 2 s at the top, 7 s down: 16 s away from the rest pose, longer than a rep
+    # may take before it is taken for a change of posture (12 s).  It came back to the
+    # rest pose it left, with no other rep in between: a slow rep, the first of a set
+    # as much as the second.
+    t, tilt = _slow_reps([2.0, 20.0])
+    reps = _run(t, tilt)
+    assert [c.rom_deg for c in reps] == pytest.approx([40.0, 40.0], abs=1.5)
+    assert [c.start_s for c in reps] == pytest.approx([2.0, 20.0], abs=0.4)
+    assert [c.end_s for c in reps] == pytest.approx([18.0, 36.0], abs=0.4)
+    assert [c.away_end_s for c in reps] == pytest.approx([9.0, 27.0], abs=0.4)
+    assert [c.return_start_s for c in reps] == pytest.approx([11.0, 29.0], abs=0.4)
+    # reported as soon as it is back, like any rep (before the last of a slow return)
+    assert all(c.detected_s - c.end_s <= 0.3 for c in reps)
+
+
+@pytest.mark.parametrize(("hold_s", "reps"), [(4.0, 1), (9.0, 0), (32.0, 0)])
+def test_a_long_stay_away_is_a_change_of_posture_even_if_it_comes_back(
+        hold_s: float, reps: int) -> None:
+    # 1 s out, a stay, 12 s back (17-45 s away).  Held 4 s it is a slow rep; held 9 s
+    # (sitting down a while, say) or past max_slow_rep_s it is a change of posture.
+    t, tilt = _slow_reps([2.0], out_s=1.0, hold_s=hold_s, back_s=12.0)
+    assert len(_run(t, tilt)) == reps
+
+
+def test_reps_in_the_new_posture_mean_the_old_one_was_left() -> None:
+    # A change of posture (60° in 1.5 s), and after a restless 13 s there two 30° reps,
+    # then back: the reps count from the new rest pose, the way back is no rep.
+    t = np.arange(0.0, 45.0, 1.0 / RATE)
+    tilt = 60.0 * minimum_jerk((t - 2.0) / 1.5)
+    tilt += 3.0 * np.sin(2 * np.pi * 0.4 * t) * ((t > 4.0) & (t < 9.0))
+    for s in (16.0, 20.0):
+        tilt += 30.0 * (minimum_jerk((t - s) / 1.0) - minimum_jerk((t - s - 1.5) / 1.0))
+    tilt -= 60.0 * minimum_jerk((t - 27.0) / 1.5)
+    reps = _run(t, tilt)
+    assert [c.rom_deg for c in reps] == pytest.approx([30.0, 30.0], abs=1.5)
+    assert [c.start_s for c in reps] == pytest.approx([16.0, 20.0], abs=0.3)

@@ -274,3 +274,36 @@ def test_a_far_dip_splits_only_a_deadlift_seen_from_standing(exercise: str,
         assert partial.partial
     else:
         assert "partial pull" not in ends[0].note
+
+
+def _slow_set_tracker() -> tuple[SetTracker, float]:
+    """A tracker with three 14 s reps of one set, 2 s apart; returns it and the last end."""
+    ids = itertools.count()
+    tracker = SetTracker("leg_curl", "shank", lambda: (f"e{next(ids)}", next(ids)))
+    for k in range(3):
+        slow = _rep(16.0 * k, 0.0)
+        tracker.add_rep(replace(slow, away_end_s=slow.start_s + 6.0,
+                                return_start_s=slow.start_s + 8.0, end_s=slow.start_s + 14.0,
+                                detected_s=slow.start_s + 14.1))
+    return tracker, 16.0 * 2 + 14.0
+
+
+@pytest.mark.parametrize(("began", "until", "ends"), [
+    (None, 15.0, True),  # nothing under way: the quiet time ends the set
+    (2.0, 15.0, False),  # a slow rep begun 2 s after the last: the set waits for it
+    (2.0, 30.5, True),  # ... but not once it has taken over twice as long as the set's reps
+    (9.0, 15.0, True),  # begun long after the last rep: no rep of this set
+])
+def test_a_slow_rep_under_way_holds_its_set_open(
+        began: float | None, until: float, ends: bool) -> None:
+    tracker, last_end = _slow_set_tracker()
+    since = None if began is None else last_end + began
+    t = last_end + until
+    assert tracker.due(t, since)
+    events = tracker.tick(t, since)
+    set_ends = [e for e in events if isinstance(e, SetEnd)]
+    assert bool(set_ends) == ends
+    if ends:  # ended when the quiet time was up, however long it waited
+        assert set_ends[0].time_s == pytest.approx(last_end + 15.0)
+        assert set_ends[0].end_s == pytest.approx(last_end, abs=0.2)
+        assert len(set_ends[0].reps) == 3

@@ -175,6 +175,13 @@ class DetectorConfig:
     start_deg: float = 0.75
     still_s: float = 0.4
     max_rep_s: float = 12.0
+    max_slow_rep_s: float = 30.0
+    """An excursion that outlasted ``max_rep_s`` is still a rep if the segment comes back
+    to the rest pose it left within this long (a slow rep), before any other rep ..."""
+    max_slow_still_s: float = 10.0
+    """... and it was still for no longer than this in all: a slow rep keeps moving but
+    for its pause at the top, a change of posture (sitting down, standing up a while) is
+    a quick move, a long stay and a quick move back."""
     min_rep_s: float = 0.5
     rel_min_rom: float = 0.30
     """Within a set, an excursion must reach this fraction of the set's typical range."""
@@ -220,6 +227,63 @@ def far_dips(dd: np.ndarray, base: float, rom: float,
         if depth >= min_depth:
             out.append((hi_a, lo, hi_b, depth))
     return out
+
+
+@dataclass
+class _Lapsed:
+    """An excursion that outlasted ``max_rep_s``, watched in case the segment comes back.
+
+    The detector went on as after a posture change (the rest pose is the held far
+    pose); if the segment returns to *this* excursion's rest pose before another rep
+    and within ``max_slow_rep_s``, it was a slow rep after all.
+    """
+
+    t: float  # when it lapsed
+    base: float
+    base_up: list[float]
+    rest_up: tuple[float, float, float]
+    direction: float
+    exc: list[tuple[float, float, float]]
+    exc_t0: float
+    exc_base: float
+    peak: float
+    peak_i: int
+    peak_up: tuple[float, float, float]
+    typical: float | None  # the set's typical range then
+    still_s: float  # how long the segment has been still in all
+    min_after: float = math.inf
+    min_after_i: int = 0
+    closing_since: float | None = None
+    closing_i: int = 0
+
+    def remeasure(self, angles: Callable[[list[list[float]], list[float]], list[float]],
+                  known: dict[float, list[float]]) -> None:
+        """Measure the rest pose and the excursion again in a new frame (see
+        ``RepDetector._reframe``): ``angles(ups, olds)`` gives the new angles of up
+        vectors, ``known`` the up vectors still kept by time (older samples keep their
+        angles from the rest pose)."""
+        base = angles([self.base_up], [self.base])[0]
+        olds = [self.base + self.direction * x[1] for x in self.exc]
+        e = [a - self.base for a in olds]
+        have = [k for k, x in enumerate(self.exc) if x[0] in known]
+        if have:
+            new = angles([known[self.exc[k][0]] for k in have], [olds[k] for k in have])
+            for k, a in zip(have, new, strict=True):
+                e[k] = a - base
+        d = 1.0 if max(e) >= -min(e) else -1.0
+        self.exc = [(x[0], d * ei, x[2]) for x, ei in zip(self.exc, e, strict=True)]
+        self.base, self.direction = base, d
+        deltas = [x[1] for x in self.exc]
+        p = max(range(len(deltas)), key=deltas.__getitem__)
+        self.peak, self.peak_i = deltas[p], p
+        if self.exc[p][0] in known:
+            up = known[self.exc[p][0]]
+            self.peak_up = (up[0], up[1], up[2])
+        self.exc_base = min(deltas[: p + 1])
+        self.min_after, self.min_after_i, self.closing_since = math.inf, 0, None
+        if p + 1 < len(deltas):
+            m = min(range(p + 1, len(deltas)), key=deltas.__getitem__)
+            self.min_after, self.min_after_i = deltas[m], m
 
 
 class RepDetector:
@@ -288,6 +352,7 @@ class RepDetector:
         )
         self._replaying = False
         self._brief_stop: float | None = None  # a short stop while waiting to settle
+        self._lapsed: _Lapsed | None = None  # a too-long excursion that may be a slow rep
 
     # -- thresholds ---------------------------------------------------------------
     def _typical_rom(self, t: float) -> float | None:
@@ -299,6 +364,24 @@ class RepDetector:
     def partial_share(self) -> float:
         """Share of a set's typical range an excursion must reach inside the set."""
         return self.cfg.rel_min_rom_no_gyro if self.angle_timing else self.cfg.rel_min_rom
+
+    @property
+    def rep_under_way_since(self) -> float | None:
+        """When an excursion alike the last set's reps began, if one is under way.
+
+        Alike: 0.6-1.6 times the set's typical range so far.  A lapsed excursion
+        being watched for its return (a slow rep) counts as under way.
+        """
+        lap = self._lapsed  # older than any excursion since, and measured against the
+        # set's range when it lapsed (the re-run from the far pose may have forgotten it)
+        if lap is not None and lap.typical is not None and (
+                0.6 * lap.typical <= lap.peak - lap.exc_base <= 1.6 * lap.typical):
+            return lap.exc_t0
+        typ = self._typical
+        if typ is not None and self._state in (AWAY, RETURN, CLOSING) and (
+                0.6 * typ <= self._peak - self._exc_base <= 1.6 * typ):
+            return self._exc_t0
+        return None
 
     def _min_rom(self, t: float) -> float:
         typ = self._typical_rom(t)
@@ -388,6 +471,7 @@ class RepDetector:
             return  # the axis only crept: the kept angles stand
         self._frame = frame
         if old is None or self._base is None or not frame[:3].any():
+            self._lapsed = None
             return
 
         def angles(ups: list[list[float]], olds: list[float]) -> list[float]:
@@ -412,6 +496,8 @@ class RepDetector:
                 out[k] = a - base
             return out
 
+        if self._lapsed is not None:
+            self._lapsed.remeasure(angles, known)
         hist = list(self._idle_hist)
         e_hist = again([x[0] for x in hist], [x[1] for x in hist])
         self._idle_hist = deque(((x[0], e, x[2]) for x, e in zip(hist, e_hist, strict=True)),
@@ -480,6 +566,10 @@ class RepDetector:
             # Walking: nothing that swings now is a rep; find the rest pose again after.
             self._state = STALE
             self._still_s = 0.0
+        if self._lapsed is not None and t > self._lapsed.t:
+            slow = self._watch_lapsed(t, up, theta, speed, still, gait)
+            if slow is not None:
+                return [slow]
         dt = 0.0 if self._last_t is None else t - self._last_t
         # The angle's own rate: after a jolt the gravity estimate may still be settling
         # while the gyroscope already says the leg is still.
@@ -657,6 +747,13 @@ class RepDetector:
                 self._clock_t0 = t
                 self._far_hi = self._dip_lo = delta
         if t - self._clock_t0 > cfg.max_rep_s or t - self._exc_t0 > MAX_DIPPING * cfg.max_rep_s:
+            held = self._still_since(self._exc_t0)
+            if (not self._replaying and amp >= self._min_rom(self._exc_t0)
+                    and held <= cfg.max_slow_still_s):
+                self._lapsed = _Lapsed(
+                    t, self._base if self._base is not None else 0.0, list(self._base_up),
+                    self.rest_up_ or (0.0, 0.0, 1.0), self._dir, list(exc), self._exc_t0,
+                    base, self._peak, self._peak_i, self._peak_up, self._typical, held)
             self._state = STALE
             self._still_s = 0.0
             return None
@@ -713,6 +810,66 @@ class RepDetector:
         if turned or stopped or t - self._closing_since > 1.0:
             return self._complete(t, "turned" if turned else "stopped")
         return None
+
+    def _still_since(self, t0: float) -> float:
+        """How long the segment was still, in all, in the kept samples since ``t0``."""
+        kept = [(x[0], x[4]) for x in self._recent if x[0] >= t0]
+        return sum(b[0] - a[0] for a, b in zip(kept[:-1], kept[1:], strict=True) if b[1])
+
+    def _watch_lapsed(self, t: float, up: list[float], theta: float, speed: float,
+                      still: bool, gait: bool) -> RepCandidate | None:
+        """Follow a lapsed excursion: complete it as a slow rep if the segment is back.
+
+        Back means what it means for any excursion (``_excursion``'s closing
+        levels), measured from the rest pose that excursion left.
+        """
+        lap = self._lapsed
+        assert lap is not None
+        if gait or t - lap.exc_t0 > self.cfg.max_slow_rep_s:
+            self._lapsed = None
+            return None
+        lap.still_s += (t - lap.exc[-1][0]) if still else 0.0
+        if lap.still_s > self.cfg.max_slow_still_s:
+            self._lapsed = None  # a long stay: a change of posture after all
+            return None
+        delta = lap.direction * (theta - lap.base)
+        lap.exc.append((t, delta, speed))
+        n = len(lap.exc) - 1
+        if delta > lap.peak:  # still on its way out
+            lap.peak, lap.peak_i, lap.peak_up = delta, n, (up[0], up[1], up[2])
+            lap.min_after, lap.closing_since = math.inf, None
+            return None
+        if delta < lap.min_after:
+            lap.min_after, lap.min_after_i = delta, n
+        amp = lap.peak - lap.exc_base
+        if delta > lap.exc_base + 0.3 * amp:
+            lap.closing_since = None
+            return None
+        if lap.closing_since is None:
+            lap.closing_since, lap.closing_i = t, n
+        turned = delta > lap.min_after + max(1.0, 0.05 * amp)
+        if delta <= lap.exc_base + 0.1 * amp:
+            how = "near"
+        elif turned or (still and t - lap.closing_since > 0.1):
+            how = "turned" if turned else "stopped"
+        else:
+            return None
+        # Back where it started: take up that excursion again and complete it.
+        self._lapsed = None
+        self._base, self._base_up, self.rest_up_ = lap.base, lap.base_up, lap.rest_up
+        self._follow_from = None
+        self._dir = lap.direction
+        self._exc, self._exc_t0, self._exc_base = lap.exc, lap.exc_t0, lap.exc_base
+        self._peak, self._peak_i, self._peak_up = lap.peak, lap.peak_i, lap.peak_up
+        self._min_after, self._min_after_i = lap.min_after, lap.min_after_i
+        self._closing_i = lap.closing_i
+        self._state = CLOSING
+        self._prev_theta, self._last_t = theta, t
+        rep = self._complete(t, how)
+        if rep is None:
+            self._state = IDLE
+            self._still_s = 0.0
+        return rep
 
     def _later_return(self, tt: np.ndarray, dd: np.ndarray, ss: np.ndarray,
                       ret: tuple[float, float], base: float, rom: float,
@@ -850,6 +1007,7 @@ class RepDetector:
         humps = _surges(s_in, 0.3 * top) if top > 0 else 0
         timed = [d for d in (self._dip(tt, ss, *x) for x in dips)
                  if away_end <= d.turned_s <= return_start]
+        self._lapsed = None  # another rep came first: that was no slow rep
         return RepCandidate(
             start_s=start,
             away_end_s=away_end,

@@ -32,6 +32,13 @@ SNAP_WAIT_S = 2.0
 """A first rep whose way back was LONE_SNAP_BACK times faster than its way out waits this
 long for walking (getting up slowly and the first stride's swing look like that) before it
 opens the set; an alike rep sooner opens it at once."""
+REP_COMING_S = 8.0
+"""A movement alike a set's reps that begins this soon after its last rep holds the set
+open past ``set_gap_s`` while it lasts: a slow rep (6 s up, 2 s held, 6 s down) ends more
+than ``set_gap_s`` after the rep before it.  Slow reps leave and come back to the rest pose
+slowly, so the detector sees them begin 3-5 s after the rep before, for a 2 s pause.  It
+holds the set open only until it has lasted REP_COMING_LONGER times the set's longest rep."""
+REP_COMING_LONGER = 2.0
 JERK_PER_S = 10.0
 """Outside a set, a quick movement whose tilt speed peaked above this many times its range
 (deg/s per deg) may be the leg or the strap in the hand jerked about other axes (a strap
@@ -378,9 +385,25 @@ class SetTracker:
             soon = min(soon, self._next_rest_tick)
         return soon
 
-    def due(self, t: float) -> bool:
-        """Cheap test: would :meth:`tick` at ``t`` make an event (or forget held reps)?"""
-        if self._held and t - self._held[-1].end_s >= self.set_gap_s:
+    @staticmethod
+    def _rep_coming(t: float, rep_since: float | None, reps: list[RepCandidate]) -> bool:
+        """A movement alike ``reps`` began soon after the last of them and has not yet
+        lasted longer than they took (see :meth:`due`)."""
+        if rep_since is None or not reps or rep_since - reps[-1].end_s > REP_COMING_S:
+            return False
+        return t - rep_since <= REP_COMING_LONGER * max(c.end_s - c.start_s for c in reps)
+
+    def due(self, t: float, rep_since: float | None = None) -> bool:
+        """Cheap test: would :meth:`tick` at ``t`` make an event (or forget held reps)?
+
+        ``rep_since``: when a movement alike the set's reps began, if one is under
+        way (the detector's ``rep_under_way_since``).  Begun within ``REP_COMING_S``
+        of the set's last rep, it may be a slow rep that outlasts ``set_gap_s``, so
+        the time it takes is no quiet time yet (while it takes no longer than the
+        set's reps, see ``REP_COMING_LONGER``).
+        """
+        if (self._held and t - self._held[-1].end_s >= self.set_gap_s
+                and not self._rep_coming(t, rep_since, self._held)):
             self._held = []
         if t >= self._wait_release_s():
             return True
@@ -388,12 +411,17 @@ class SetTracker:
             return t - self._reps[-1].end_s >= self.set_gap_s
         return self._next_rest_tick is not None and t >= self._next_rest_tick
 
-    def tick(self, t: float) -> list[Event]:
-        """Time has reached ``t`` (sample time): end a quiet set, send rest updates."""
+    def tick(self, t: float, rep_since: float | None = None) -> list[Event]:
+        """Time has reached ``t`` (sample time): end a quiet set, send rest updates.
+
+        While a rep may be coming (see :meth:`due`) the set is not ended yet; if
+        none came, it ends ``set_gap_s`` after its last rep all the same.
+        """
         events: list[Event] = []
         if t >= self._wait_release_s():
             events += self._open_after_wait(t)  # no walking followed: it was a rep
-        if self._reps and t - self._reps[-1].end_s >= self.set_gap_s:
+        if (self._reps and t - self._reps[-1].end_s >= self.set_gap_s
+                and not self._rep_coming(t, rep_since, self._reps)):
             events += self.end_set(self._reps[-1].end_s + self.set_gap_s)
         if not self._reps and self._next_rest_tick is not None and self._last_set_end is not None:
             while t >= self._next_rest_tick:
