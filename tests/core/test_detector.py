@@ -294,9 +294,9 @@ def test_a_slow_rep_that_outlasts_max_rep_s_is_a_rep_once_it_is_back() -> None:
 @pytest.mark.parametrize(("hold_s", "reps"), [(4.0, 1), (9.0, 0), (32.0, 0)])
 def test_a_long_stay_away_is_a_change_of_posture_even_if_it_comes_back(
         hold_s: float, reps: int) -> None:
-    # 1 s out, a stay, 12 s back (17-45 s away).  Held 4 s it is a slow rep; held 9 s
-    # (sitting down a while, say) or past max_slow_rep_s it is a change of posture.
-    t, tilt = _slow_reps([2.0], out_s=1.0, hold_s=hold_s, back_s=12.0)
+    # 80° out in 1 s, a stay, 12 s back (17-45 s away).  Held 4 s it is a slow rep;
+    # held 9 s (sitting down a while, say) or past max_slow_rep_s, a change of posture.
+    t, tilt = _slow_reps([2.0], out_s=1.0, hold_s=hold_s, back_s=12.0, rom=80.0)
     assert len(_run(t, tilt)) == reps
 
 

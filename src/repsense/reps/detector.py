@@ -178,10 +178,10 @@ class DetectorConfig:
     max_slow_rep_s: float = 30.0
     """An excursion that outlasted ``max_rep_s`` is still a rep if the segment comes back
     to the rest pose it left within this long (a slow rep), before any other rep ..."""
-    max_slow_still_s: float = 10.0
-    """... and it was still for no longer than this in all: a slow rep keeps moving but
-    for its pause at the top, a change of posture (sitting down, standing up a while) is
-    a quick move, a long stay and a quick move back."""
+    max_slow_hold_s: float = 6.0
+    """... and it was still for no longer than this in all while away (past 30 % of its
+    range): a slow rep keeps moving but for its pause at the top, a change of posture
+    (sitting down, standing up a while) is a quick move, a long stay and a quick move back."""
     min_rep_s: float = 0.5
     rel_min_rom: float = 0.30
     """Within a set, an excursion must reach this fraction of the set's typical range."""
@@ -250,7 +250,7 @@ class _Lapsed:
     peak_i: int
     peak_up: tuple[float, float, float]
     typical: float | None  # the set's typical range then
-    still_s: float  # how long the segment has been still in all
+    still_s: float  # how long the segment has been still in all while away
     min_after: float = math.inf
     min_after_i: int = 0
     closing_since: float | None = None
@@ -747,9 +747,9 @@ class RepDetector:
                 self._clock_t0 = t
                 self._far_hi = self._dip_lo = delta
         if t - self._clock_t0 > cfg.max_rep_s or t - self._exc_t0 > MAX_DIPPING * cfg.max_rep_s:
-            held = self._still_since(self._exc_t0)
+            held = self._held_away(exc, base, amp)
             if (not self._replaying and amp >= self._min_rom(self._exc_t0)
-                    and held <= cfg.max_slow_still_s):
+                    and held <= cfg.max_slow_hold_s):
                 self._lapsed = _Lapsed(
                     t, self._base if self._base is not None else 0.0, list(self._base_up),
                     self.rest_up_ or (0.0, 0.0, 1.0), self._dir, list(exc), self._exc_t0,
@@ -811,10 +811,14 @@ class RepDetector:
             return self._complete(t, "turned" if turned else "stopped")
         return None
 
-    def _still_since(self, t0: float) -> float:
-        """How long the segment was still, in all, in the kept samples since ``t0``."""
-        kept = [(x[0], x[4]) for x in self._recent if x[0] >= t0]
-        return sum(b[0] - a[0] for a, b in zip(kept[:-1], kept[1:], strict=True) if b[1])
+    def _held_away(self, exc: list[tuple[float, float, float]], base: float,
+                   amp: float) -> float:
+        """How long, in all, the segment was still on this excursion while more than 30 %
+        of its range ``amp`` away from ``base`` (where the kept samples still say)."""
+        still = {x[0]: x[4] for x in self._recent}
+        away = [x[0] for x in exc if x[1] > base + 0.3 * amp]
+        return sum(b - a for a, b in zip(away[:-1], away[1:], strict=True)
+                   if still.get(b, False) and b - a < 0.5)
 
     def _watch_lapsed(self, t: float, up: list[float], theta: float, speed: float,
                       still: bool, gait: bool) -> RepCandidate | None:
@@ -828,11 +832,12 @@ class RepDetector:
         if gait or t - lap.exc_t0 > self.cfg.max_slow_rep_s:
             self._lapsed = None
             return None
-        lap.still_s += (t - lap.exc[-1][0]) if still else 0.0
-        if lap.still_s > self.cfg.max_slow_still_s:
-            self._lapsed = None  # a long stay: a change of posture after all
-            return None
         delta = lap.direction * (theta - lap.base)
+        if still and delta > lap.exc_base + 0.3 * (lap.peak - lap.exc_base):
+            lap.still_s += t - lap.exc[-1][0]
+            if lap.still_s > self.cfg.max_slow_hold_s:
+                self._lapsed = None  # a long stay: a change of posture after all
+                return None
         lap.exc.append((t, delta, speed))
         n = len(lap.exc) - 1
         if delta > lap.peak:  # still on its way out
