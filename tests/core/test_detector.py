@@ -312,3 +312,19 @@ def test_reps_in_the_new_posture_mean_the_old_one_was_left() -> None:
     reps = _run(t, tilt)
     assert [c.rom_deg for c in reps] == pytest.approx([30.0, 30.0], abs=1.5)
     assert [c.start_s for c in reps] == pytest.approx([16.0, 20.0], abs=0.3)
+
+
+def test_inside_a_set_a_rep_may_hold_as_long_as_the_sets_reps_did() -> None:
+    # 40° lifts, 2 s up and down: held 6 s (10 s away), then 9 s (13 s away).  Alone,
+    # 9 s held far out and over 12 s away is a change of posture; after a rep like it
+    # that took 10 s it is the set's next rep.
+    t = np.arange(0.0, 40.0, 1.0 / RATE)
+    tilt = np.zeros(t.size)
+    for start, hold in ((2.0, 6.0), (15.0, 9.0)):
+        back = start + 2.0 + hold
+        tilt += 40.0 * (minimum_jerk((t - start) / 2.0) - minimum_jerk((t - back) / 2.0))
+    reps = _run(t, tilt)
+    assert [c.start_s for c in reps] == pytest.approx([2.0, 15.0], abs=0.3)
+    assert [c.end_s for c in reps] == pytest.approx([12.0, 28.0], abs=0.3)
+    alone = _run(t[t >= 14.0] - 14.0, tilt[t >= 14.0])
+    assert alone == []

@@ -53,6 +53,9 @@ OVERSHOOT_MIN_DPS = 20.0
 gyroscope or by the angle (which settles after a jolt while the gyroscope is still)."""
 SPIKE_S = 0.15
 """Far poses held shorter than this are spikes, not poses (see ``_complete``)."""
+ALIKE_LONGER = 1.5
+"""Inside a set, an excursion like its reps in range that outlasted ``max_rep_s`` is a rep
+if it is back within this many times the set's longest rep, however long it held."""
 MAX_DIPPING = 3.0
 """An excursion whose far dips restart its clock still ends after this many ``max_rep_s``."""
 REFRAME_TOL = 0.05
@@ -178,7 +181,7 @@ class DetectorConfig:
     max_slow_rep_s: float = 30.0
     """An excursion that outlasted ``max_rep_s`` is still a rep if the segment comes back
     to the rest pose it left within this long (a slow rep), before any other rep ..."""
-    max_slow_hold_s: float = 6.0
+    max_slow_hold_s: float = 8.0
     """... and it was still for no longer than this in all while away (past 30 % of its
     range): a slow rep keeps moving but for its pause at the top, a change of posture
     (sitting down, standing up a while) is a quick move, a long stay and a quick move back."""
@@ -251,6 +254,8 @@ class _Lapsed:
     peak_up: tuple[float, float, float]
     typical: float | None  # the set's typical range then
     still_s: float  # how long the segment has been still in all while away
+    max_s: float  # it must be back within this long of leaving the rest pose ...
+    max_hold_s: float  # ... and still no longer than this while away
     min_after: float = math.inf
     min_after_i: int = 0
     closing_since: float | None = None
@@ -342,6 +347,7 @@ class RepDetector:
         self._closing_i = 0
         self._away_still = 0.0
         self._roms: deque[float] = deque(maxlen=8)
+        self._durs: deque[float] = deque(maxlen=8)  # the same reps' durations
         self._typical: float | None = None  # median of _roms, kept with it
         self._roms_rest: tuple[float, float, float] = (0.0, 0.0, 1.0)
         self._last_rep_end = -math.inf
@@ -704,6 +710,7 @@ class RepDetector:
         self._idle_hist.clear()
         if self._typical is not None and angle_deg(up, self._roms_rest) > POSTURE_CHANGE_DEG:
             self._roms.clear()  # another posture, another exercise: forget its range
+            self._durs.clear()
             self._typical = None
 
     def _begin(self, t: float, delta: float, speed: float, up: list[float]) -> None:
@@ -747,13 +754,22 @@ class RepDetector:
                 self._clock_t0 = t
                 self._far_hi = self._dip_lo = delta
         if t - self._clock_t0 > cfg.max_rep_s or t - self._exc_t0 > MAX_DIPPING * cfg.max_rep_s:
+            # Inside a set, one like its reps in range and (so far) in time may hold as
+            # long as they did; any other must not stay away long.
+            typ = self._typical_rom(self._exc_t0)
+            longest = ALIKE_LONGER * max(self._durs, default=0.0)
+            if (typ is not None and 0.6 * typ <= amp <= 1.6 * typ
+                    and t - self._exc_t0 < longest):
+                max_s, max_hold = min(cfg.max_slow_rep_s, longest), math.inf
+            else:
+                max_s, max_hold = cfg.max_slow_rep_s, cfg.max_slow_hold_s
             held = self._held_away(exc, base, amp)
-            if (not self._replaying and amp >= self._min_rom(self._exc_t0)
-                    and held <= cfg.max_slow_hold_s):
+            if not self._replaying and amp >= self._min_rom(self._exc_t0) and held <= max_hold:
                 self._lapsed = _Lapsed(
                     t, self._base if self._base is not None else 0.0, list(self._base_up),
                     self.rest_up_ or (0.0, 0.0, 1.0), self._dir, list(exc), self._exc_t0,
-                    base, self._peak, self._peak_i, self._peak_up, self._typical, held)
+                    base, self._peak, self._peak_i, self._peak_up, self._typical, held,
+                    max_s, max_hold)
             self._state = STALE
             self._still_s = 0.0
             return None
@@ -829,13 +845,13 @@ class RepDetector:
         """
         lap = self._lapsed
         assert lap is not None
-        if gait or t - lap.exc_t0 > self.cfg.max_slow_rep_s:
+        if gait or t - lap.exc_t0 > lap.max_s:
             self._lapsed = None
             return None
         delta = lap.direction * (theta - lap.base)
         if still and delta > lap.exc_base + 0.3 * (lap.peak - lap.exc_base):
             lap.still_s += t - lap.exc[-1][0]
-            if lap.still_s > self.cfg.max_slow_hold_s:
+            if lap.still_s > lap.max_hold_s:
                 self._lapsed = None  # a long stay: a change of posture after all
                 return None
         lap.exc.append((t, delta, speed))
@@ -999,7 +1015,9 @@ class RepDetector:
             # A new set, or the first full rep after fidgets: what came before says
             # nothing about this set's range.
             self._roms.clear()
+            self._durs.clear()
         self._roms.append(rom)
+        self._durs.append(end - start)
         self._typical = float(np.median(self._roms))
         self._roms_rest = rest
         self._last_rep_end = end
