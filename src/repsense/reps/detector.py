@@ -19,7 +19,9 @@ times come from the tilt-speed profile (:mod:`repsense.reps.phases`).
 What is not a rep: an excursion that never returns within ``max_rep_s``
 (posture change, strap moved — the last seconds are then re-run from the last
 still pose; inside a set, a dip toward rest at the far pose and out again, a
-partial pull from the floor seen from standing, starts that time again),
+partial pull from the floor seen from standing, starts that time again; one
+that does come back to the rest pose it left within ``max_slow_rep_s`` without
+a long stay away is a slow rep after all, see :class:`_Lapsed`),
 walking (``gait`` flag of the movement signal), excursions shorter than
 ``min_rep_s``, and, inside a set, going past the rest pose the "wrong" way
 (the rest pose follows instead).
@@ -172,7 +174,8 @@ class RepCandidate:
 
 @dataclass
 class DetectorConfig:
-    """Tunable constants; defaults suit reps of 0.5-12 s (``min_rep_s``, ``max_rep_s``)."""
+    """Tunable constants; defaults suit reps of 0.5-12 s (``min_rep_s``, ``max_rep_s``),
+    and slow ones up to 30 s that keep moving (``max_slow_rep_s``, ``max_slow_hold_s``)."""
 
     min_rom_deg: float = 1.0
     start_deg: float = 0.75
@@ -237,8 +240,11 @@ class _Lapsed:
     """An excursion that outlasted ``max_rep_s``, watched in case the segment comes back.
 
     The detector went on as after a posture change (the rest pose is the held far
-    pose); if the segment returns to *this* excursion's rest pose before another rep
-    and within ``max_slow_rep_s``, it was a slow rep after all.
+    pose); if the segment returns to *this* excursion's rest pose before another rep,
+    within ``max_s`` of leaving it and still no longer than ``max_hold_s`` while away
+    (``max_slow_rep_s`` and ``max_slow_hold_s``, or inside a set, for one like its
+    reps in range, ``ALIKE_LONGER`` times its longest rep and no limit), it was a slow
+    rep after all.
     """
 
     t: float  # when it lapsed
