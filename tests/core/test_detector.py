@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -22,13 +24,15 @@ def _frame(zero_deg: float) -> tuple[np.ndarray, np.ndarray]:
 
 def _run(
     t: np.ndarray, tilt: np.ndarray, speed_of: np.ndarray | None = None,
-    frames: tuple[np.ndarray, np.ndarray] | None = None,
+    frames: tuple[np.ndarray, np.ndarray] | None = None, skip_rest: bool = False,
 ) -> list[RepCandidate]:
     """Detector candidates for a tilt about x, in one-second blocks.
 
     ``tilt`` (degrees) gives the up vectors, as the gravity estimate has them;
     ``speed_of`` the tilt the gyroscope sees (default: the same); ``frames`` the
-    per-sample ``(ref, side)`` the angle is measured in (default: one frame).
+    per-sample ``(ref, side)`` the angle is measured in (default: one frame);
+    ``skip_rest`` lets the detector take stretches of rest in one step, as the
+    pipeline does when nothing is due.
     """
     a = np.radians(tilt)
     up = np.column_stack([np.zeros(t.size), -np.sin(a), np.cos(a)])
@@ -47,7 +51,10 @@ def _run(
         k = slice(i, i + 25)
         block = MovementBlock(t[k], up[k], theta[k], speed[k], speed[k] < 3.0,
                               np.zeros(t[k].size, dtype=bool), refs[k], sides[k])
-        out += det.push(block)
+        if skip_rest:
+            out += det.push(block, lambda _t, _w: None, None, lambda: math.inf)
+        else:
+            out += det.push(block)
     return out
 
 
@@ -328,3 +335,12 @@ def test_inside_a_set_a_rep_may_hold_as_long_as_the_sets_reps_did() -> None:
     assert [c.end_s for c in reps] == pytest.approx([12.0, 28.0], abs=0.3)
     alone = _run(t[t >= 14.0] - 14.0, tilt[t >= 14.0])
     assert alone == []
+
+
+@pytest.mark.parametrize("skip_rest", [False, True])
+def test_a_long_stay_counts_while_the_detector_rests_there(skip_rest: bool) -> None:
+    # 6 s out, 8 s held: 12 s after leaving the rest pose, over 7 s of them still far
+    # out, the excursion lapses and the detector rests at the held pose.  Taking that
+    # rest in one step must not hide the rest of the stay from the watch: no rep.
+    t, tilt = _slow_reps([2.0], out_s=6.0, hold_s=8.0, back_s=3.0, rom=80.0)
+    assert _run(t, tilt, skip_rest=skip_rest) == []

@@ -217,6 +217,18 @@ def test_slow_reps_count_as_reps_of_one_set(exercise: str, variant: str | None,
         assert rep.time_s - rep.rep.end_s <= 1.0
 
 
+@pytest.mark.parametrize("sizes", [[1], [7, 300], [64]])
+def test_chunking_never_changes_slow_reps(sizes: list[int]) -> None:
+    # A lapsed excursion is watched sample by sample, also while the detector rests at
+    # the held far pose (where stretches of rest are otherwise taken in one step).
+    sim = SimulatedSession(exercise="leg_curl", variant="prone", placement="shank", sets=2,
+                           reps=3, tempo="6-2-6-2", rest_s=30.0, rate_hz=25.0, seed=1)
+    chunk = sim.sample()
+    whole = run(chunk, sample_rate_hz=25.0, placement="shank")
+    assert set_counts(whole) == [3, 3]
+    assert run(chunk, sizes, sample_rate_hz=25.0, placement="shank") == whole
+
+
 def test_rep_event_is_prompt():
     chunk, sched = make(sets=1, reps=5, rate=100.0)
     events = run(chunk)

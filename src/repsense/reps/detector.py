@@ -548,8 +548,9 @@ class RepDetector:
         return [(x[0], x[1], th, x[3], x[4], x[5]) for x, th in zip(run, a.tolist(), strict=True)]
 
     def _resting(self) -> bool:
-        """Idle at a rest pose held long enough that still samples only follow drift."""
-        return self._state == IDLE and self._base is not None and (
+        """Idle at a rest pose held long enough that still samples only follow drift
+        (and no lapsed excursion is being watched: its still time counts)."""
+        return self._state == IDLE and self._base is not None and self._lapsed is None and (
             self._still_s >= self.cfg.still_s and self._last_t is not None)
 
     def _rest_run(self, run: list[tuple[float, list[float], float, float, bool, bool]]) -> None:
