@@ -344,3 +344,33 @@ def test_a_long_stay_counts_while_the_detector_rests_there(skip_rest: bool) -> N
     # rest in one step must not hide the rest of the stay from the watch: no rep.
     t, tilt = _slow_reps([2.0], out_s=6.0, hold_s=8.0, back_s=3.0, rom=80.0)
     assert _run(t, tilt, skip_rest=skip_rest) == []
+
+
+def test_the_first_axis_may_say_the_sets_reps_go_the_other_way() -> None:
+    # Three reps, the first (30°) before any axis is known (the angle is then the
+    # unsigned tilt from the first sample), the axis found at 6 s in a frame that
+    # measures the reps as negative angles: the second and third (26°, no further than
+    # the first) are reps of the set all the same, not the leg going past the rest pose
+    # the "wrong" way.
+    t = np.arange(0.0, 16.0, 1.0 / RATE)
+    tilt = np.zeros(t.size)
+    for s, rom in ((1.0, 30.0), (6.5, 26.0), (11.0, 26.0)):
+        tilt += rom * (minimum_jerk((t - s) / 1.0) - minimum_jerk((t - s - 1.5) / 1.0))
+    a = np.radians(tilt)
+    up = np.column_stack([np.zeros(t.size), -np.sin(a), np.cos(a)])
+    ref, side = _frame(0.0)
+    found = t >= 6.0
+    refs = np.where(found[:, None], ref, 0.0)
+    sides = np.where(found[:, None], -side, 0.0)
+    theta = np.where(found, -tilt, np.abs(tilt))
+    speed = np.abs(np.gradient(tilt, t))
+    timer = SpeedPhaseTimer([MovementSignal(RATE).sos], RATE,
+                            angle_chain=[GravityEstimator(RATE).sos])
+    det = RepDetector(timer)
+    reps: list[RepCandidate] = []
+    for i in range(0, t.size, 25):
+        k = slice(i, i + 25)
+        reps += det.push(MovementBlock(t[k], up[k], theta[k], speed[k], speed[k] < 3.0,
+                                       np.zeros(t[k].size, dtype=bool), refs[k], sides[k]))
+    assert [c.start_s for c in reps] == pytest.approx([1.0, 6.5, 11.0], abs=0.3)
+    assert [c.rom_deg for c in reps] == pytest.approx([30.0, 26.0, 26.0], abs=1.5)

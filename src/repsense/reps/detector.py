@@ -328,6 +328,7 @@ class RepDetector:
         self._frame_now: np.ndarray | None = None  # frame of the latest theta
         self._dir = 1.0
         self._set_dir = 0.0  # direction of the current set's reps (0: none yet)
+        self._set_far_up: list[float] = [0.0, 0.0, 1.0]  # far pose of the set's last rep
         self._follow_from: float | None = None  # rest angle before following drift
         self._follow_up: list[float] = [0.0, 0.0, 1.0]
         self._prev_theta = 0.0
@@ -497,6 +498,14 @@ class RepDetector:
         self._base = base
         if self._follow_from is not None:
             self._follow_from = angles([self._follow_up], [self._follow_from])[0]
+        if self._set_dir and not old[:3].any():
+            # From no axis to the first one the unsigned tilt turns into a signed angle,
+            # which may say the set's reps went the other way (and the next would pass
+            # for going past the rest pose the wrong way): measure their side again.
+            # (From one axis to the next the signs are kept.)
+            far = angles([self._set_far_up], [old_base + self._set_dir * (self._typical or 0.0)])
+            if abs(far[0] - base) > self.cfg.start_deg:
+                self._set_dir = 1.0 if far[0] > base else -1.0
         known = {x[0]: x[1] for x in self._recent}
 
         def again(times: list[float], olds: list[float]) -> list[float]:
@@ -1029,6 +1038,7 @@ class RepDetector:
         self._roms_rest = rest
         self._last_rep_end = end
         self._set_dir = self._dir
+        self._set_far_up = list(self._peak_up)
         speed_away = float(ss[: out_to + 1].max())
         speed_ret = float(ss[split:].max())
         inside = (tt >= start) & (tt <= end)
