@@ -305,5 +305,7 @@ def test_a_slow_rep_under_way_holds_its_set_open(
     assert bool(set_ends) == ends
     if ends:  # ended when the quiet time was up, however long it waited
         assert set_ends[0].time_s == pytest.approx(last_end + 15.0)
+        assert len(events) <= 2  # ... and no burst of rest updates for the wait
+        assert [type(e).__name__ for e in tracker.tick(t + 1.0)] == ["Rest"]
         assert set_ends[0].end_s == pytest.approx(last_end, abs=0.2)
         assert len(set_ends[0].reps) == 3

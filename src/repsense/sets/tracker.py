@@ -423,6 +423,10 @@ class SetTracker:
         if (self._reps and t - self._reps[-1].end_s >= self.set_gap_s
                 and not self._rep_coming(t, rep_since, self._reps)):
             events += self.end_set(self._reps[-1].end_s + self.set_gap_s)
+            if self._next_rest_tick is not None:
+                # Ended late (a rep seemed to be coming): rest updates go on from now,
+                # not in a burst for the seconds that passed.
+                self._next_rest_tick = max(self._next_rest_tick, math.floor(t) + self.rest_tick_s)
         if not self._reps and self._next_rest_tick is not None and self._last_set_end is not None:
             while t >= self._next_rest_tick:
                 eid, seq = self.next_id()
