@@ -374,3 +374,18 @@ def test_the_first_axis_may_say_the_sets_reps_go_the_other_way() -> None:
                                        np.zeros(t[k].size, dtype=bool), refs[k], sides[k]))
     assert [c.start_s for c in reps] == pytest.approx([1.0, 6.5, 11.0], abs=0.3)
     assert [c.rom_deg for c in reps] == pytest.approx([30.0, 26.0, 26.0], abs=1.5)
+
+
+def test_a_set_of_lifts_held_longer_than_a_posture_is_not_turned_inside_out() -> None:
+    # 40° lifts, 2 s up, held 10 s, 2 s down, 3 s apart.  Alone the first is a change of
+    # posture (held far longer than a slow rep's pause); when the next lift comes back
+    # from the first one's rest pose to its hold, the hold was a rep's.  It is counted
+    # then, late; the others as they end (inside the set they may hold that long).
+    starts = [2.0 + 17.0 * k for k in range(4)]
+    t, tilt = _slow_reps(starts, out_s=2.0, hold_s=10.0, back_s=2.0, end_s=75.0)
+    reps = _run(t, tilt)
+    assert [c.start_s for c in reps] == pytest.approx(starts, abs=0.3)
+    assert [c.end_s for c in reps] == pytest.approx([s + 14.0 for s in starts], abs=0.3)
+    assert [c.rom_deg for c in reps] == pytest.approx([40.0] * 4, abs=1.5)
+    assert reps[0].detected_s - reps[0].end_s == pytest.approx(5.0, abs=1.0)
+    assert all(c.detected_s - c.end_s <= 0.3 for c in reps[1:])

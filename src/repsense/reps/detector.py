@@ -21,7 +21,8 @@ What is not a rep: an excursion that never returns within ``max_rep_s``
 still pose; inside a set, a dip toward rest at the far pose and out again, a
 partial pull from the floor seen from standing, starts that time again; one
 that does come back to the rest pose it left within ``max_slow_rep_s`` without
-a long stay away is a slow rep after all, see :class:`_Lapsed`),
+a long stay away is a slow rep after all, and one held longer turns out a rep
+when the next one comes back to its hold, see :class:`_Lapsed`),
 walking (``gait`` flag of the movement signal), excursions shorter than
 ``min_rep_s``, and, inside a set, going past the rest pose the "wrong" way
 (the rest pose follows instead).
@@ -262,6 +263,10 @@ class _Lapsed:
     still_s: float  # how long the segment has been still in all while away
     max_s: float  # it must be back within this long of leaving the rest pose ...
     max_hold_s: float  # ... and still no longer than this while away
+    held_long: bool = False
+    """Held longer than ``max_hold_s`` already: no rep on its return, but it may turn
+    out to be one when the next rep comes back to its far pose (see
+    ``RepDetector._undo_inside_out``)."""
     min_after: float = math.inf
     min_after_i: int = 0
     closing_since: float | None = None
@@ -387,7 +392,7 @@ class RepDetector:
         """
         lap = self._lapsed  # older than any excursion since, and measured against the
         # set's range when it lapsed (the re-run from the far pose may have forgotten it)
-        if lap is not None and lap.typical is not None and (
+        if lap is not None and not lap.held_long and lap.typical is not None and (
                 0.6 * lap.typical <= lap.peak - lap.exc_base <= 1.6 * lap.typical):
             return lap.exc_t0
         typ = self._typical
@@ -780,12 +785,14 @@ class RepDetector:
             else:
                 max_s, max_hold = cfg.max_slow_rep_s, cfg.max_slow_hold_s
             held = self._held_away(exc, base, amp)
-            if not self._replaying and amp >= self._min_rom(self._exc_t0) and held <= max_hold:
+            if not self._replaying and amp >= self._min_rom(self._exc_t0):
+                # Held too long it is a change of posture for now, but still watched: the
+                # next rep's way back may show the hold was a set's first rep's.
                 self._lapsed = _Lapsed(
                     t, self._base if self._base is not None else 0.0, list(self._base_up),
                     self.rest_up_ or (0.0, 0.0, 1.0), self._dir, list(exc), self._exc_t0,
                     base, self._peak, self._peak_i, self._peak_up, self._typical, held,
-                    max_s, max_hold)
+                    max_s, max_hold, held_long=held > max_hold)
             self._state = STALE
             self._still_s = 0.0
             return None
@@ -868,9 +875,10 @@ class RepDetector:
         if still and delta > lap.exc_base + 0.3 * (lap.peak - lap.exc_base):
             lap.still_s += t - lap.exc[-1][0]
             if lap.still_s > lap.max_hold_s:
-                self._lapsed = None  # a long stay: a change of posture after all
-                return None
+                lap.held_long = True  # a long stay: a change of posture, for now
         lap.exc.append((t, delta, speed))
+        if lap.held_long:
+            return None
         n = len(lap.exc) - 1
         if delta > lap.peak:  # still on its way out
             lap.peak, lap.peak_i, lap.peak_up = delta, n, (up[0], up[1], up[2])
@@ -944,7 +952,39 @@ class RepDetector:
         again = max(out_again[1] if out_again is not None else float(tt[hi_b]), turned)
         return FarDip(left, turned, again, depth, float(ss[hi_a: lo + 1].max()))
 
+    def _inside_out(self, lap: _Lapsed) -> bool:
+        """This excursion, about to complete, is the way back and out again of a long
+        hold ``lap``: it rests at that hold's far pose and goes out to its rest pose."""
+        amp = lap.peak - lap.exc_base
+        tol = max(5.0, 0.25 * amp)
+        return (0.6 * amp <= self._peak - self._exc_base <= 1.6 * amp
+                and angle_deg(self.rest_up_ or self._base_up, lap.peak_up) <= tol
+                and angle_deg(self._peak_up, lap.base_up) <= tol)
+
+    def _undo_inside_out(self, t: float, lap: _Lapsed) -> RepCandidate | None:
+        """The long hold was a set's first rep after all (a lift held 10 s): complete it
+        from its rest pose to the return there, and go on with the rep since.
+
+        Taken for a change of posture, the hold became the rest pose, and the way
+        back with the next lift would be a rep turned inside out (resting at the
+        far pose); every rep after it too.
+        """
+        self._lapsed = None
+        deltas = [x[1] for x in lap.exc]
+        back = min(range(lap.peak_i, len(deltas)), key=deltas.__getitem__)
+        self._base, self._base_up, self.rest_up_ = lap.base, lap.base_up, lap.rest_up
+        self._follow_from = None
+        self._dir = lap.direction
+        self._exc, self._exc_t0, self._exc_base = lap.exc, lap.exc_t0, lap.exc_base
+        self._peak, self._peak_i, self._peak_up = lap.peak, lap.peak_i, lap.peak_up
+        self._min_after, self._min_after_i = deltas[back], back
+        self._closing_i = back
+        return self._complete(t, "turned")  # the lift since is the next rep's way out
+
     def _complete(self, t: float, how: str) -> RepCandidate | None:
+        lap = self._lapsed
+        if lap is not None and lap.held_long and self._inside_out(lap):
+            return self._undo_inside_out(t, lap)
         turned = how == "turned"
         exc = self._exc
         end_i = self._min_after_i if turned else len(exc) - 1
