@@ -864,7 +864,8 @@ class RepDetector:
         """Follow a lapsed excursion: complete it as a slow rep if the segment is back.
 
         Back means what it means for any excursion (``_excursion``'s closing
-        levels), measured from the rest pose that excursion left.
+        levels), measured from the rest pose that excursion left.  One held too
+        long is only followed (see ``_undo_inside_out``).
         """
         lap = self._lapsed
         assert lap is not None
