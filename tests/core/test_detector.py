@@ -389,3 +389,13 @@ def test_a_set_of_lifts_held_longer_than_a_posture_is_not_turned_inside_out() ->
     assert [c.rom_deg for c in reps] == pytest.approx([40.0] * 4, abs=1.5)
     assert reps[0].detected_s - reps[0].end_s == pytest.approx(5.0, abs=1.0)
     assert all(c.detected_s - c.end_s <= 0.3 for c in reps[1:])
+
+
+def test_a_stay_longer_than_a_held_rep_is_still_a_change_of_posture() -> None:
+    # The same movements with 16 s at the far pose: a stay (getting settled on a bench),
+    # not a rep's hold.  What follows counts from the new rest pose, as before.
+    starts = [2.0 + 23.0 * k for k in range(4)]
+    t, tilt = _slow_reps(starts, out_s=2.0, hold_s=16.0, back_s=2.0, end_s=96.0)
+    reps = _run(t, tilt)
+    assert len(reps) == 3
+    assert all(c.start_s > 18.0 for c in reps)

@@ -56,6 +56,11 @@ OVERSHOOT_MIN_DPS = 20.0
 gyroscope or by the angle (which settles after a jolt while the gyroscope is still)."""
 SPIKE_S = 0.15
 """Far poses held shorter than this are spikes, not poses (see ``_complete``)."""
+HELD_REP_MAX_S = 12.0
+"""A first rep held longer than ``max_slow_hold_s`` is found out by the next rep (see
+``RepDetector._undo_inside_out``) only if it was still for no longer than this while away:
+real lifts held 4-5 s done 2.2 times slower stay 8-11 s, simulated lifters settling on a
+bench before a set 13-22 s."""
 ALIKE_LONGER = 1.5
 """Inside a set, an excursion like its reps in range that outlasted ``max_rep_s`` is a rep
 if it is back within this many times the set's longest rep, however long it held."""
@@ -955,12 +960,17 @@ class RepDetector:
 
     def _inside_out(self, lap: _Lapsed) -> bool:
         """This excursion, about to complete, is the way back and out again of a long
-        hold ``lap``: it rests at that hold's far pose and goes out to its rest pose."""
+        hold ``lap``: as far, from that hold's far part (past 60 % of its range, where
+        it is now again) to the closing part near its rest pose (within 30 %)."""
+        if lap.still_s > HELD_REP_MAX_S:
+            return False  # a stay (settling on the bench before a set), not a rep's hold
         amp = lap.peak - lap.exc_base
-        tol = max(5.0, 0.25 * amp)
+        back = min((x[1] for x in lap.exc[lap.peak_i:]), default=lap.peak)
+        rest = lap.direction * (self._base - lap.base) if self._base is not None else 0.0
+        far = lap.exc_base + 0.6 * amp
         return (0.6 * amp <= self._peak - self._exc_base <= 1.6 * amp
-                and angle_deg(self.rest_up_ or self._base_up, lap.peak_up) <= tol
-                and angle_deg(self._peak_up, lap.base_up) <= tol)
+                and rest >= far and lap.exc[-1][1] >= far
+                and back <= lap.exc_base + 0.3 * amp)
 
     def _undo_inside_out(self, t: float, lap: _Lapsed) -> RepCandidate | None:
         """The long hold was a set's first rep after all (a lift held 10 s): complete it
