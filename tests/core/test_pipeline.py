@@ -217,6 +217,25 @@ def test_slow_reps_count_as_reps_of_one_set(exercise: str, variant: str | None,
         assert rep.time_s - rep.rep.end_s <= 1.0
 
 
+@pytest.mark.parametrize(("exercise", "variant", "placement"), [
+    ("leg_curl", "prone", "shank"), ("glute_bridge", "floor", "thigh"),
+])
+def test_lifts_held_10_s_count_as_one_set(exercise: str, variant: str,
+                                          placement: str) -> None:
+    # Tempo 2-2-2-10: each lift held 10 s at the top, 14 s away from the rest pose.
+    # The first is taken for a change of posture until the second comes back to its
+    # hold; before, every set fell apart into 1-rep sets counted from hold to hold.
+    sim = SimulatedSession(exercise=exercise, variant=variant, placement=placement, sets=2,
+                           reps=5, tempo="2-2-2-10", rest_s=60.0, seed=0)
+    pipe = Pipeline(sample_rate_hz=50.0, exercise="auto", placement=placement)
+    ends = [e for e in pipe.push(sim.sample()) + pipe.finish() if isinstance(e, SetEnd)]
+    assert [len(e.reps) for e in ends] == [5, 5]
+    for end, labels in zip(ends, sim.labels["sets"], strict=True):
+        for got, want in zip(end.reps, labels["rep_detail"], strict=True):
+            assert got.start_s == pytest.approx(want["start_s"], abs=0.5)
+            assert got.end_s == pytest.approx(want["end_s"], abs=0.5)
+
+
 @pytest.mark.parametrize("sizes", [[1], [7, 300], [64]])
 def test_chunking_never_changes_slow_reps(sizes: list[int]) -> None:
     # A lapsed excursion is watched sample by sample, also while the detector rests at
