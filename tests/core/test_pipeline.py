@@ -228,8 +228,14 @@ def test_lifts_held_10_s_count_as_one_set(exercise: str, variant: str,
     sim = SimulatedSession(exercise=exercise, variant=variant, placement=placement, sets=2,
                            reps=5, tempo="2-2-2-10", rest_s=60.0, seed=0)
     pipe = Pipeline(sample_rate_hz=50.0, exercise="auto", placement=placement)
-    ends = [e for e in pipe.push(sim.sample()) + pipe.finish() if isinstance(e, SetEnd)]
+    events = pipe.push(sim.sample()) + pipe.finish()
+    ends = [e for e in events if isinstance(e, SetEnd)]
     assert [len(e.reps) for e in ends] == [5, 5]
+    # Live, each set's first rep shows once the second lift is back at its hold (the
+    # pause and the lift after it, 4 s), the others as they end.
+    late = [e.time_s - e.rep.end_s for e in events if isinstance(e, Rep)]
+    assert [k for k, s in enumerate(late) if s > 0.3] == [0, 5]
+    assert max(late) <= 5.0
     for end, labels in zip(ends, sim.labels["sets"], strict=True):
         for got, want in zip(end.reps, labels["rep_detail"], strict=True):
             assert got.start_s == pytest.approx(want["start_s"], abs=0.5)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -176,6 +176,9 @@ class RepCandidate:
     far_dips: tuple[FarDip, ...] = ()
     """Dips of at least the partial share of the range toward the rest pose and back,
     between the way out and the way back (see :func:`far_dips`)."""
+    mirrored: bool = False
+    """Held far longer than a slow rep, and found out as a rep by the next one coming
+    back to its hold (see ``RepDetector._undo_inside_out``): a set is under way."""
 
 
 @dataclass
@@ -990,7 +993,8 @@ class RepDetector:
         self._peak, self._peak_i, self._peak_up = lap.peak, lap.peak_i, lap.peak_up
         self._min_after, self._min_after_i = deltas[back], back
         self._closing_i = back
-        return self._complete(t, "turned")  # the lift since is the next rep's way out
+        rep = self._complete(t, "turned")  # the lift since is the next rep's way out
+        return replace(rep, mirrored=True) if rep is not None else None
 
     def _complete(self, t: float, how: str) -> RepCandidate | None:
         lap = self._lapsed

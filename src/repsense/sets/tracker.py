@@ -205,8 +205,8 @@ class SetTracker:
         quick = cand.end_s - cand.start_s < self.slow_rep_s
         # A long stay at the far pose (sitting on a bench a while, then getting up) is
         # no rep on its own; a set of held reps shows itself by the next alike one.
-        confident = (cand.rom_deg >= self.confident_rom_deg
-                     and cand.return_start_s - cand.away_end_s <= self.max_lone_hold_s)
+        confident = cand.rom_deg >= self.confident_rom_deg and (
+            cand.return_start_s - cand.away_end_s <= self.max_lone_hold_s or cand.mirrored)
         # Getting up slowly and the first stride's swing back look like one slow, big
         # rep whose way back was far quicker than its way out, a second before the gait
         # detector knows (so do the first strides inside one restless excursion): such
