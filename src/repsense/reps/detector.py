@@ -86,6 +86,12 @@ def _held_max(x: np.ndarray, width: int) -> float:
     return float(np.lib.stride_tricks.sliding_window_view(x, width).min(axis=1).max())
 
 
+def _like_range(rom: float, typical: float) -> bool:
+    """A range like ``typical`` (0.6-1.6 times it): one of the set's reps, a partial
+    one aside."""
+    return 0.6 * typical <= rom <= 1.6 * typical
+
+
 def _surges(speed: list[float], rise: float) -> int:
     """How often the speed rose by ``rise`` from a trough (after falling as far from a crest).
 
@@ -400,12 +406,12 @@ class RepDetector:
         """
         lap = self._lapsed  # older than any excursion since, and measured against the
         # set's range when it lapsed (the re-run from the far pose may have forgotten it)
-        if lap is not None and not lap.held_long and lap.typical is not None and (
-                0.6 * lap.typical <= lap.peak - lap.exc_base <= 1.6 * lap.typical):
+        if (lap is not None and not lap.held_long and lap.typical is not None
+                and _like_range(lap.peak - lap.exc_base, lap.typical)):
             return lap.exc_t0
         typ = self._typical
-        if typ is not None and self._state in (AWAY, RETURN, CLOSING) and (
-                0.6 * typ <= self._peak - self._exc_base <= 1.6 * typ):
+        if (typ is not None and self._state in (AWAY, RETURN, CLOSING)
+                and _like_range(self._peak - self._exc_base, typ)):
             return self._exc_t0
         return None
 
@@ -775,7 +781,7 @@ class RepDetector:
             self._dip_lo = min(self._dip_lo, delta)
             typ = self._typical_rom(t)
             if (typ is not None and typ >= cfg.dip_set_min_deg
-                    and 0.6 * typ <= amp <= 1.6 * typ and delta >= base + 0.9 * amp
+                    and _like_range(amp, typ) and delta >= base + 0.9 * amp
                     and self._far_hi - self._dip_lo >= self.partial_share * amp):
                 # Inside a set, as far out as its reps go and back there after a dip toward
                 # rest (a partial pull from the floor, seen from standing): the lifter is at
@@ -787,8 +793,7 @@ class RepDetector:
             # long as they did; any other must not stay away long.
             typ = self._typical_rom(self._exc_t0)
             longest = ALIKE_LONGER * max(self._durs, default=0.0)
-            if (typ is not None and 0.6 * typ <= amp <= 1.6 * typ
-                    and t - self._exc_t0 < longest):
+            if typ is not None and _like_range(amp, typ) and t - self._exc_t0 < longest:
                 max_s, max_hold = min(cfg.max_slow_rep_s, longest), math.inf
             else:
                 max_s, max_hold = cfg.max_slow_rep_s, cfg.max_slow_hold_s
@@ -909,14 +914,7 @@ class RepDetector:
         else:
             return None
         # Back where it started: take up that excursion again and complete it.
-        self._lapsed = None
-        self._base, self._base_up, self.rest_up_ = lap.base, lap.base_up, lap.rest_up
-        self._follow_from = None
-        self._dir = lap.direction
-        self._exc, self._exc_t0, self._exc_base = lap.exc, lap.exc_t0, lap.exc_base
-        self._peak, self._peak_i, self._peak_up = lap.peak, lap.peak_i, lap.peak_up
-        self._min_after, self._min_after_i = lap.min_after, lap.min_after_i
-        self._closing_i = lap.closing_i
+        self._take_up(lap, lap.min_after_i, lap.closing_i)
         self._state = CLOSING
         self._prev_theta, self._last_t = theta, t
         rep = self._complete(t, how)
@@ -961,21 +959,35 @@ class RepDetector:
         again = max(out_again[1] if out_again is not None else float(tt[hi_b]), turned)
         return FarDip(left, turned, again, depth, float(ss[hi_a: lo + 1].max()))
 
-    def _inside_out(self, lap: _Lapsed) -> bool:
+    def _take_up(self, lap: _Lapsed, min_after_i: int, closing_i: int) -> None:
+        """Make the lapsed excursion ``lap`` the one under way again, from its rest pose."""
+        self._lapsed = None
+        self._base, self._base_up, self.rest_up_ = lap.base, lap.base_up, lap.rest_up
+        self._follow_from = None
+        self._dir = lap.direction
+        self._exc, self._exc_t0, self._exc_base = lap.exc, lap.exc_t0, lap.exc_base
+        self._peak, self._peak_i, self._peak_up = lap.peak, lap.peak_i, lap.peak_up
+        self._min_after, self._min_after_i = lap.exc[min_after_i][1], min_after_i
+        self._closing_i = closing_i
+
+    def _inside_out(self, lap: _Lapsed) -> int | None:
         """This excursion, about to complete, is the way back and out again of a long
         hold ``lap``: as far, from that hold's far part (past 60 % of its range, where
-        it is now again) to the closing part near its rest pose (within 30 %)."""
+        it is now again) to the closing part near its rest pose (within 30 %).  Returns
+        where in ``lap.exc`` the way back came closest to the rest pose, or ``None``."""
         if lap.still_s > HELD_REP_MAX_S:
-            return False  # a stay (settling on the bench before a set), not a rep's hold
+            return None  # a stay (settling on the bench before a set), not a rep's hold
         amp = lap.peak - lap.exc_base
-        back = min((x[1] for x in lap.exc[lap.peak_i:]), default=lap.peak)
+        deltas = [x[1] for x in lap.exc]
+        back = min(range(lap.peak_i, len(deltas)), key=deltas.__getitem__)
         rest = lap.direction * (self._base - lap.base) if self._base is not None else 0.0
         far = lap.exc_base + 0.6 * amp
-        return (0.6 * amp <= self._peak - self._exc_base <= 1.6 * amp
-                and rest >= far and lap.exc[-1][1] >= far
-                and back <= lap.exc_base + 0.3 * amp)
+        if (_like_range(self._peak - self._exc_base, amp) and rest >= far
+                and deltas[-1] >= far and deltas[back] <= lap.exc_base + 0.3 * amp):
+            return back
+        return None
 
-    def _undo_inside_out(self, t: float, lap: _Lapsed) -> RepCandidate | None:
+    def _undo_inside_out(self, t: float, lap: _Lapsed, back: int) -> RepCandidate | None:
         """The long hold was a set's first rep after all (a lift held 10 s): complete it
         from its rest pose to the return there, and go on with the rep since.
 
@@ -983,23 +995,15 @@ class RepDetector:
         back with the next lift would be a rep turned inside out (resting at the
         far pose); every rep after it too.
         """
-        self._lapsed = None
-        deltas = [x[1] for x in lap.exc]
-        back = min(range(lap.peak_i, len(deltas)), key=deltas.__getitem__)
-        self._base, self._base_up, self.rest_up_ = lap.base, lap.base_up, lap.rest_up
-        self._follow_from = None
-        self._dir = lap.direction
-        self._exc, self._exc_t0, self._exc_base = lap.exc, lap.exc_t0, lap.exc_base
-        self._peak, self._peak_i, self._peak_up = lap.peak, lap.peak_i, lap.peak_up
-        self._min_after, self._min_after_i = deltas[back], back
-        self._closing_i = back
+        self._take_up(lap, back, back)
         rep = self._complete(t, "turned")  # the lift since is the next rep's way out
         return replace(rep, mirrored=True) if rep is not None else None
 
     def _complete(self, t: float, how: str) -> RepCandidate | None:
         lap = self._lapsed
-        if lap is not None and lap.held_long and self._inside_out(lap):
-            return self._undo_inside_out(t, lap)
+        back = self._inside_out(lap) if lap is not None and lap.held_long else None
+        if lap is not None and back is not None:
+            return self._undo_inside_out(t, lap, back)
         turned = how == "turned"
         exc = self._exc
         end_i = self._min_after_i if turned else len(exc) - 1
