@@ -30,7 +30,9 @@ def _run(
 
     ``tilt`` (degrees) gives the up vectors, as the gravity estimate has them;
     ``speed_of`` the tilt the gyroscope sees (default: the same); ``frames`` the
-    per-sample ``(ref, side)`` the angle is measured in (default: one frame);
+    per-sample ``(ref, side)`` the angle is measured in (default: one frame; where
+    they are zero there is no axis yet, and the angle is the unsigned tilt from the
+    first sample, as the movement signal gives it);
     ``skip_rest`` lets the detector take stretches of rest in one step, as the
     pipeline does when nothing is due.
     """
@@ -43,6 +45,7 @@ def _run(
     refs, sides = frames
     theta = np.degrees(np.arctan2(np.einsum("ij,ij->i", up, sides),
                                   np.einsum("ij,ij->i", up, refs)))
+    theta = np.where(refs.any(axis=1), theta, np.abs(tilt - tilt[0]))
     timer = SpeedPhaseTimer([MovementSignal(RATE).sos], RATE,
                             angle_chain=[GravityEstimator(RATE).sos])
     det = RepDetector(timer)
@@ -356,22 +359,10 @@ def test_the_first_axis_may_say_the_sets_reps_go_the_other_way() -> None:
     tilt = np.zeros(t.size)
     for s, rom in ((1.0, 30.0), (6.5, 26.0), (11.0, 26.0)):
         tilt += rom * (minimum_jerk((t - s) / 1.0) - minimum_jerk((t - s - 1.5) / 1.0))
-    a = np.radians(tilt)
-    up = np.column_stack([np.zeros(t.size), -np.sin(a), np.cos(a)])
     ref, side = _frame(0.0)
     found = t >= 6.0
-    refs = np.where(found[:, None], ref, 0.0)
-    sides = np.where(found[:, None], -side, 0.0)
-    theta = np.where(found, -tilt, np.abs(tilt))
-    speed = np.abs(np.gradient(tilt, t))
-    timer = SpeedPhaseTimer([MovementSignal(RATE).sos], RATE,
-                            angle_chain=[GravityEstimator(RATE).sos])
-    det = RepDetector(timer)
-    reps: list[RepCandidate] = []
-    for i in range(0, t.size, 25):
-        k = slice(i, i + 25)
-        reps += det.push(MovementBlock(t[k], up[k], theta[k], speed[k], speed[k] < 3.0,
-                                       np.zeros(t[k].size, dtype=bool), refs[k], sides[k]))
+    reps = _run(t, tilt, frames=(np.where(found[:, None], ref, 0.0),
+                                 np.where(found[:, None], -side, 0.0)))
     assert [c.start_s for c in reps] == pytest.approx([1.0, 6.5, 11.0], abs=0.3)
     assert [c.rom_deg for c in reps] == pytest.approx([30.0, 26.0, 26.0], abs=1.5)
 
