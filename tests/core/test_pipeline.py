@@ -82,6 +82,20 @@ def test_chunking_never_changes_a_thigh_walk(accel_only):
     assert run(chunk, [37, 211, 5, 64], **kw) == whole
 
 
+def test_chunking_never_changes_quick_curls_and_a_shank_walk():
+    # A shank's quick curls are told from strides by a fit over the accelerometer and
+    # gyroscope, low-passed with their own state: that must not depend on the chunks.
+    sim = SimulatedSession(exercise="leg_curl", variant="prone", placement="shank", sets=2,
+                           reps=8, tempo="1-0-X-0", rest_s=60.0, rate_hz=50.0, seed=1,
+                           nuisance="full")
+    assert any(b.kind == "walk" for b in sim.blocks)
+    chunk = sim.sample()
+    kw = {"sample_rate_hz": 50.0, "placement": "shank"}
+    whole = run(chunk, **kw)
+    assert set_counts(whole) == [8, 8]
+    assert run(chunk, [37, 211, 5, 64], **kw) == whole
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_counts_do_not_depend_on_mounting(seed):
     mount = Rotation.random(random_state=seed)

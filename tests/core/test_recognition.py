@@ -358,3 +358,16 @@ def test_the_other_leg_gives_the_same_sets(exercise: str, variant: str, placemen
     original = sets(chunk)
     assert original == [(6, exercise), (6, exercise)]
     assert sets(other) == original
+
+
+@pytest.mark.parametrize("rate", [10.0, 100.0])
+def test_quick_curls_on_a_shank_are_not_walking(rate: float) -> None:
+    # Tempo 1-0-X-0: the shank swings with a stride's period, so the stride alone would
+    # take the set for walking and drop its reps.  A curl turns the shank about a knee
+    # that stays put on the bench; a walk carries the knee (and strikes the heel).  The
+    # walk between the sets (seed 1) must still add nothing.
+    sim = SimulatedSession(exercise="leg_curl", variant="prone", placement="shank", sets=2,
+                           reps=8, tempo="1-0-X-0", rest_s=60.0, rate_hz=rate, seed=1,
+                           nuisance="full")
+    assert any(b.kind == "walk" for b in sim.blocks)
+    assert [len(e.reps) for e in _ends_of(sim, "shank")] == [8, 8]

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from repsense.dsp.filters import StreamingLowpass
+from repsense.dsp.orientation import skew
 
 DETECTOR_RATE_HZ = 25.0
 AXIS_UPDATE_SAMPLES = 25  # decimated samples between axis updates (1 s at 25 Hz)
@@ -48,6 +49,12 @@ last second) or more."""
 STEP_CUTOFF_HZ = 4.0
 STEP_WINDOW_S = 2.0
 """Steps are looked for in the last this many seconds (2.5 of the longest steps)."""
+PIVOT_MAX_G = 0.18
+"""On a shank with a gyroscope, a stride-like swing that turning about a fixed point
+explains to within this much (RMS of what is left of the accelerometer, g) is a curl
+about a knee that stays put, not walking (see ``_about_fixed_pivot``)."""
+PIVOT_CUTOFF_HZ = 6.0
+"""Low-pass on the accelerometer and gyroscope before they are decimated for that fit."""
 FIRST_AXIS_AGREE = math.cos(math.radians(20.0))
 """The first movement axis is taken once two successive windows' estimates agree this
 well (20°)."""
@@ -140,6 +147,8 @@ class MovementSignal:
         self._hist_sp = np.empty(0)
         self._hist_mag = np.empty(0)
         self._mag_lp: StreamingLowpass | None = None
+        self._hist_pivot = np.empty((0, 6))
+        self._pivot_lp: StreamingLowpass | None = None
         self._seen = 0  # decimated samples so far
 
     @property
@@ -179,6 +188,12 @@ class MovementSignal:
                 self._mag_lp = StreamingLowpass(min(STEP_CUTOFF_HZ, 0.4 * self.rate_hz),
                                                 self.rate_hz)
             mag = self._mag_lp(np.sqrt(np.einsum("ij,ij->i", acc, acc))[:, None])[keep, 0]
+        pivot = None
+        if acc is not None and gyr is not None and self.placement == "shank":
+            if self._pivot_lp is None:
+                self._pivot_lp = StreamingLowpass(min(PIVOT_CUTOFF_HZ, 0.4 * self.rate_hz),
+                                                  self.rate_hz)
+            pivot = self._pivot_lp(np.hstack([acc, gyr]))[keep]
         self.has_gyro = gyr is not None
         m = td.shape[0]
         if m == 0:
@@ -200,7 +215,7 @@ class MovementSignal:
         wc = wd - (b - np.einsum("ij,ij->i", upd, b)[:, None] * upd)
         speed = np.sqrt(np.einsum("ij,ij->i", wc, wc))
         still = speed < np.clip(4.0 * noise, 3.0, 12.0)[win]
-        gait = self._gait_updates(wc, speed, p, k, mag)[win]
+        gait = self._gait_updates(wc, speed, p, k, mag, pivot)[win]
         wc_all = np.concatenate([self._win_wc, wc])
         sp_all = np.concatenate([self._win_sp, speed])
         has_axis, refs, sides = self._axis_updates(wc_all[:done], sp_all[:done],
@@ -261,7 +276,8 @@ class MovementSignal:
         return bias, noise
 
     def _gait_updates(self, rate: np.ndarray, speed: np.ndarray, p: int, k: int,
-                      mag: np.ndarray | None = None) -> np.ndarray:
+                      mag: np.ndarray | None = None,
+                      pivot: np.ndarray | None = None) -> np.ndarray:
         """Gait flag in force in each window of this chunk, ``(k + 1,)``.
 
         After each finished window: is the leg swinging with a stride's period?
@@ -278,6 +294,11 @@ class MovementSignal:
         gyroscope they are often the only sign of walking: the gravity estimate
         holds its direction through samples far from 1 g, and a walking thigh's
         are (0.5-1.5 g), so the tilt it gives barely swings.
+
+        ``pivot`` (the low-passed accelerometer in g and gyroscope in deg/s, ``(n, 6)``,
+        decimated like ``rate``; a shank with a gyroscope only) takes back the stride
+        of a leg turning about a fixed point (``_about_fixed_pivot``): a shank's quick
+        curls (1-0-X-0) repeat with a stride's period too.
         """
         gait = np.empty(k + 1, dtype=bool)
         gait[0] = self.gait_
@@ -286,6 +307,7 @@ class MovementSignal:
         hist_rate = np.concatenate([self._hist_rate, rate])
         hist_sp = np.concatenate([self._hist_sp, speed])
         hist_mag = None if mag is None else np.concatenate([self._hist_mag, mag])
+        hist_piv = None if pivot is None else np.concatenate([self._hist_pivot, pivot])
         # On a thigh the steps alone decide (``_with_steps``): no stride to look for.
         stride = hist_mag is None or self.placement != "thigh"
         if k:
@@ -303,6 +325,11 @@ class MovementSignal:
                     rate_win = np.lib.stride_tricks.sliding_window_view(hist_rate, n_max, axis=0)
                     flags[fast] = self._stride_like(
                         rate_win[ends[fast] - n_max].transpose(0, 2, 1))
+                    if hist_piv is not None and flags.any():
+                        on = np.flatnonzero(flags)
+                        piv_win = np.lib.stride_tricks.sliding_window_view(
+                            hist_piv, n_max, axis=0)[ends[on] - n_max].transpose(0, 2, 1)
+                        flags[on] = ~self._about_fixed_pivot(piv_win)
                 if hist_mag is not None:
                     mag_win = np.lib.stride_tricks.sliding_window_view(hist_mag, n_max)[idx]
                     flags[full] = self._with_steps(flags[full], mag_win)
@@ -311,6 +338,8 @@ class MovementSignal:
                 a, e = ends[j] - int(seen[j]), ends[j]
                 if stride and float(np.mean(hist_sp[a:e])) >= GAIT_MIN_SPEED_DPS:
                     flags[j] = self._stride_like(hist_rate[None, a:e])[0]
+                    if hist_piv is not None and flags[j]:
+                        flags[j] = not self._about_fixed_pivot(hist_piv[None, a:e])[0]
                 if hist_mag is not None:
                     flags[j] = bool(self._with_steps(flags[j:j + 1], hist_mag[None, a:e])[0])
             gait[1:] = flags
@@ -319,12 +348,52 @@ class MovementSignal:
         self._hist_sp = hist_sp[-n_max:].copy()
         if hist_mag is not None:
             self._hist_mag = hist_mag[-n_max:].copy()
+        if hist_piv is not None:
+            self._hist_pivot = hist_piv[-n_max:].copy()
         self._seen += rate.shape[0]
         return gait
 
     def _stride_like(self, x: np.ndarray) -> np.ndarray:
         """For each ``(n, 3)`` tilt-rate history in ``x``: periodic with a stride's period?"""
         return self._periodic(x, GAIT_PERIOD_S)
+
+    def _about_fixed_pivot(self, x: np.ndarray) -> np.ndarray:
+        """For each ``(n, 6)`` history in ``x`` (accelerometer in g, gyroscope in deg/s):
+        is it a segment turning about a point that stays put?
+
+        A rigid segment turning about a fixed point, seen from a sensor at ``r`` from
+        it (sensor frame), reads gravity turned by the segment's rotation plus
+        ``alpha × r + omega × (omega × r)`` (Seel, Raisch & Schauer, *Sensors* 14:6891,
+        2014; ``repsense.reps.lever_arm`` fits the same to a rep).  Here gravity is the
+        window's first direction ``g0`` turned back by the gyroscope's angle about the
+        window's principal axis, so the reading is linear in ``(g0, r)``: a least-squares
+        fit per window, and what it leaves (RMS) must be under ``PIVOT_MAX_G``.  A curl
+        on a bench turns the shank about the knee, and the fit leaves noise and soft
+        tissue (0.03-0.12 g in simulated quick curls); a walking shank turns about a
+        knee that the swinging thigh carries, with heel strikes, which leaves 0.25 g
+        or more.
+        """
+        dt = 1.0 / self._dec_rate
+        w = np.radians(x[:, :, 3:])
+        b = x[:, :, :3] * 9.80665
+        g, n = w.shape[0], w.shape[1]
+        axis = np.linalg.eigh(np.einsum("gni,gnj->gij", w, w))[1][:, :, -1]
+        turn = np.einsum("gni,gi->gn", w, axis)
+        angle = np.concatenate([np.zeros((g, 1)),
+                                np.cumsum(0.5 * (turn[:, 1:] + turn[:, :-1]) * dt, axis=1)],
+                               axis=1)
+        k = skew(axis)[:, None]
+        # Gravity seen from the sensor turns opposite to it: R(-angle) g0.
+        grav = (np.eye(3) - np.sin(angle)[:, :, None, None] * k
+                + (1.0 - np.cos(angle))[:, :, None, None] * (k @ k))
+        sw = skew(w)
+        lever = skew(np.gradient(w, dt, axis=1)) + sw @ sw
+        a = np.concatenate([grav, lever], axis=3).reshape(g, 3 * n, 6)
+        b = b.reshape(g, 3 * n)
+        ata = np.einsum("gki,gkj->gij", a, a) + 1e-9 * np.eye(6)
+        sol = np.linalg.solve(ata, np.einsum("gki,gk->gi", a, b)[:, :, None])[:, :, 0]
+        left = b - np.einsum("gki,gi->gk", a, sol)
+        return np.sqrt(np.mean(left * left, axis=1)) / 9.80665 < PIVOT_MAX_G
 
     def _with_steps(self, stride: np.ndarray, mag: np.ndarray) -> np.ndarray:
         """The gait flags of windows whose stride cue is ``stride``, given the steps in

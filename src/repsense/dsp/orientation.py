@@ -19,6 +19,17 @@ import numpy as np
 from repsense.dsp.filters import StreamingLowpass, hold_last_valid
 
 
+def skew(v: np.ndarray) -> np.ndarray:
+    """Cross-product matrices of the vectors ``v`` (``(..., 3)`` -> ``(..., 3, 3)``):
+    ``skew(a) @ b == np.cross(a, b)``."""
+    z = np.zeros(v.shape[:-1] + (3, 3))
+    x, y, w = v[..., 0], v[..., 1], v[..., 2]
+    z[..., 0, 1], z[..., 0, 2] = -w, y
+    z[..., 1, 0], z[..., 1, 2] = w, -x
+    z[..., 2, 0], z[..., 2, 1] = -y, x
+    return z
+
+
 def angle_deg(a: Sequence[float], b: Sequence[float]) -> float:
     """Angle in degrees between two unit 3-vectors (plain floats: called per rep)."""
     dot = a[0] * b[0] + a[1] * b[1] + a[2] * b[2]

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from repsense.dsp.orientation import skew
+
 G = 9.80665
 BLOCK_RATE_HZ = 25.0
 """Samples are averaged in blocks down to about this rate (reps last 1-10 s)."""
@@ -67,16 +69,6 @@ class LeverFit:
     ata: np.ndarray
     atb: np.ndarray
     r: np.ndarray | None
-
-
-def _skew(v: np.ndarray) -> np.ndarray:
-    """Cross-product matrices of the rows of ``v``, shape ``(n, 3, 3)``."""
-    z = np.zeros(v.shape[:-1] + (3, 3))
-    x, y, w = v[..., 0], v[..., 1], v[..., 2]
-    z[..., 0, 1], z[..., 0, 2] = -w, y
-    z[..., 1, 0], z[..., 1, 2] = w, -x
-    z[..., 2, 0], z[..., 2, 1] = -y, x
-    return z
 
 
 def solve_lever(ata: np.ndarray, atb: np.ndarray, min_excitation: float = 0.5) -> np.ndarray | None:
@@ -222,8 +214,8 @@ class LeverArmEstimator:
                 + np.outer(1.0 - c[:, 0], axis * (axis @ u0)))
         lin = acc - grav
         alpha = np.gradient(gyr, t, axis=0)
-        sk = _skew(gyr)
-        a_mat = _skew(alpha) + sk @ sk
+        sk = skew(gyr)
+        a_mat = skew(alpha) + sk @ sk
         ata = np.einsum("nij,nik->jk", a_mat, a_mat)
         atb = np.einsum("nij,ni->j", a_mat, lin)
         if not (np.isfinite(ata).all() and np.isfinite(atb).all()):

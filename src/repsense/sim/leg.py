@@ -38,6 +38,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
+from repsense.dsp.orientation import skew
+
 G = 9.80665
 GRAVITY = np.array([0.0, 0.0, -G])
 
@@ -95,14 +97,6 @@ def rotvec_to_matrix(w: np.ndarray) -> np.ndarray:
     c = (1 - np.cos(theta))[..., None, None]
     eye = np.broadcast_to(np.eye(3), kx.shape)
     return eye + s * kx + c * (kx @ kx)
-
-
-def skew(v: np.ndarray) -> np.ndarray:
-    """Cross-product matrices of vectors ``(n, 3)``."""
-    x, y, z = v[..., 0], v[..., 1], v[..., 2]
-    o = np.zeros_like(x)
-    rows = [np.stack([o, -z, y], -1), np.stack([z, o, -x], -1), np.stack([-y, x, o], -1)]
-    return np.stack(rows, -2)
 
 
 def segment_rotation(phi_deg: np.ndarray, psi_deg: np.ndarray) -> np.ndarray:
