@@ -240,19 +240,21 @@ def test_an_accelerometer_only_thigh_walking_between_sets_adds_no_reps(
     assert [len(e.reps) for e in _ends_of(sim, "thigh")] == [8, 8]
 
 
+@pytest.mark.parametrize("told", ["thigh", "auto"])
 @pytest.mark.parametrize(("exercise", "variant"), [
     ("romanian_deadlift", "standard"), ("glute_bridge", "floor"), ("hip_thrust", "bench"),
 ])
-def test_quick_reps_without_pauses_on_a_thigh_are_not_walking(exercise: str,
-                                                             variant: str) -> None:
+def test_quick_reps_without_pauses_on_a_thigh_are_not_walking(exercise: str, variant: str,
+                                                             told: str) -> None:
     # Tempo 1-0-X-0: a rep every 1.3-1.5 s, no pause, so the thigh's tilt repeats with a
-    # stride's period.  A thigh walks only with steps, which reps do not make; the walk
-    # between the sets (seed 3) must still add nothing.
+    # stride's period.  A thigh walks only with steps, which reps do not make; with the
+    # placement unknown the stride counts too, unless the leg turned about a point that
+    # stayed put.  The walk between the sets (seed 3) must still add nothing.
     sim = SimulatedSession(exercise=exercise, variant=variant, placement="thigh", sets=2,
                            reps=8, tempo="1-0-X-0", rest_s=60.0, rate_hz=25.0, seed=3,
                            nuisance="full")
     assert any(b.kind == "walk" for b in sim.blocks)
-    assert [len(e.reps) for e in _ends_of(sim, "thigh")] == [8, 8]
+    assert [len(e.reps) for e in _ends_of(sim, told)] == [8, 8]
 
 
 @pytest.mark.parametrize("seed", [0, 2, 5])
@@ -360,8 +362,8 @@ def test_the_other_leg_gives_the_same_sets(exercise: str, variant: str, placemen
     assert sets(other) == original
 
 
-@pytest.mark.parametrize("rate", [10.0, 100.0])
-def test_quick_curls_on_a_shank_are_not_walking(rate: float) -> None:
+@pytest.mark.parametrize(("rate", "told"), [(10.0, "shank"), (100.0, "shank"), (25.0, "auto")])
+def test_quick_curls_on_a_shank_are_not_walking(rate: float, told: str) -> None:
     # Tempo 1-0-X-0: the shank swings with a stride's period, so the stride alone would
     # take the set for walking and drop its reps.  A curl turns the shank about a knee
     # that stays put on the bench; a walk carries the knee (and strikes the heel).  The
@@ -370,4 +372,5 @@ def test_quick_curls_on_a_shank_are_not_walking(rate: float) -> None:
                            reps=8, tempo="1-0-X-0", rest_s=60.0, rate_hz=rate, seed=1,
                            nuisance="full")
     assert any(b.kind == "walk" for b in sim.blocks)
-    assert [len(e.reps) for e in _ends_of(sim, "shank")] == [8, 8]
+    assert [len(e.reps) for e in _ends_of(sim, told)] == [8, 8]
+

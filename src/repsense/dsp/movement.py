@@ -53,8 +53,6 @@ PIVOT_MAX_G = 0.18
 """On a shank with a gyroscope, a stride-like swing that turning about a fixed point
 explains to within this much (RMS of what is left of the accelerometer, g) is a curl
 about a knee that stays put, not walking (see ``_about_fixed_pivot``)."""
-PIVOT_CUTOFF_HZ = 6.0
-"""Low-pass on the accelerometer and gyroscope before they are decimated for that fit."""
 FIRST_AXIS_AGREE = math.cos(math.radians(20.0))
 """The first movement axis is taken once two successive windows' estimates agree this
 well (20°)."""
@@ -79,8 +77,9 @@ class MovementBlock:
     sensor's noise floor, ``(n,)``."""
     gait: np.ndarray
     """True while the last seconds look like walking, ``(n,)``: the leg's tilt repeats
-    with a stride's period (0.8-1.4 s), or, on a thigh, the accelerometer's magnitude
-    with a step's (0.4-0.8 s)."""
+    with a stride's period (0.8-1.4 s) without turning about a fixed point (that, with
+    a gyroscope, is a curl), or, on a thigh or with the placement unknown, the
+    accelerometer's magnitude with a step's (0.4-0.8 s)."""
     ref: np.ndarray
     """The frame ``theta`` is measured in, ``(n, 3)``: ``theta`` is the angle of ``up``
     from ``ref`` towards ``side``; zero rows before the movement axis is known
@@ -148,7 +147,10 @@ class MovementSignal:
         self._hist_mag = np.empty(0)
         self._mag_lp: StreamingLowpass | None = None
         self._hist_pivot = np.empty((0, 6))
-        self._pivot_lp: StreamingLowpass | None = None
+        # Samples since the last decimated one (at the start, the first repeated), whose
+        # block mean it will be: the fixed-pivot fit's input, decimated without aliasing
+        # the heel strikes and soft-tissue wobble.
+        self._pivot_carry: np.ndarray | None = None
         self._seen = 0  # decimated samples so far
 
     @property
@@ -160,8 +162,10 @@ class MovementSignal:
              acc: np.ndarray | None = None) -> MovementBlock:
         """Process one chunk; returns the decimated samples in it.
 
-        ``acc`` (g, ``(n, 3)``) shows walking by its steps on a thigh, and without a
-        gyroscope with the placement unknown (see ``_gait_updates``).
+        ``acc`` (g, ``(n, 3)``) shows walking by its steps on a thigh or with the
+        placement unknown, and with a gyroscope on a shank or with the placement
+        unknown tells a leg turning about a fixed point from a walk (see
+        ``_gait_updates``).
 
         The axis, the gyro bias, the noise floor and the gait flag change only
         at the end of each window of the fixed one-second grid, and the bias and
@@ -182,18 +186,14 @@ class MovementSignal:
         self._index += n
         td, upd, wd = t[keep], up[keep], w[keep]
         mag = None
-        if acc is not None and (self.placement == "thigh"
-                                or (self.placement == "auto" and gyr is None)):
+        if acc is not None and self.placement in ("thigh", "auto"):
             if self._mag_lp is None:
                 self._mag_lp = StreamingLowpass(min(STEP_CUTOFF_HZ, 0.4 * self.rate_hz),
                                                 self.rate_hz)
             mag = self._mag_lp(np.sqrt(np.einsum("ij,ij->i", acc, acc))[:, None])[keep, 0]
         pivot = None
-        if acc is not None and gyr is not None and self.placement == "shank":
-            if self._pivot_lp is None:
-                self._pivot_lp = StreamingLowpass(min(PIVOT_CUTOFF_HZ, 0.4 * self.rate_hz),
-                                                  self.rate_hz)
-            pivot = self._pivot_lp(np.hstack([acc, gyr]))[keep]
+        if acc is not None and gyr is not None and self.placement in ("shank", "auto"):
+            pivot = self._block_means(np.hstack([acc, gyr]))
         self.has_gyro = gyr is not None
         m = td.shape[0]
         if m == 0:
@@ -241,6 +241,15 @@ class MovementSignal:
             theta = np.degrees(np.unwrap(rad))[1:]
         self._last_theta = float(theta[-1])
         return MovementBlock(td, upd, theta, speed, still, gait, refs[win], sides[win])
+
+    def _block_means(self, x: np.ndarray) -> np.ndarray:
+        """Means of ``x`` over the ``step`` samples up to each decimated one, ``(m, k)``."""
+        if self._pivot_carry is None:
+            self._pivot_carry = np.repeat(x[:1], self.step - 1, axis=0)
+        rows = np.concatenate([self._pivot_carry, x])
+        whole = rows.shape[0] // self.step * self.step
+        self._pivot_carry = rows[whole:]
+        return rows[:whole].reshape(-1, self.step, x.shape[1]).mean(axis=1)
 
     def _rest_updates(self, up: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Gyro bias and noise floor in force in each window: ``(k + 1, 3)`` and ``(k + 1,)``.
@@ -295,10 +304,13 @@ class MovementSignal:
         holds its direction through samples far from 1 g, and a walking thigh's
         are (0.5-1.5 g), so the tilt it gives barely swings.
 
-        ``pivot`` (the low-passed accelerometer in g and gyroscope in deg/s, ``(n, 6)``,
-        decimated like ``rate``; a shank with a gyroscope only) takes back the stride
-        of a leg turning about a fixed point (``_about_fixed_pivot``): a shank's quick
-        curls (1-0-X-0) repeat with a stride's period too.
+        ``pivot`` (the accelerometer in g and gyroscope in deg/s, ``(n, 6)``, block means
+        at the decimated samples of ``rate``; with a gyroscope, on a shank or with the placement
+        unknown) takes back the stride of a leg turning about a fixed point
+        (``_about_fixed_pivot``): a shank's quick curls (1-0-X-0) repeat with a
+        stride's period too.  A thigh's walk can look as fixed (its hip carries it
+        smoothly), so there the steps, which with the placement unknown add to the
+        stride, must show it.
         """
         gait = np.empty(k + 1, dtype=bool)
         gait[0] = self.gait_
