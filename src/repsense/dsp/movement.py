@@ -49,6 +49,7 @@ last second) or more."""
 STEP_CUTOFF_HZ = 4.0
 STEP_WINDOW_S = 2.0
 """Steps are looked for in the last this many seconds (2.5 of the longest steps)."""
+G = 9.80665  # m/s² per g
 PIVOT_MAX_G = 0.18
 """On a shank with a gyroscope, a stride-like swing that turning about a fixed point
 explains to within this much (RMS of what is left of the accelerometer, g) is a curl
@@ -381,13 +382,13 @@ class MovementSignal:
         window's principal axis, so the reading is linear in ``(g0, r)``: a least-squares
         fit per window, and what it leaves (RMS) must be under ``PIVOT_MAX_G``.  A curl
         on a bench turns the shank about the knee, and the fit leaves noise and soft
-        tissue (0.03-0.12 g in simulated quick curls); a walking shank turns about a
+        tissue (0.04-0.12 g in simulated quick curls); a walking shank turns about a
         knee that the swinging thigh carries, with heel strikes, which leaves 0.25 g
         or more.
         """
         dt = 1.0 / self._dec_rate
         w = np.radians(x[:, :, 3:])
-        b = x[:, :, :3] * 9.80665
+        b = x[:, :, :3] * G
         g, n = w.shape[0], w.shape[1]
         axis = np.linalg.eigh(np.einsum("gni,gnj->gij", w, w))[1][:, :, -1]
         turn = np.einsum("gni,gi->gn", w, axis)
@@ -405,7 +406,7 @@ class MovementSignal:
         ata = np.einsum("gki,gkj->gij", a, a) + 1e-9 * np.eye(6)
         sol = np.linalg.solve(ata, np.einsum("gki,gk->gi", a, b)[:, :, None])[:, :, 0]
         left = b - np.einsum("gki,gi->gk", a, sol)
-        return np.sqrt(np.mean(left * left, axis=1)) / 9.80665 < PIVOT_MAX_G
+        return np.sqrt(np.mean(left * left, axis=1)) / G < PIVOT_MAX_G
 
     def _with_steps(self, stride: np.ndarray, mag: np.ndarray) -> np.ndarray:
         """The gait flags of windows whose stride cue is ``stride``, given the steps in
