@@ -1,8 +1,8 @@
 """Real recordings as other sensors would have given them, to check that counting carries over.
 
 For every recording (``*.csv`` + sidecar) in SRC, writes to OUT/rotated,
-OUT/accel_only, OUT/half_rate, OUT/rate_10hz, OUT/lossy, OUT/slower, OUT/faster and
-OUT/mirrored:
+OUT/accel_only, OUT/half_rate, OUT/rate_10hz, OUT/lossy, OUT/slower, OUT/faster,
+OUT/mirrored and OUT/clipped:
 
 * ``rotated``: the same samples in a random sensor frame (a strap put on any
   way round); accelerometer and gyroscope turned alike.
@@ -32,6 +32,9 @@ OUT/mirrored:
   ``rotated``.  Reflecting flips one sensor axis of the accelerometer, and the
   other two of the gyroscope (angular velocity is an axial vector): with
   ``F = diag(1, 1, -1)``, ``acc' = F acc`` and ``gyr' = -F gyr``.
+* ``clipped``: the rotated samples as a sensor left at its narrowest ranges gives
+  them: every axis clipped to +-2 g and +-250 deg/s (the power-on ranges of common
+  MEMS parts such as InvenSense's MPU-6050), so impacts and quick turns saturate.
 
 The labels are kept (stretched with the time axis in ``slower``/``faster``).
 Then run ``benchmarks/accuracy.py`` on the directories.  Nothing is written
@@ -64,6 +67,8 @@ SLOWER, FASTER = 1.4, 0.7
 """Time-axis factors of the ``slower`` and ``faster`` variants."""
 MIRROR = np.array([1.0, 1.0, -1.0])
 """The sensor axis a reflection flips (``mirrored``)."""
+CLIP_G, CLIP_DPS = 2.0, 250.0
+"""Full-scale ranges of the ``clipped`` variant."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(args.seed)
     loss_rng = np.random.default_rng(args.seed + 1)  # apart: the rotations stay as they were
     names = ("rotated", "accel_only", "half_rate", "rate_10hz", "lossy", "slower", "faster",
-             "mirrored")
+             "mirrored", "clipped")
     dirs = {name: args.out / name for name in names}
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
@@ -100,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         mirrored = data.copy()
         mirrored[:, 1:4] = rot.apply(data[:, 1:4] * MIRROR)
         mirrored[:, 4:7] = rot.apply(-data[:, 4:7] * MIRROR)
+        clipped = turned.copy()
+        clipped[:, 1:4] = np.clip(turned[:, 1:4], -CLIP_G, CLIP_G)
+        clipped[:, 4:7] = np.clip(turned[:, 4:7], -CLIP_DPS, CLIP_DPS)
         rate = float(meta.get("sample_rate_hz") or 0) or None
         for name, arr, head, r in (
             ("rotated", turned, HEADER_6, rate),
@@ -107,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             ("half_rate", half, HEADER_6, None if rate is None else rate / 2),
             ("lossy", lossy, HEADER_6, rate),
             ("mirrored", mirrored, HEADER_6, rate),
+            ("clipped", clipped, HEADER_6, rate),
         ):
             np.savetxt(dirs[name] / csv.name, arr, delimiter=",", header=head, comments="",
                        fmt="%.6f")
