@@ -798,17 +798,22 @@ class RepDetector:
             else:
                 max_s, max_hold = cfg.max_slow_rep_s, cfg.max_slow_hold_s
             held = self._held_away(exc, base, amp)
-            if not self._replaying and amp >= self._min_rom(self._exc_t0):
-                # Held too long it is a change of posture for now, but still watched: the
-                # next rep's way back may show the hold was a set's first rep's.
-                self._lapsed = _Lapsed(
-                    t, self._base if self._base is not None else 0.0, list(self._base_up),
-                    self.rest_up_ or (0.0, 0.0, 1.0), self._dir, list(exc), self._exc_t0,
-                    base, self._peak, self._peak_i, self._peak_up, self._typical, held,
-                    max_s, max_hold, held_long=held > max_hold)
-            self._state = STALE
-            self._still_s = 0.0
-            return None
+            # Already on its way back (moving, past 35 % of the way, or within 30 % of rest)
+            # and held no longer than a slow rep may be: a rep coming to its end.
+            coming_back = ((state == CLOSING or (state == RETURN and not still))
+                           and held <= max_hold and t - self._exc_t0 <= max_s)
+            if not coming_back:
+                if not self._replaying and amp >= self._min_rom(self._exc_t0):
+                    # Held too long it is a change of posture for now, but still watched:
+                    # the next rep's way back may show the hold was a set's first rep's.
+                    self._lapsed = _Lapsed(
+                        t, self._base if self._base is not None else 0.0, list(self._base_up),
+                        self.rest_up_ or (0.0, 0.0, 1.0), self._dir, list(exc), self._exc_t0,
+                        base, self._peak, self._peak_i, self._peak_up, self._typical, held,
+                        max_s, max_hold, held_long=held > max_hold)
+                self._state = STALE
+                self._still_s = 0.0
+                return None
         if state == AWAY and amp < self._min_rom(t):
             # Still before going anywhere that counts: this is a new rest pose (at once
             # within a degree; short of the set's partial threshold, after a long stay).
