@@ -798,10 +798,12 @@ class RepDetector:
             else:
                 max_s, max_hold = cfg.max_slow_rep_s, cfg.max_slow_hold_s
             held = self._held_away(exc, base, amp)
-            # Already on its way back (moving, past 35 % of the way, or within 30 % of rest)
-            # and held no longer than a slow rep may be: a rep coming to its end.
-            coming_back = ((state == CLOSING or (state == RETURN and not still))
-                           and held <= max_hold and t - self._exc_t0 <= max_s)
+            # Inside a set, one like its reps already on its way back (moving, past 35 % of
+            # the way, or within 30 % of rest): a rep coming to its end.  (Outside a set,
+            # getting down onto the floor and the first rep there can make one excursion
+            # that comes back this way too.)
+            coming_back = (max_hold == math.inf
+                           and (state == CLOSING or (state == RETURN and not still)))
             if not coming_back:
                 if not self._replaying and amp >= self._min_rom(self._exc_t0):
                     # Held too long it is a change of posture for now, but still watched:
