@@ -51,9 +51,10 @@ STEP_WINDOW_S = 2.0
 """Steps are looked for in the last this many seconds (2.5 of the longest steps)."""
 G = 9.80665  # m/s² per g
 PIVOT_MAX_G = 0.18
-"""On a shank with a gyroscope, a stride-like swing that turning about a fixed point
-explains to within this much (RMS of what is left of the accelerometer, g) is a curl
-about a knee that stays put, not walking (see ``_about_fixed_pivot``)."""
+"""With a gyroscope, on a shank or with the placement unknown, a stride-like swing that
+turning about a fixed point explains to within this much (RMS of what is left of the
+accelerometer, g) is a curl about a knee that stays put, not walking (see
+``_about_fixed_pivot``)."""
 FIRST_AXIS_AGREE = math.cos(math.radians(20.0))
 """The first movement axis is taken once two successive windows' estimates agree this
 well (20°)."""
@@ -305,12 +306,12 @@ class MovementSignal:
         holds its direction through samples far from 1 g, and a walking thigh's
         are (0.5-1.5 g), so the tilt it gives barely swings.
 
-        ``pivot`` (the accelerometer in g and gyroscope in deg/s, ``(n, 6)``, block means
-        at the decimated samples of ``rate``; with a gyroscope, on a shank or with the placement
-        unknown) takes back the stride of a leg turning about a fixed point
-        (``_about_fixed_pivot``): a shank's quick curls (1-0-X-0) repeat with a
-        stride's period too.  A thigh's walk can look as fixed (its hip carries it
-        smoothly), so there the steps, which with the placement unknown add to the
+        ``pivot`` (the accelerometer in g and gyroscope in deg/s, ``(n, 6)``, block
+        means at the decimated samples of ``rate``; with a gyroscope, on a shank or
+        with the placement unknown) takes back the stride of a leg turning about a
+        fixed point (``_about_fixed_pivot``): a shank's quick curls (1-0-X-0) repeat
+        with a stride's period too.  A thigh's walk can look as fixed (its hip carries
+        it smoothly), so there the steps, which with the placement unknown add to the
         stride, must show it.
         """
         gait = np.empty(k + 1, dtype=bool)
