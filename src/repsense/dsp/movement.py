@@ -445,9 +445,12 @@ class MovementSignal:
         energy = np.einsum("gij,gij->g", x, x)
         ok = energy > 0
         lags = min(hi + 1, n - 1) if peaked else hi
-        r = np.empty((x.shape[0], lags))
-        for lag in range(1, lags + 1):
-            r[:, lag - 1] = np.einsum("gij,gij->g", x[:, :-lag], x[:, lag:]) * n / (n - lag)
+        # All lags at once: the autocorrelation is the inverse transform of the power
+        # spectrum (zero-padded to 2n, so that it does not wrap round).
+        spec = np.fft.rfft(x, 2 * n, axis=1)
+        full = np.fft.irfft((spec * spec.conj()).real, 2 * n, axis=1).sum(axis=2)
+        lag = np.arange(1, lags + 1)
+        r = full[:, 1:lags + 1] * (n / (n - lag))
         r /= np.where(ok, energy, 1.0)[:, None]
         # Periodic, not just smooth: a trough at half a period, a crest at a period.
         trough = r[:, max(0, lo // 2 - 1):lo - 1].min(axis=1)

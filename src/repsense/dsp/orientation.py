@@ -101,16 +101,34 @@ class GravityEstimator:
         self, unit: np.ndarray, valid: np.ndarray, gyr: np.ndarray, t: np.ndarray,
     ) -> np.ndarray:
         out = unit.copy()
-        w = np.radians(gyr)
-        # A loop, but only over the dynamic samples, which are few outside walking.
-        for k in np.flatnonzero(~valid).tolist():
+        dyn = np.flatnonzero(~valid)
+        before = np.maximum(dyn - 1, 0)
+        # A loop, but only over the dynamic samples, which are few outside walking; on
+        # plain floats, as numpy's per-call overhead on 3-vectors is most of its cost.
+        prevs = unit[before].tolist()  # the sample before each, if it was not dynamic
+        ws = np.radians(gyr[dyn]).tolist()
+        dts = (t[dyn] - t[before]).tolist()
+        done: list[int] = []
+        turned: list[list[float]] = []
+        for i, k in enumerate(dyn.tolist()):
             if k:
-                prev, dt = out[k - 1], t[k] - t[k - 1]
+                px, py, pz = turned[-1] if done and done[-1] == k - 1 else prevs[i]
+                dt = dts[i]
             elif self._carry is not None:
-                prev = self._carry / max(float(np.linalg.norm(self._carry)), 1e-9)
-                dt = t[0] - self._carry_t
+                c = self._carry / max(float(np.linalg.norm(self._carry)), 1e-9)
+                px, py, pz = c.tolist()
+                dt = float(t[0]) - self._carry_t
             else:
                 continue
-            v = prev + min(max(dt, 0.0), 0.1) * np.cross(prev, w[k])
-            out[k] = v / max(float(np.linalg.norm(v)), 1e-9)
+            h = min(max(dt, 0.0), 0.1)
+            wx, wy, wz = ws[i]
+            # prev + h * (prev × w), then normalised
+            vx = px + h * (py * wz - pz * wy)
+            vy = py + h * (pz * wx - px * wz)
+            vz = pz + h * (px * wy - py * wx)
+            norm = max(math.sqrt(vx * vx + vy * vy + vz * vz), 1e-9)
+            done.append(k)
+            turned.append([vx / norm, vy / norm, vz / norm])
+        if done:
+            out[done] = turned
         return out
