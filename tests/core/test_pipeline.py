@@ -67,6 +67,17 @@ def test_sample_by_sample_equals_all_at_once():
     assert run(chunk, [1]) == run(chunk)
 
 
+def _assert_walk_session_chunk_free(sim: SimulatedSession, placement: str,
+                                    counts: list[int]) -> None:
+    """``sim`` walks between its sets and gives ``counts``, chunked or whole."""
+    assert any(b.kind == "walk" for b in sim.blocks)
+    chunk = sim.sample()
+    kw = {"sample_rate_hz": sim.rate_hz, "placement": placement}
+    whole = run(chunk, **kw)
+    assert set_counts(whole) == counts
+    assert run(chunk, [37, 211, 5, 64], **kw) == whole
+
+
 @pytest.mark.parametrize("accel_only", [False, True])
 def test_chunking_never_changes_a_thigh_walk(accel_only):
     # On a thigh, walking is seen by its steps (the accelerometer's magnitude, low-passed
@@ -74,26 +85,17 @@ def test_chunking_never_changes_a_thigh_walk(accel_only):
     sim = SimulatedSession(exercise="romanian_deadlift", placement="thigh", sets=2, reps=4,
                            rest_s=40.0, rate_hz=50.0, seed=2, nuisance="full",
                            accel_only=accel_only)
-    assert any(b.kind == "walk" for b in sim.blocks)
-    chunk = sim.sample()
-    kw = {"sample_rate_hz": 50.0, "placement": "thigh"}
-    whole = run(chunk, **kw)
-    assert set_counts(whole) == [4, 4]
-    assert run(chunk, [37, 211, 5, 64], **kw) == whole
+    _assert_walk_session_chunk_free(sim, "thigh", [4, 4])
 
 
 def test_chunking_never_changes_quick_curls_and_a_shank_walk():
-    # A shank's quick curls are told from strides by a fit over the accelerometer and
-    # gyroscope, low-passed with their own state: that must not depend on the chunks.
+    # A shank's quick curls are told from strides by a fit over block means of the
+    # accelerometer and gyroscope, whose partial block waits for the next chunk: that
+    # must not depend on the chunks.
     sim = SimulatedSession(exercise="leg_curl", variant="prone", placement="shank", sets=2,
                            reps=8, tempo="1-0-X-0", rest_s=60.0, rate_hz=50.0, seed=1,
                            nuisance="full")
-    assert any(b.kind == "walk" for b in sim.blocks)
-    chunk = sim.sample()
-    kw = {"sample_rate_hz": 50.0, "placement": "shank"}
-    whole = run(chunk, **kw)
-    assert set_counts(whole) == [8, 8]
-    assert run(chunk, [37, 211, 5, 64], **kw) == whole
+    _assert_walk_session_chunk_free(sim, "shank", [8, 8])
 
 
 @pytest.mark.parametrize("seed", range(6))

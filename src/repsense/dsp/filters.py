@@ -143,6 +143,38 @@ class StreamingLowpass:
         return y
 
 
+class BlockMeans:
+    """Means of the rows of ``(n, k)`` arrays over blocks of ``step`` rows, on a fixed grid
+    of sample indices: a partial block waits for the next call, so how the stream is
+    chunked cannot change them.
+
+    Parameters
+    ----------
+    step
+        Rows per block.
+    end_at_first
+        Let the first block end at the first row (that row standing in for the ``step - 1``
+        before it), so that block ``j`` ends at row ``j * step``: the rows a decimation
+        that keeps every ``step``-th row from the first keeps.
+    """
+
+    def __init__(self, step: int, end_at_first: bool = False) -> None:
+        self.step = step
+        self._end_at_first = end_at_first
+        self._carry: np.ndarray | None = None
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if self._carry is None:
+            if x.shape[0] == 0:
+                return x
+            lead = self.step - 1 if self._end_at_first else 0
+            self._carry = np.repeat(x[:1], lead, axis=0)
+        rows = np.concatenate([self._carry, x])
+        whole = rows.shape[0] // self.step * self.step
+        self._carry = rows[whole:]
+        return rows[:whole].reshape(-1, self.step, x.shape[1]).mean(axis=1)
+
+
 @lru_cache(maxsize=32)
 def _section(key: bytes) -> Biquad:
     return Biquad(np.frombuffer(key))

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from repsense.dsp.filters import StreamingLowpass
+from repsense.dsp.filters import BlockMeans, StreamingLowpass
 from repsense.dsp.orientation import skew
 
 DETECTOR_RATE_HZ = 25.0
@@ -149,10 +149,9 @@ class MovementSignal:
         self._hist_mag = np.empty(0)
         self._mag_lp: StreamingLowpass | None = None
         self._hist_pivot = np.empty((0, 6))
-        # Samples since the last decimated one (at the start, the first repeated), whose
-        # block mean it will be: the fixed-pivot fit's input, decimated without aliasing
-        # the heel strikes and soft-tissue wobble.
-        self._pivot_carry: np.ndarray | None = None
+        # The fixed-pivot fit's input: block means ending at the decimated samples, so
+        # that decimating does not alias the heel strikes and soft-tissue wobble.
+        self._pivot_means = BlockMeans(self.step, end_at_first=True)
         self._seen = 0  # decimated samples so far
 
     @property
@@ -195,7 +194,7 @@ class MovementSignal:
             mag = self._mag_lp(np.sqrt(np.einsum("ij,ij->i", acc, acc))[:, None])[keep, 0]
         pivot = None
         if acc is not None and gyr is not None and self.placement in ("shank", "auto"):
-            pivot = self._block_means(np.hstack([acc, gyr]))
+            pivot = self._pivot_means(np.hstack([acc, gyr]))
         self.has_gyro = gyr is not None
         m = td.shape[0]
         if m == 0:
@@ -243,15 +242,6 @@ class MovementSignal:
             theta = np.degrees(np.unwrap(rad))[1:]
         self._last_theta = float(theta[-1])
         return MovementBlock(td, upd, theta, speed, still, gait, refs[win], sides[win])
-
-    def _block_means(self, x: np.ndarray) -> np.ndarray:
-        """Means of ``x`` over the ``step`` samples up to each decimated one, ``(m, k)``."""
-        if self._pivot_carry is None:
-            self._pivot_carry = np.repeat(x[:1], self.step - 1, axis=0)
-        rows = np.concatenate([self._pivot_carry, x])
-        whole = rows.shape[0] // self.step * self.step
-        self._pivot_carry = rows[whole:]
-        return rows[:whole].reshape(-1, self.step, x.shape[1]).mean(axis=1)
 
     def _rest_updates(self, up: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Gyro bias and noise floor in force in each window: ``(k + 1, 3)`` and ``(k + 1,)``.

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from repsense.dsp.filters import BlockMeans
 from repsense.dsp.orientation import skew
 
 G = 9.80665
@@ -124,7 +125,7 @@ class LeverArmEstimator:
     def __init__(self, rate_hz: float) -> None:
         self.step = max(1, int(round(rate_hz / BLOCK_RATE_HZ)))
         self._buf = np.zeros((0, 7))  # t, acc (m/s^2), gyr (rad/s)
-        self._carry = np.zeros((0, 7))
+        self._blocks = BlockMeans(self.step)
         self._pending: list[LeverSlot] = []
         self._next_due = float("inf")
 
@@ -155,13 +156,9 @@ class LeverArmEstimator:
 
     def push(self, t: np.ndarray, acc_g: np.ndarray, gyr_dps: np.ndarray) -> None:
         """Add samples (times in s, acceleration in g, angular rate in deg/s)."""
-        rows = np.concatenate(
-            [self._carry, np.column_stack([t, acc_g * G, np.radians(gyr_dps)])])
-        whole = rows.shape[0] // self.step * self.step
-        self._carry = rows[whole:]
-        if not whole:
+        blocks = self._blocks(np.column_stack([t, acc_g * G, np.radians(gyr_dps)]))
+        if not blocks.shape[0]:
             return
-        blocks = rows[:whole].reshape(-1, self.step, 7).mean(axis=1)
         # Keep KEEP_S before this chunk as well as the whole chunk: the detector
         # asks for reps inside it only after the chunk has been pushed.
         old = self._buf[self._buf[:, 0] >= blocks[0, 0] - KEEP_S]
