@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from repsense.events import Event, SessionEnd, SetEnd, Warning
 from repsense.io.open import RecordingSource, open_recording
 from repsense.pipeline import Pipeline
@@ -32,8 +34,10 @@ def resolve_placement(placement: str, meta: dict[str, Any]) -> str:
 def pipeline_for(
     source: RecordingSource, exercise: str = "auto", placement: str = "auto",
     session_id: str = "analysis", set_gap_s: float | None = None,
+    gyro_matrix: np.ndarray | None = None,
 ) -> Pipeline:
-    """A pipeline configured from a recording's sidecar and the user's options."""
+    """A pipeline configured from a recording's sidecar and the user's options
+    (and a gyroscope correction found on a first pass, see :func:`analyze_recording`)."""
     rate = source.meta.get("sample_rate_hz")
     return Pipeline(
         exercise=exercise,
@@ -42,6 +46,7 @@ def pipeline_for(
         session_id=session_id,
         set_gap_s=set_gap_s,
         mounting_up=source.meta.get("mounting_up"),
+        gyro_matrix=gyro_matrix,
     )
 
 
@@ -112,4 +117,14 @@ def analyze_recording(
     """Analyse a whole recording; raises :class:`~repsense.errors.InputError` on bad input."""
     source = open_recording(path)
     pipeline = pipeline_for(source, exercise, placement, set_gap_s=set_gap_s)
+    result = summarize(run_events(source, pipeline), source, pipeline)
+    finding = pipeline.gyro_check.finding_ if pipeline.gyro_check is not None else None
+    if finding is None:
+        return result
+    # The gyroscope's axes or units were wrong, and the reps before the finding were
+    # measured with them.  The whole recording is at hand: go through it again with
+    # the correction from its first sample (a live stream cannot; it warns instead).
+    source = open_recording(path)
+    pipeline = pipeline_for(source, exercise, placement, set_gap_s=set_gap_s,
+                            gyro_matrix=finding.matrix)
     return summarize(run_events(source, pipeline), source, pipeline)

@@ -2,7 +2,8 @@
 
 Stages, each in its own module::
 
-    TimingRepair (dsp/timing) -> GravityEstimator (dsp/orientation)
+    TimingRepair (dsp/timing) -> GyroAxesCheck (dsp/gyro_axes)
+    -> GravityEstimator (dsp/orientation)
     -> MovementSignal (dsp/movement) -> RepDetector (reps/detector)
     -> SetTracker (sets/tracker) -> events
 
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from repsense.dsp.gyro_axes import GyroAxesCheck
 from repsense.dsp.movement import MovementSignal
 from repsense.dsp.orientation import GravityEstimator
 from repsense.dsp.timing import TimingRepair
@@ -54,6 +56,11 @@ class Pipeline:
         Quiet time that ends a set.
     mounting_up
         Up vector in the sensor frame with the segment vertical, from pairing.
+    detector
+        Detector settings (defaults otherwise).
+    gyro_matrix
+        A gyroscope correction found before (see :mod:`repsense.dsp.gyro_axes`),
+        applied from the first sample; otherwise the pipeline looks for one.
     """
 
     def __init__(
@@ -65,6 +72,7 @@ class Pipeline:
         set_gap_s: float | None = None,
         mounting_up: Sequence[float] | None = None,
         detector: DetectorConfig | None = None,
+        gyro_matrix: np.ndarray | None = None,
     ) -> None:
         self.exercise = check_exercise(exercise)
         self.placement = placement
@@ -77,6 +85,8 @@ class Pipeline:
             mounting_up=mounting_up,
         )
         self._detector_cfg = detector
+        self._gyro_matrix = gyro_matrix
+        self.gyro_check: GyroAxesCheck | None = None
         self.gravity: GravityEstimator | None = None
         self.movement: MovementSignal | None = None
         self.detector: RepDetector | None = None
@@ -172,6 +182,8 @@ class Pipeline:
         if self.gravity is None:
             rate = self.timing.rate_hz_ or 100.0
             self.has_gyro = chunk.gyr is not None
+            self.gyro_check = (GyroAxesCheck(rate, self._gyro_matrix) if self.has_gyro
+                               else None)
             self.gravity = GravityEstimator(rate)
             self.movement = MovementSignal(rate, placement=self.placement)
             chain = [self.movement.sos] if self.has_gyro else [self.gravity.sos, self.movement.sos]
@@ -202,6 +214,22 @@ class Pipeline:
         return events
 
     def _process_part(self, chunk: SampleChunk) -> list[Event]:
+        gyr = chunk.gyr if self.has_gyro else None
+        check = self.gyro_check
+        if gyr is None or check is None:
+            return self._run(chunk, None)
+        reported = check.finding_ is not None
+        gyr, at = check.push(chunk.t, chunk.acc, gyr)
+        if reported or check.finding_ is None:
+            return self._run(chunk, gyr)
+        # The warning goes between the samples before and after the correction, so
+        # the event order is the same however the stream was chunked.
+        n = len(chunk)
+        events = self._run(chunk.slice(0, at), gyr[:at]) if at else []
+        events.append(self._warning(check.finding_.time_s, "gyro_axes", check.finding_.message))
+        return events + self._run(chunk.slice(at, n), gyr[at:])
+
+    def _run(self, chunk: SampleChunk, gyr: np.ndarray | None) -> list[Event]:
         assert self.gravity is not None and self.movement is not None
         assert self.detector is not None
         events: list[Event] = []
@@ -223,7 +251,6 @@ class Pipeline:
                 cand = replace(cand, lever=lever.watch(cand.start_s, cand.end_s))
             events.extend(tracker.add_rep(cand))
 
-        gyr = chunk.gyr if self.has_gyro else None
         if self.lever is not None and gyr is not None:
             self.lever.push(chunk.t, chunk.acc, gyr)
         up = self.gravity.push(chunk.acc, gyr, chunk.t)

@@ -163,6 +163,11 @@ class BlockMeans:
         self._end_at_first = end_at_first
         self._carry: np.ndarray | None = None
 
+    @property
+    def pending(self) -> int:
+        """Rows held for the next block."""
+        return 0 if self._carry is None else int(self._carry.shape[0])
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
         if self._carry is None:
             if x.shape[0] == 0:

@@ -1,0 +1,278 @@
+"""Gyroscope check: do the gyroscope's axes and units agree with the accelerometer's?
+
+An accelerometer and a gyroscope in one package share their axes, so the
+direction of gravity the accelerometer sees turns as the gyroscope says: for the
+unit up vector ``u`` in the sensor frame and the angular velocity ``ω`` (rad/s),
+``du/dt = u × ω``.  A recording converted with a gyroscope axis flipped or two
+axes swapped, in rad/s where deg/s was meant, or from a sensor whose range was
+set without telling the decoder (a factor of 8 or 16) breaks that, and with it
+everything the gyroscope feeds: the movement axis, gravity carried through fast
+turns, the gait check and the lever arm.  On real uci-pt recordings turned into
+such sensors (``benchmarks/sensor_variants.py``) a flipped axis cost a quarter
+of the exact counts and rad/s nearly all of them.
+
+:class:`GyroAxesCheck` fits ``du/dt = u × (s P ω)`` by least squares for each
+of the 48 signed permutations ``P`` of the sensor axes and a scale ``s > 0``,
+over 0.2 s blocks where the segment turns slowly enough for the accelerometer
+to read gravity (size within 0.08 g of 1 g).  Once the up vector has travelled
+``EVIDENCE_DEG`` through such blocks it decides, once: the identity stays unless
+another ``P`` explains the tilt far better, or the scale is one of the usual
+mix-ups (``KNOWN_SCALES``).  From then on every gyroscope sample is corrected;
+the ones before the decision went downstream as they came (the stage is causal,
+like the rest of the pipeline; :func:`repsense.analysis.analyze_recording`,
+which has the whole recording, goes through it again with the correction from
+the first sample).  A gyroscope that fits no candidate well (real uci-pt
+subject 2, whose gyroscope reads 0.2-0.5 or 1.8-4 times the tilt rate and
+leaves 40-100 % of it unexplained) is left as it is.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from repsense.dsp.filters import BlockMeans
+from repsense.dsp.orientation import skew
+
+BLOCK_S = 0.2
+"""Block length: long enough to average sensor noise, short against a rep."""
+MAX_DYNAMIC_G = 0.08
+"""A block whose mean size is further from 1 g carries the limb's own acceleration."""
+MIN_TURN_DPS = 5.0
+"""Blocks whose up vector turns slower than this say nothing about the gyroscope."""
+EVIDENCE_DEG = 120.0
+"""Up-vector travel (through usable blocks) before the first decision; doubled for each
+look after an inconclusive one, up to ``MAX_TRIES``."""
+MAX_TRIES = 4
+"""Looks at most.  A gyroscope that fits as given is accepted at once: looking on for a
+better fit found one that was wrong (real uci-pt subject 2, whose gyroscope fits nothing
+well, lost every rep of a file to it), though a later exercise about another axis could
+show a swap the first one did not."""
+GOOD_FIT = 0.4
+"""A candidate must leave at most this share of the tilt rate unexplained to be believed."""
+MARGIN = 0.1
+"""Candidates within this share of the best fit count as fitting as well."""
+SCALE_RANGE = (1.0 / 6.0, 6.0)
+"""Scales inside this range are left alone.  Real units read 0.87-1.15 (uci-pt subject
+1), but uci-pt subject 2's read 0.21-0.5 and 1.8-4 times the tilt rate, with a poor fit;
+made to agree, its counts got worse in 3 of its variants' files."""
+KNOWN_SCALES = (180.0 / math.pi, math.pi / 180.0, 8.0, 16.0, 0.125, 0.0625)
+"""Units and range mix-ups (rad/s for deg/s; a range of +-2000 deg/s decoded as
++-250 or +-125, or back): a scale outside ``SCALE_RANGE`` is corrected only when it is
+within ``SCALE_SLACK`` of one of these."""
+SCALE_SLACK = math.sqrt(2.0)
+"""The fitted scale reads low where the tilt is noisy (0.77 on a real uci-pt thigh whose
+gyroscope is right); a factor of sqrt(2) either way keeps 8 and 16 apart."""
+
+
+def _signed_permutations() -> list[np.ndarray]:
+    out = []
+    for perm in itertools.permutations(range(3)):
+        for signs in itertools.product((1.0, -1.0), repeat=3):
+            p = np.zeros((3, 3))
+            p[range(3), perm] = signs
+            out.append(p)
+    return out
+
+
+NEVER = 1 << 62
+
+CANDIDATES = _signed_permutations()
+"""Every signed permutation; the identity first."""
+
+
+@dataclass(frozen=True)
+class GyroFinding:
+    """A correction the check decided on.
+
+    Attributes
+    ----------
+    time_s
+        Time of the first corrected sample.
+    matrix
+        ``corrected = matrix @ measured`` (a signed permutation times a scale).
+    unexplained_before, unexplained_after
+        Share of the tilt rate the gyroscope as measured, and as corrected, leaves
+        unexplained.
+    message
+        One line for the user, naming the fix.
+    """
+
+    time_s: float
+    matrix: np.ndarray
+    unexplained_before: float
+    unexplained_after: float
+    message: str
+
+
+def _describe(p: np.ndarray, scale: float) -> str:
+    parts = []
+    if not np.array_equal(p, np.eye(3)):
+        names = "xyz"
+        axes = [f"{'-' if p[i, j] < 0 else ''}{names[j]}" for i in range(3)
+                for j in range(3) if p[i, j]]
+        parts.append(f"its axes read as ({', '.join(axes)})")
+    if scale != 1.0:
+        if abs(scale - 180.0 / math.pi) < 1e-9:
+            parts.append("its values in rad/s, not deg/s")
+        else:
+            parts.append(f"its values scaled by {scale:.3g}")
+    return " and ".join(parts)
+
+
+class GyroAxesCheck:
+    """Check, and once sure correct, the gyroscope against the accelerometer's tilt.
+
+    Parameters
+    ----------
+    rate_hz
+        Nominal sample rate.
+    known
+        A correction found before (``GyroFinding.matrix``): applied from the first
+        sample, nothing is learned.
+
+    Attributes
+    ----------
+    finding_
+        The :class:`GyroFinding` once a correction was decided, else ``None``.
+    looks_
+        How many times the evidence so far has been weighed.
+    decided_
+        ``True`` once the check is over (a correction, the gyroscope accepted, or the
+        last inconclusive look taken).
+    """
+
+    def __init__(self, rate_hz: float, known: np.ndarray | None = None) -> None:
+        self._step = max(1, int(rate_hz * BLOCK_S + 0.5))
+        self._blocks = BlockMeans(self._step)
+        self._prev: np.ndarray | None = None  # the last two block means (t, acc, gyr)
+        self._h = np.zeros((9, 9))
+        self._g = np.zeros(9)
+        self._c = 0.0
+        self._travel = 0.0
+        self.looks_ = 0
+        self._matrix: np.ndarray | None = None
+        self._how = ""
+        self._unexplained = (1.0, 1.0)
+        self.finding_: GyroFinding | None = None
+        self.decided_ = False
+        if known is not None:
+            # Found earlier (a first pass over the same recording): applied from the start.
+            known = np.asarray(known, dtype=float)
+            scale = float(abs(np.linalg.det(known))) ** (1.0 / 3.0)
+            self._matrix = known
+            self._how = _describe(np.round(known / scale), scale)
+            self.decided_ = True
+
+    def push(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray) -> tuple[np.ndarray, int]:
+        """Corrected gyroscope rows for these samples, and the index of the first
+        corrected row (``len(t)`` when none is).  ``finding_`` is set when that index
+        is first inside a chunk."""
+        n = t.shape[0]
+        if self.decided_:
+            if self._matrix is None:
+                return gyr, n
+            self._report(t, 0)
+            return gyr @ self._matrix.T, 0
+        carried = self._blocks.pending
+        blocks = self._blocks(np.column_stack([t, acc, gyr]))
+        at = self._learn(blocks, self._step - carried - 1)
+        if self._matrix is None or at >= n:
+            return gyr, n
+        self._report(t, at)
+        out = gyr.copy()
+        out[at:] = gyr[at:] @ self._matrix.T
+        return out, at
+
+    def _report(self, t: np.ndarray, at: int) -> None:
+        if self.finding_ is not None or self._matrix is None or at >= t.shape[0]:
+            return
+        when = float(t[at])
+        self.finding_ = GyroFinding(
+            when, self._matrix, self._unexplained[0], self._unexplained[1],
+            f"gyroscope disagrees with the accelerometer: {self._how}; corrected from "
+            f"{when:.1f} s (fix the sensor's axis/units setting or the gyr_*_dps columns)")
+
+    def _learn(self, blocks: np.ndarray, first_end: int) -> int:
+        """Accumulate the new blocks; the local row from which a decided correction applies."""
+        if blocks.shape[0] == 0:
+            return NEVER
+        rows = blocks if self._prev is None else np.concatenate([self._prev, blocks])
+        self._prev = rows[-2:].copy()
+        if rows.shape[0] < 3:
+            return NEVER
+        tb, ab, wb = rows[:, 0], rows[:, 1:4], np.radians(rows[:, 4:7])
+        size = np.sqrt(np.einsum("ij,ij->i", ab, ab))
+        u = ab / np.maximum(size, 1e-9)[:, None]
+        calm = np.abs(size - 1.0) < MAX_DYNAMIC_G
+        dt = tb[2:] - tb[:-2]
+        du = (u[2:] - u[:-2]) / np.maximum(dt, 1e-9)[:, None]
+        speed = np.sqrt(np.einsum("ij,ij->i", du, du))
+        use = (calm[:-2] & calm[1:-1] & calm[2:] & (dt < 3.0 * BLOCK_S * 1.5)
+               & (speed > math.radians(MIN_TURN_DPS)))
+        # du/dt = u × (B ω) is linear in vec(B) (column-major): row a of J is
+        # kron(ω, skew(u)[a]).
+        jac = np.einsum("nj,nai->naji", wb[1:-1], skew(u[1:-1])).reshape(-1, 3, 9)
+        jac = jac * use[:, None, None]
+        y = du * use[:, None]
+        step_travel = speed * use * (dt / 2.0)
+        # Centre block k (row m = k - 1 here) is known once block k + 1 has ended:
+        # the local sample row where that happened.
+        n_prev = rows.shape[0] - blocks.shape[0]
+        ends = first_end + self._step * (np.arange(y.shape[0]) + 2 - n_prev)
+        start = 0
+        while start < y.shape[0]:
+            need = math.radians(EVIDENCE_DEG * 2 ** self.looks_) - self._travel
+            reach = np.flatnonzero(np.cumsum(step_travel[start:]) >= need)
+            stop = y.shape[0] if reach.size == 0 else start + int(reach[0]) + 1
+            part = slice(start, stop)
+            self._h += np.einsum("nak,nal->kl", jac[part], jac[part])
+            self._g += np.einsum("nak,na->k", jac[part], y[part])
+            self._c += float(np.einsum("na,na->", y[part], y[part]))
+            self._travel += float(step_travel[part].sum())
+            if reach.size == 0:
+                break
+            self._decide()
+            if self.decided_:
+                return int(ends[stop - 1]) + 1 if self._matrix is not None else NEVER
+            start = stop
+        return NEVER
+
+    def _fit(self, p: np.ndarray) -> tuple[float, float]:
+        """Scale and unexplained share of ``du/dt = u × (s P ω)``."""
+        b = p.flatten(order="F")
+        den = float(b @ self._h @ b)
+        if den <= 0.0 or self._c <= 0.0:
+            return 0.0, 1.0
+        s = float(b @ self._g) / den
+        if s <= 0.0:
+            return s, 1.0
+        return s, max(0.0, 1.0 - s * float(b @ self._g) / self._c)
+
+    def _decide(self) -> None:
+        self.looks_ += 1
+        fits = [(*self._fit(p), p) for p in CANDIDATES]
+        r_id = fits[0][1]
+        r_min = min(f[1] for f in fits)
+        # Turning about one axis pins the gyroscope along that axis only, so candidates
+        # that differ in the others fit about as well: of those, the one that changes
+        # least (the identity if it is among them).
+        near = [f for f in fits if f[1] <= r_min + MARGIN]
+        s, r, p = max(near, key=lambda f: (float(np.trace(f[2])), -f[1]))
+        changed = not np.array_equal(p, np.eye(3))
+        if r > GOOD_FIT or (changed and r_id < 2.0 * r):  # (a good fit has s > 0)
+            self.decided_ = self.looks_ >= MAX_TRIES  # inconclusive: look again later
+            return
+        self.decided_ = True
+        scale = 1.0
+        if not SCALE_RANGE[0] <= s <= SCALE_RANGE[1]:
+            known = min(KNOWN_SCALES, key=lambda k: abs(math.log(s / k)))
+            scale = known if abs(math.log(s / known)) < math.log(SCALE_SLACK) else 1.0
+        if not changed and scale == 1.0:
+            return
+        self._matrix = scale * p
+        self._how = _describe(p, scale)
+        self._unexplained = (r_id, r)

@@ -1,0 +1,151 @@
+"""The gyroscope check finds flipped or swapped axes and wrong units, and leaves a good one be."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from repsense.analysis import analyze_recording
+from repsense.dsp.gyro_axes import GyroAxesCheck
+from repsense.samples import SampleChunk
+
+from .synth import make
+
+FLIP_Y = np.diag([1.0, -1.0, 1.0])
+SWAP_XZ = np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+WRONGS = {
+    "flipped y": FLIP_Y,
+    "x and z swapped": SWAP_XZ,
+    "rad/s": np.eye(3) * math.pi / 180.0,
+    "range 1/16": np.eye(3) * 16.0,
+    "range 8x": np.eye(3) / 8.0,  # set to +-2000 deg/s, decoded as +-250
+    "swapped and rad/s": SWAP_XZ * math.pi / 180.0,
+}
+
+
+def wronged(chunk: SampleChunk, wrong: np.ndarray) -> SampleChunk:
+    assert chunk.gyr is not None
+    return SampleChunk(chunk.t, chunk.acc, chunk.gyr @ wrong.T)
+
+
+def check_all(chunk: SampleChunk, rate: float, sizes: list[int] | None = None
+              ) -> tuple[GyroAxesCheck, np.ndarray]:
+    check = GyroAxesCheck(rate)
+    assert chunk.gyr is not None
+    if sizes is None:
+        return check, check.push(chunk.t, chunk.acc, chunk.gyr)[0]
+    out, i, k = [], 0, 0
+    while i < len(chunk):
+        j = min(len(chunk), i + sizes[k % len(sizes)])
+        out.append(check.push(chunk.t[i:j], chunk.acc[i:j], chunk.gyr[i:j])[0])
+        i, k = j, k + 1
+    return check, np.concatenate(out)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_gyroscope_that_agrees_is_left_alone(seed: int) -> None:
+    chunk, _ = make(sets=2, reps=5, mount=Rotation.random(random_state=seed), seed=seed)
+    check, out = check_all(chunk, 50.0)
+    assert check.decided_ and check.looks_ >= 1 and check.finding_ is None
+    assert np.array_equal(out, chunk.gyr)
+
+
+@pytest.mark.parametrize("name", list(WRONGS))
+# Mountings whose movement axis the errors turn away from the tilt's own: the tilt
+# cannot see an error along the up vector (about which the segment does not turn).
+@pytest.mark.parametrize("seed", [1, 10, 15])
+def test_wrong_axes_and_units_are_found_and_undone(name: str, seed: int) -> None:
+    chunk, _ = make(sets=2, reps=5, mount=Rotation.random(random_state=seed), seed=seed)
+    wrong = WRONGS[name]
+    check, out = check_all(wronged(chunk, wrong), 50.0)
+    finding = check.finding_
+    assert finding is not None
+    assert np.allclose(finding.matrix @ wrong, np.eye(3), atol=1e-9)
+    assert finding.unexplained_after < 0.1
+    # from the first corrected sample on, the gyroscope reads as it should
+    first = int(np.searchsorted(chunk.t, finding.time_s))
+    assert np.allclose(out[first:], chunk.gyr[first:])
+    assert np.allclose(out[:first], (chunk.gyr @ wrong.T)[:first])
+    assert "\n" not in finding.message and "corrected from" in finding.message
+
+
+def test_a_flip_of_an_axis_the_movement_does_not_use_changes_nothing() -> None:
+    """Turning about an axis 3° from the sensor's x-z plane, a flipped y hardly shows."""
+    chunk, _ = make(sets=2, reps=5, mount=Rotation.random(random_state=12), seed=1)
+    check, out = check_all(wronged(chunk, FLIP_Y), 50.0)
+    assert check.decided_ and check.looks_ >= 1 and check.finding_ is None
+
+
+def test_how_the_stream_is_chunked_does_not_move_the_correction() -> None:
+    chunk, _ = make(sets=2, reps=5, mount=Rotation.random(random_state=4), rate=40.0)
+    bad = wronged(chunk, SWAP_XZ)
+    whole, out = check_all(bad, 40.0)
+    for sizes in ([1], [7, 3, 50], [333]):
+        parts, out_p = check_all(bad, 40.0, sizes)
+        assert parts.finding_ is not None and whole.finding_ is not None
+        assert parts.finding_.time_s == whole.finding_.time_s
+        assert np.array_equal(out_p, out)
+
+
+def write_csv(path, chunk: SampleChunk) -> None:
+    assert chunk.gyr is not None
+    data = np.column_stack([chunk.t, chunk.acc, chunk.gyr])
+    np.savetxt(path, data, delimiter=",", fmt="%.9f",
+               header="time_s,acc_x_g,acc_y_g,acc_z_g,gyr_x_dps,gyr_y_dps,gyr_z_dps",
+               comments="")
+    path.with_suffix(".json").write_text(json.dumps({"sample_rate_hz": 50.0}))
+
+
+def test_analyze_counts_a_recording_with_swapped_gyro_axes_as_the_right_one(tmp_path) -> None:
+    """A whole recording is analysed again with the correction from its first sample:
+    the sets come out exactly as from the right gyroscope, with a warning that says why."""
+    chunk, _ = make(sets=3, reps=6, mount=Rotation.random(random_state=7), seed=7)
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    write_csv(good, chunk)
+    write_csv(bad, wronged(chunk, SWAP_XZ))
+    right = analyze_recording(good)
+    fixed = analyze_recording(bad)
+    assert [len(s["reps"]) for s in right["sets"]] == [6, 6, 6]
+    assert fixed["sets"] == right["sets"]
+    assert not [w for w in right["warnings"] if w["code"] == "gyro_axes"]
+    (warning,) = [w for w in fixed["warnings"] if w["code"] == "gyro_axes"]
+    assert warning["time_s"] == pytest.approx(float(chunk.t[0]))
+    assert "(z, y, x)" in warning["message"]
+
+
+def test_a_live_stream_warns_once_between_the_samples_before_and_after() -> None:
+    from repsense.pipeline import Pipeline
+
+    chunk, _ = make(sets=2, reps=5, mount=Rotation.random(random_state=1), seed=5)
+    bad = wronged(chunk, FLIP_Y)
+
+    def events(sizes: list[int] | None) -> list[dict]:
+        p = Pipeline(sample_rate_hz=50.0)
+        out = []
+        if sizes is None:
+            out += p.push(bad)
+        else:
+            i, k = 0, 0
+            while i < len(bad):
+                out += p.push(bad.slice(i, i + sizes[k % len(sizes)]))
+                i, k = i + sizes[k % len(sizes)], k + 1
+        return [e.to_dict() for e in out + p.finish()]
+
+    whole = events(None)
+    warnings = [e for e in whole if e["type"] == "warning" and e["code"] == "gyro_axes"]
+    assert len(warnings) == 1
+    for sizes in ([1], [13, 250]):
+        assert events(sizes) == whole
+
+
+def test_a_gyroscope_unrelated_to_the_tilt_is_left_alone() -> None:
+    """Nothing fits (every scale comes out negative or useless): no correction, no crash."""
+    chunk, _ = make(sets=2, reps=5, mount=Rotation.random(random_state=3), seed=3)
+    noise = np.random.default_rng(0).normal(0.0, 40.0, size=chunk.acc.shape)
+    check, out = check_all(SampleChunk(chunk.t, chunk.acc, noise), 50.0)
+    assert check.looks_ >= 1 and check.finding_ is None
+    assert np.array_equal(out, noise)
