@@ -2,7 +2,7 @@
 
 For every recording (``*.csv`` + sidecar) in SRC, writes to OUT/rotated,
 OUT/accel_only, OUT/half_rate, OUT/rate_10hz, OUT/lossy, OUT/slower, OUT/faster,
-OUT/mirrored and OUT/clipped:
+OUT/mirrored, OUT/clipped, OUT/gyro_swapped and OUT/gyro_rad:
 
 * ``rotated``: the same samples in a random sensor frame (a strap put on any
   way round); accelerometer and gyroscope turned alike.
@@ -35,6 +35,11 @@ OUT/mirrored and OUT/clipped:
 * ``clipped``: the rotated samples as a sensor left at its narrowest ranges gives
   them: every axis clipped to +-2 g and +-250 deg/s (the power-on ranges of common
   MEMS parts such as InvenSense's MPU-6050), so impacts and quick turns saturate.
+
+* ``gyro_swapped`` / ``gyro_rad``: the rotated samples as a careless conversion gives
+  them: the gyroscope's x and y columns swapped (no longer the accelerometer's axes),
+  or the gyroscope in rad/s under the ``gyr_*_dps`` headers (see
+  ``repsense.dsp.gyro_axes``, which finds and undoes both).
 
 The labels are kept (stretched with the time axis in ``slower``/``faster``).
 Then run ``benchmarks/accuracy.py`` on the directories.  Nothing is written
@@ -69,6 +74,8 @@ MIRROR = np.array([1.0, 1.0, -1.0])
 """The sensor axis a reflection flips (``mirrored``)."""
 CLIP_G, CLIP_DPS = 2.0, 250.0
 """Full-scale ranges of the ``clipped`` variant."""
+GYRO_SWAP = [5, 4, 6]
+"""Columns of the ``gyro_swapped`` variant's gyroscope: x and y swapped."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(args.seed)
     loss_rng = np.random.default_rng(args.seed + 1)  # apart: the rotations stay as they were
     names = ("rotated", "accel_only", "half_rate", "rate_10hz", "lossy", "slower", "faster",
-             "mirrored", "clipped")
+             "mirrored", "clipped", "gyro_swapped", "gyro_rad")
     dirs = {name: args.out / name for name in names}
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
@@ -108,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         clipped = turned.copy()
         clipped[:, 1:4] = np.clip(turned[:, 1:4], -CLIP_G, CLIP_G)
         clipped[:, 4:7] = np.clip(turned[:, 4:7], -CLIP_DPS, CLIP_DPS)
+        swapped = turned.copy()
+        swapped[:, 4:7] = turned[:, GYRO_SWAP]
+        in_rad = turned.copy()
+        in_rad[:, 4:7] = np.radians(turned[:, 4:7])
         rate = float(meta.get("sample_rate_hz") or 0) or None
         for name, arr, head, r in (
             ("rotated", turned, HEADER_6, rate),
@@ -116,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
             ("lossy", lossy, HEADER_6, rate),
             ("mirrored", mirrored, HEADER_6, rate),
             ("clipped", clipped, HEADER_6, rate),
+            ("gyro_swapped", swapped, HEADER_6, rate),
+            ("gyro_rad", in_rad, HEADER_6, rate),
         ):
             np.savetxt(dirs[name] / csv.name, arr, delimiter=",", header=head, comments="",
                        fmt="%.6f")
