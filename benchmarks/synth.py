@@ -44,7 +44,9 @@ def block(t0: float, rate: float, rng: np.random.Generator) -> np.ndarray:
     a = np.radians(angle)
     rate_dps = np.gradient(angle) * rate
     acc = np.column_stack([np.sin(a), np.zeros(n), np.cos(a)])
-    gyr = np.column_stack([np.zeros(n), rate_dps, np.zeros(n)])
+    # The up vector (sin a, 0, cos a) turns as du/dt = u x w: w = -da/dt about y (the
+    # sign was wrong before the fifteenth session, and the gyroscope check corrected it).
+    gyr = np.column_stack([np.zeros(n), -rate_dps, np.zeros(n)])
     acc += rng.normal(0, 0.01, acc.shape)
     gyr += rng.normal(0, 0.5, gyr.shape) + 0.3  # white noise and a small bias
     # A fixed, arbitrary mounting rotation so no axis is special.
