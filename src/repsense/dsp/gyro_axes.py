@@ -59,7 +59,9 @@ SCALE_RANGE = (1.0 / 6.0, 6.0)
 """Scales inside this range are left alone.  Real units read 0.87-1.15 (uci-pt subject
 1), but uci-pt subject 2's read 0.21-0.5 and 1.8-4 times the tilt rate, with a poor fit;
 made to agree, its counts got worse in 3 of its variants' files."""
-KNOWN_SCALES = (180.0 / math.pi, math.pi / 180.0, 8.0, 16.0, 0.125, 0.0625)
+RAD_FOR_DEG = 180.0 / math.pi
+"""The scale of a gyroscope written in rad/s under deg/s headers."""
+KNOWN_SCALES = (RAD_FOR_DEG, 1.0 / RAD_FOR_DEG, 8.0, 16.0, 0.125, 0.0625)
 """Units and range mix-ups (rad/s for deg/s; a range of +-2000 deg/s decoded as
 +-250 or +-125, or back): a scale outside ``SCALE_RANGE`` is corrected only when it is
 within ``SCALE_SLACK`` of one of these."""
@@ -116,7 +118,7 @@ def _describe(p: np.ndarray, scale: float) -> str:
                 for j in range(3) if p[i, j]]
         parts.append(f"its axes read as ({', '.join(axes)})")
     if scale != 1.0:
-        if abs(scale - 180.0 / math.pi) < 1e-9:
+        if abs(scale - RAD_FOR_DEG) < 1e-9:
             parts.append("its values in rad/s, not deg/s")
         else:
             parts.append(f"its values scaled by {scale:.3g}")
@@ -247,10 +249,11 @@ class GyroAxesCheck:
         den = float(b @ self._h @ b)
         if den <= 0.0 or self._c <= 0.0:
             return 0.0, 1.0
-        s = float(b @ self._g) / den
+        bg = float(b @ self._g)
+        s = bg / den
         if s <= 0.0:
             return s, 1.0
-        return s, max(0.0, 1.0 - s * float(b @ self._g) / self._c)
+        return s, max(0.0, 1.0 - s * bg / self._c)
 
     def _decide(self) -> None:
         self.looks_ += 1
