@@ -4,13 +4,17 @@ A single IMU on an unknown strap orientation knows gravity and how the
 segment tilts against it, but not which way the segment itself points.  Two
 things can supply that:
 
-* a mounting captured at pairing (``mounting_up`` of a sensor profile: the up
-  vector in the sensor frame while the user stood upright) gives the segment's
-  inclination at the rest and far poses directly;
-* without it, the set's lever arm (:mod:`repsense.reps.lever_arm`) says
+* the set's lever arm (:mod:`repsense.reps.lever_arm`, needs a gyroscope) says
   whether the sensor sits below, level with or above the point its segment
   turns about — a shank hanging from the knee, a shank on a curl bench, a
-  thigh turning about a planted foot's knee in a hinge or a bridge.
+  thigh turning about a planted foot's knee in a hinge or a bridge;
+* without one, a mounting captured at pairing (``mounting_up`` of a sensor
+  profile: the up vector in the sensor frame while the user stood upright)
+  gives the segment's inclination at the rest and far poses.  Inclination is
+  unsigned, so it is used only where the lever arm is missing: ruling on it
+  with a gyroscope at hand named knee extensions, reverse hyperextensions and
+  a single-leg deadlift's free shank ``leg_curl`` (any hanging shank that
+  turned 40°) and lost deadlifts and shank bridges the lever arm names.
 
 Rules are physical, not fitted (coordinate convention of
 :func:`repsense.reps.lever_arm.elevation_deg`: elevation of the sensor above
@@ -109,6 +113,21 @@ is a pull from the floor (45-70°) or a squat (60-100°), which only a set-up pa
 UPRIGHT_REST_DEG = 10.0
 DEADLIFT_ROM_DEG = (40.0, 75.0)
 """A thigh pulling from the floor turns 45-70° from standing (see RDL_MAX_ROM_DEG)."""
+
+# Inclinations from a paired mounting (degrees from standing, see ``_from_mounting``).
+UPRIGHT_DEG = 25.0
+"""A thigh standing, or leaning no further than a Romanian deadlift's top."""
+HANGING_DEG = 35.0
+"""A shank hanging from the knee (standing, or seated on a bench)."""
+LEVEL = (55.0, 125.0)
+"""A shank level with its knee: lying face down, or seated with the knee straight."""
+PRONE_CURL_FAR_DEG = 130.0
+"""A shank curled this far from standing has its foot 40° above the level knee."""
+AT_THE_BAR = (40.0, 75.0)
+"""A thigh at the bar of a pull from the floor; a level one (a reverse hyperextension's
+top, a deep squat) is no deadlift's."""
+BRIDGE_REST_DEG = 110.0
+"""Lying on the back with the knees up: the thigh's proximal end below its knee."""
 
 
 def set_up_at_the_bar(reps: Sequence[RepCandidate]) -> bool:
@@ -225,12 +244,15 @@ def recognize(
     if not cands:
         return "generic", 0.0, ""
     rom = float(np.median([c.rom_deg for c in cands]))
-    if mounting_up is not None and placement in ("thigh", "shank"):
-        return _from_mounting(cands, placement, mounting_up, rom)
     if placement == "thigh" and rom < THIGH_MIN_ROM_DEG:
         return "generic", 0.5, ("the thigh hardly turns; for a lying curl strap the shank "
                                 "(the thigh sees little of it) or name the exercise")
     feats = lever_features(cands)
+    if feats is None and mounting_up is not None and placement in ("thigh", "shank"):
+        # The lever arm, where there is one, tells more than the mounting: it places
+        # the segment's centre of rotation, the mounting only says how far from
+        # vertical the segment leans, not which way.
+        return _from_mounting(cands, placement, mounting_up, rom)
     if feats is None:
         if (placement == "thigh" and DEADLIFT_ROM_DEG[0] <= rom <= DEADLIFT_ROM_DEG[1]
                 and set_up_at_the_bar(cands)):
@@ -303,18 +325,55 @@ def _thigh(cands: Sequence[RepCandidate], f: LeverFeatures, rom: float,
 def _from_mounting(
     cands: Sequence[RepCandidate], placement: str, mounting_up: Sequence[float], rom: float,
 ) -> tuple[str, float, str]:
+    """Recognition from the mounting captured at pairing, for sets without a lever arm.
+
+    The mounting gives the segment's inclination at the rest and far poses:
+    0 = as when standing, 90 = level, 180 = proximal end straight down (a shank
+    curled up behind a prone lifter).  It is unsigned -- gravity alone does not
+    say forward from back -- so mirror images stay alike: a standing curl and a
+    seated knee extension, a seated curl and a straight leg raised lying on the
+    back, a single-leg deadlift's free leg and a reverse hyperextension.
+
+    =========  ============================================  =================
+    placement  inclination (rest → far)                      exercise
+    =========  ============================================  =================
+    shank      level at rest (55-125°), far ≥ 130°, ≥ 40° of  leg_curl (lying)
+               range: the foot lifted well above the knee
+    thigh      standing (< 25°), a set-up pause at the bar,  deadlift
+               40-75° of range; or resting at the bar
+               (40-75°) and each pull to standing
+    thigh      standing, 15-45° of range                     romanian_deadlift
+                                                             (a note: a leg
+                                                             swung from the
+                                                             hip looks alike)
+    thigh      knees up lying (≥ 110°), flattening, ≤ 60°    glute_bridge, or
+                                                             hip_thrust ≥ 35°
+    =========  ============================================  =================
+    """
     rest = float(np.median([angle_deg(c.rest_up, mounting_up) for c in cands]))
     far = float(np.median([angle_deg(c.far_up, mounting_up) for c in cands]))
-    # Inclination of the segment's proximal end: 0 = as when standing, 90 = horizontal,
-    # 180 = proximal end straight down (a shank curled up behind a prone lifter).
     if placement == "shank":
-        if rom >= 40:
-            return "leg_curl", 0.7, ""
+        if LEVEL[0] <= rest <= LEVEL[1] and far >= PRONE_CURL_FAR_DEG and rom >= 40:
+            # Lying face down, the shank level at rest and the foot lifted well above
+            # the knee: nothing but a knee bending does that.
+            return "leg_curl", 0.6, ""
+        if rest < HANGING_DEG:
+            return "generic", 0.5, ("a shank hanging from the knee: a standing curl and a "
+                                    "knee extension look alike; name the exercise")
         return "generic", 0.5, ""
-    if rest < 25 and 15 <= rom <= RDL_MAX_ROM_DEG:
-        return "romanian_deadlift", 0.6, ""
-    if 40 <= rest <= 100 and far < 30:
-        return "deadlift", 0.7, ""
-    if rest >= 110 and far < rest and rom <= 60:
-        return "glute_bridge", 0.6, ""
+    if rest < UPRIGHT_DEG:
+        if set_up_at_the_bar(cands) and DEADLIFT_ROM_DEG[0] <= rom <= DEADLIFT_ROM_DEG[1]:
+            return "deadlift", 0.6, ""  # from standing, a set-up pause at the bar
+        if 15 <= rom <= RDL_MAX_ROM_DEG:
+            return "romanian_deadlift", 0.5, ("the thigh's tilt from standing alone (no "
+                                              "gyroscope): a leg swung from the hip looks "
+                                              "alike; name the exercise if it was not one")
+        return "generic", 0.5, ""
+    if (AT_THE_BAR[0] <= rest <= AT_THE_BAR[1] and far < UPRIGHT_DEG
+            and DEADLIFT_ROM_DEG[0] <= rom <= DEADLIFT_ROM_DEG[1]):
+        return "deadlift", 0.6, ""  # resting at the bar, each pull to standing
+    if rest >= BRIDGE_REST_DEG and far < rest and rom <= 60:
+        # Hips on the floor, knees up (the thigh's proximal end below its knee), and the
+        # thigh flattening as the hips rise.
+        return ("hip_thrust" if rom >= 35 else "glute_bridge"), 0.6, ""
     return "generic", 0.5, ""

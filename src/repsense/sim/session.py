@@ -516,6 +516,14 @@ class SimulatedSession:
     def has_gyro(self) -> bool:
         return not self.accel_only
 
+    @property
+    def mounting_up(self) -> list[float]:
+        """Unit up vector in the sensor frame with the segment vertical: what ``repsense
+        pair`` captures standing still (``mounting_up`` of a profile), before any strap
+        repositioning between sets and without the strap's small soft-tissue wobble."""
+        up = self._initial.case.T @ np.array([0.0, 0.0, 1.0])
+        return (up / np.linalg.norm(up)).tolist()
+
     # --- rendering ---------------------------------------------------------------
 
     def chunks(self, chunk_s: float = 0.1) -> Iterator[SampleChunk]:
