@@ -14,6 +14,10 @@ Usage::
 
     python benchmarks/fresh_corpus.py OUT_DIR --seed 7 --count 40
     python benchmarks/accuracy.py OUT_DIR
+
+``--paired`` writes the same recordings with the mounting a ``repsense pair``
+capture would hold in their sidecars (recognition then uses it where it has
+no lever arm).
 """
 
 from __future__ import annotations
@@ -64,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("out", type=Path, help="directory for the recordings (created)")
     p.add_argument("--seed", type=int, default=7, help="corpus seed (default 7)")
     p.add_argument("--count", type=int, default=40, help="sessions to draw (default 40)")
+    p.add_argument("--paired", action="store_true",
+                   help="sidecars carry the mounting captured at pairing (the same recordings "
+                        "as without it, for the same seed)")
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(args.seed)
@@ -73,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         name = "_".join(sim_args[i] for i in (1, 3, 5)) + f"_{args.seed * 1000 + k}.csv"
         path = args.out / name
         cmd = [sys.executable, "-m", "repsense", "simulate", *sim_args, "-o", str(path)]
+        if args.paired:
+            cmd.insert(-2, "--paired")
         run = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if run.returncode:
             print(f"simulate failed: {' '.join(sim_args)}: {run.stderr.strip()}", file=sys.stderr)

@@ -158,6 +158,22 @@ def test_a_10_hz_gyroscope_names_what_a_coarse_lever_arm_can_tell(
         assert all("under 20 Hz" in e.note for e in ends)
 
 
+def test_a_10_hz_thigh_bridge_is_named_when_pairing_found_the_knees_up() -> None:
+    # The coarse lever cannot tell a bridge from a leg lifted from the hip; a leg lifted
+    # lying starts level, a bridge's thigh with the hip below the knee, which the
+    # mounting captured at pairing shows.
+    sim = SimulatedSession(exercise="glute_bridge", variant="floor", placement="thigh",
+                           sets=2, reps=6, rest_s=30.0, rate_hz=10.0, seed=0, nuisance="none")
+    assert [(e.exercise, len(e.reps)) for e in _ends_of(sim, "thigh")] == [("generic", 6)] * 2
+    ends = _ends_of(sim, "thigh", mounting_up=sim.mounting_up)
+    assert [(e.exercise, len(e.reps)) for e in ends] == [("glute_bridge", 6)] * 2
+    raise_ = SimulatedSession(exercise="generic", variant="leg_raise", placement="thigh",
+                              sets=2, reps=6, rest_s=30.0, rate_hz=10.0, seed=0,
+                              nuisance="none")
+    ends = _ends_of(raise_, "thigh", mounting_up=raise_.mounting_up)
+    assert [(e.exercise, len(e.reps)) for e in ends] == [("generic", 6)] * 2
+
+
 @pytest.mark.parametrize(("seed", "rate", "sets"), [(23026, 25.0, 2), (19036, 100.0, 3)])
 def test_a_deadlift_whose_thigh_rests_low_above_its_centre_is_named(
         seed: int, rate: float, sets: int) -> None:

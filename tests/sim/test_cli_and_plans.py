@@ -146,3 +146,30 @@ def test_bad_plans(tmp_path: Path, text: str, needle: str) -> None:
     p.write_text(text)
     with pytest.raises(InputError, match=needle):
         SimulatedSession.from_plan(p)
+
+
+def test_paired_sidecar_holds_the_standing_mounting_and_analyze_uses_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # An accelerometer-only thigh on Romanian deadlifts: no lever arm, so only the
+    # mounting captured at pairing can name them.  The lifter stands still at the start,
+    # thigh vertical, which is what a pairing capture reads.
+    args = ["simulate", "--exercise", "romanian_deadlift", "--placement", "thigh", "--sets",
+            "2", "--reps", "5", "--rest", "20", "--rate", "50", "--accel-only", "--nuisance",
+            "none", "--seed", "4"]
+    paired, plain = tmp_path / "paired.csv", tmp_path / "plain.csv"
+    assert main([*args, "--paired", "-o", str(paired)]) == 0
+    assert main([*args, "-o", str(plain)]) == 0
+    assert paired.read_text() == plain.read_text()  # the same recording
+    meta = json.loads(paired.with_suffix(".json").read_text())
+    assert "--paired" in meta["command"] and "mounting_up" not in json.loads(
+        plain.with_suffix(".json").read_text())
+    up = np.array(meta["mounting_up"])
+    first = SampleChunk.concat(list(CsvRecording(paired).chunks())).acc[:50].mean(axis=0)
+    assert abs(np.linalg.norm(up) - 1.0) < 1e-3
+    assert np.degrees(np.arccos(up @ first / np.linalg.norm(first))) < 5.0
+    capsys.readouterr()
+    names = {}
+    for path in (paired, plain):
+        assert main(["analyze", str(path), "--format", "json"]) == 0
+        names[path.stem] = [s["exercise"] for s in json.loads(capsys.readouterr().out)["sets"]]
+    assert names == {"paired": ["romanian_deadlift"] * 2, "plain": ["generic"] * 2}

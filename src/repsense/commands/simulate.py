@@ -75,6 +75,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "(125-2000; default 1000)")
     p.add_argument("--mount", choices=("random", "aligned"), default="random",
                    help="strap orientation: random (default) or axes aligned with the segment")
+    p.add_argument("--paired", action="store_true",
+                   help="write the mounting a 'repsense pair' capture would hold (mounting_up, "
+                        "the up vector with the segment vertical) into the sidecar; the strap "
+                        "may still be moved between sets (--nuisance)")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.csv",
                    help="recording to write (the sidecar goes to OUT.json)")
     p.set_defaults(func=run)
@@ -108,6 +112,8 @@ def command_line(args: argparse.Namespace) -> str:
             parts += [flag, f"{value:g}"]
     if args.mount != "random":
         parts += ["--mount", args.mount]
+    if args.paired:
+        parts.append("--paired")
     parts += ["-o", str(args.output)]
     return shlex.join(parts)
 
@@ -162,6 +168,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"repsense simulate: warning: {w}", file=sys.stderr)
     meta = sim.meta
     meta["command"] = sim.source
+    if args.paired:
+        meta["mounting_up"] = [round(x, 4) for x in sim.mounting_up]
     write_recording(out, sim.chunks(chunk_s=10.0), meta, has_gyro=sim.has_gyro)
     n_sets = len(sim.labels["sets"])
     n_reps = sum(s["reps"] for s in sim.labels["sets"])

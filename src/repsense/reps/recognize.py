@@ -275,7 +275,7 @@ def recognize(
         return "generic", 0.5, "exercise not recognised without the placement (thigh or shank)"
     if placement == "shank":
         return _shank(cands, feats, rom)
-    return _thigh(cands, feats, rom, coarse_lever)
+    return _thigh(cands, feats, rom, coarse_lever, mounting_up)
 
 
 def _shank(cands: Sequence[RepCandidate], f: LeverFeatures, rom: float) -> tuple[str, float, str]:
@@ -298,7 +298,8 @@ def _shank(cands: Sequence[RepCandidate], f: LeverFeatures, rom: float) -> tuple
 
 
 def _thigh(cands: Sequence[RepCandidate], f: LeverFeatures, rom: float,
-           coarse_lever: bool = False) -> tuple[str, float, str]:
+           coarse_lever: bool = False,
+           mounting_up: Sequence[float] | None = None) -> tuple[str, float, str]:
     set_up = set_up_at_the_bar(cands)
     # -15, not 0: a set's far elevation scatters by that much (0-49° over 30 simulated
     # deadlift sets at the bar with the thigh 55° from vertical); past it is a deep squat.
@@ -315,7 +316,10 @@ def _thigh(cands: Sequence[RepCandidate], f: LeverFeatures, rom: float,
         return "generic", 0.5, ("a deep bend from standing: a squat, or deadlifts that pause "
                                 "at the floor as long as at the set-up; name the exercise")
     if -15 <= f.rest < 35 and f.far - f.rest >= 10 and f.length >= BRIDGE_LEVER_M:
-        if coarse_lever:
+        if coarse_lever and not (mounting_up is not None
+                                 and _knees_up(*_inclinations(cands, mounting_up))):
+            # A leg lifted from the hip starts level; a paired mounting that finds the
+            # knee above the hip at rest says it was not one.
             return "generic", 0.5, ("a bridge or a leg lifted from the hip: a sensor under "
                                     "20 Hz cannot tell them apart; name the exercise")
         return ("hip_thrust" if rom >= 35 else "glute_bridge"), 0.7, ""
@@ -350,8 +354,7 @@ def _from_mounting(
                                                              hip_thrust ≥ 35°
     =========  ============================================  =================
     """
-    rest = float(np.median([angle_deg(c.rest_up, mounting_up) for c in cands]))
-    far = float(np.median([angle_deg(c.far_up, mounting_up) for c in cands]))
+    rest, far = _inclinations(cands, mounting_up)
     if placement == "shank":
         if LEVEL[0] <= rest <= LEVEL[1] and far >= PRONE_CURL_FAR_DEG and rom >= 40:
             # Lying face down, the shank level at rest and the foot lifted well above
@@ -372,8 +375,18 @@ def _from_mounting(
     if (AT_THE_BAR[0] <= rest <= AT_THE_BAR[1] and far < UPRIGHT_DEG
             and DEADLIFT_ROM_DEG[0] <= rom <= DEADLIFT_ROM_DEG[1]):
         return "deadlift", 0.6, ""  # resting at the bar, each pull to standing
-    if rest >= BRIDGE_REST_DEG and far < rest and rom <= 60:
-        # Hips on the floor, knees up (the thigh's proximal end below its knee), and the
-        # thigh flattening as the hips rise.
+    if _knees_up(rest, far) and rom <= 60:
         return ("hip_thrust" if rom >= 35 else "glute_bridge"), 0.6, ""
     return "generic", 0.5, ""
+
+
+def _inclinations(cands: Sequence[RepCandidate],
+                  mounting_up: Sequence[float]) -> tuple[float, float]:
+    """The segment's median inclination from standing at the rest and far poses, degrees."""
+    return (float(np.median([angle_deg(c.rest_up, mounting_up) for c in cands])),
+            float(np.median([angle_deg(c.far_up, mounting_up) for c in cands])))
+
+
+def _knees_up(rest: float, far: float) -> bool:
+    """A thigh lying with the hip below the knee at rest, flattening as the hips rise."""
+    return rest >= BRIDGE_REST_DEG and far < rest
