@@ -359,3 +359,20 @@ def test_long_holds_count_at_every_rate(rate):
     # kept before an excursion reaches back must not count toward its length.
     chunk, _ = make(sets=2, reps=5, rate=rate, away=1.0, far=7.0, back=1.5, near=4.0)
     assert set_counts(run(chunk)) == [5, 5]
+
+
+@pytest.mark.parametrize("accel_only", [False, True])
+def test_a_strap_moved_before_a_set_with_holds_at_the_top_loses_no_rep(accel_only):
+    # Knee extensions held 2 s at the top (2-0-1-2); 11 s before the second set the strap
+    # is pushed about (seed 29005, found in fresh corpus 29).  The move never comes back,
+    # so 12 s after it the detector takes a new rest pose: the pose the leg settled in
+    # after the move, not the first rep's hold at the top it has just reached (which
+    # made every later rep start at the top and lost the last).
+    sim = SimulatedSession(exercise="generic", variant="knee_extension", placement="shank",
+                           sets=2, reps=10, tempo="2-0-1-2", rest_s=60.0, rate_hz=25.0,
+                           seed=29005, nuisance="rest", accel_only=accel_only)
+    assert any(b.kind == "rest" and b.params.get("strap") is not None for b in sim.blocks)
+    events = run(sim.sample(), sample_rate_hz=25.0, placement="shank")
+    assert set_counts(events) == [10, 10]
+    second = [e for e in events if e["type"] == "set_end"][1]
+    assert abs(second["reps"][0]["start_s"] - sim.labels["sets"][1]["start_s"]) < 0.5

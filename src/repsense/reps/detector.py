@@ -687,10 +687,25 @@ class RepDetector:
 
         If the segment was still at some point since, that pose is the new rest
         pose; the samples after it are run again from there, so the first rep
-        after a strap adjustment is not lost.
+        after a strap adjustment is not lost.  The pose it first settled in (still
+        for ``settle_s``, as a rest pose is found after walking) is taken, not the
+        last stop: by the time the excursion has run too long, the first rep after
+        the change may be holding at its far pose.
         """
         recent = list(self._recent)
         run = 0.0
+        for i in range(1, len(recent)):
+            if recent[i][0] <= self._exc_t0:
+                continue
+            if recent[i][4]:
+                run += recent[i][0] - recent[i - 1][0]
+                if run >= self.cfg.settle_s:
+                    end = i
+                    while end + 1 < len(recent) and recent[end + 1][4]:
+                        end += 1  # the end of that still stretch
+                    return self._replay_from(recent, end)
+            else:
+                run = 0.0
         anchor = None
         for i in range(len(recent) - 1, 0, -1):
             if recent[i][4]:
