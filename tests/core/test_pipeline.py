@@ -376,3 +376,18 @@ def test_a_strap_moved_before_a_set_with_holds_at_the_top_loses_no_rep(accel_onl
     assert set_counts(events) == [10, 10]
     second = [e for e in events if e["type"] == "set_end"][1]
     assert abs(second["reps"][0]["start_s"] - sim.labels["sets"][1]["start_s"]) < 0.5
+
+
+def test_partial_reps_seen_from_the_end_a_set_did_not_start_at_are_counted():
+    # Seated curls whose first set began from the hanging pose (seed 17033, fresh corpus
+    # 17): the detector rests where the lifter sat, at the curled end, so a partial rep
+    # from the straight knee is a dip toward that end inside an excursion lasting two
+    # movements.  Each set holds two partial reps, 8 of 10 were counted.
+    sim = SimulatedSession(exercise="leg_curl", variant="seated", placement="shank", sets=2,
+                           reps=10, tempo="3-0-1-1", rest_s=60.0, rate_hz=25.0, seed=17033,
+                           nuisance="full", partial_prob=0.2, jitter_ms=5.0)
+    assert [sum(r["partial"] for r in s["rep_detail"]) for s in sim.labels["sets"]] == [2, 2]
+    ends = [e for e in run(sim.sample(), sample_rate_hz=25.0, placement="shank")
+            if e["type"] == "set_end"]
+    assert [len(e["reps"]) for e in ends] == [10, 10]
+    assert all("2 partial reps inside longer movements" in e["note"] for e in ends)

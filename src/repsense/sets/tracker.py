@@ -48,6 +48,11 @@ rep longer than others need, alike in range, cadence and duration."""
 STRIDE_PERIOD_S = (0.6, 1.6)
 """Held quick reps one every this many seconds (a stride's 0.8-1.4 s, with the jitter of
 their segmentation) wait for walking like a snapped-back first rep before opening a set."""
+TWO_MOVEMENTS = 1.25
+"""An excursion that holds a far dip (see ``end_set``) and took this many times the set's
+usual rep or longer is two movements; real lifters' sags at the top of a held rep
+(uci-pt prone hip extensions) stay within 0.83-1.02 times it, a partial rep seen from
+the other end makes one take 1.35-2.1 times (simulated)."""
 RESTLESS_HUMPS = 3
 """A first rep whose tilt speed surged more often than this waits for walking the same way:
 a rep surges out and back; the first strides after getting up swing to and fro in it."""
@@ -472,6 +477,21 @@ class SetTracker:
                          "at the set's end")
             standing_up = split.pop()
             self._reps = split
+        else:
+            # The detector may rest at the end a set's reps do not start from (the set began
+            # there: a leg let down to the hanging pose, lowered from the top).  A partial
+            # rep is then a dip toward that end inside an excursion that takes two
+            # movements' time; a dip inside a rep of the usual length is a sag at the top,
+            # held and lifted again.
+            usual = float(np.median([c.end_s - c.start_s for c in self._reps]))
+            split = [p for c in self._reps for p in (
+                _split_far_dips(c) if c.end_s - c.start_s >= TWO_MOVEMENTS * usual else [c])]
+            if len(split) > len(self._reps):
+                n = len(split) - len(self._reps)
+                note = (note + "; " if note else "") + (
+                    f"{n} partial rep{'s' if n > 1 else ''} inside longer movements counted "
+                    "at the set's end")
+                self._reps = split
         reps = set_tempos(self._reps, ex, standing_up)
         self.sets_done += 1
         self.total_reps += len(reps)
