@@ -244,24 +244,33 @@ def test_quick_reps_at_a_strides_cadence_wait_for_walking() -> None:
     assert [type(e).__name__ for e in events] == ["SetStart", "Rep", "Rep", "Rep"]
 
 
-def _dipped(start: float) -> RepCandidate:
-    """A rep with a 20° dip toward the rest pose in its 1.2-4.2 s far stay."""
+def _dipped(start: float, long: bool = True) -> RepCandidate:
+    """A rep with a 20° dip toward the rest pose in its far stay: 1.2-4.2 s (a 5.4 s
+    excursion, 1.8 times the others), or 1.2-2.4 s (3.3 s, 1.1 times)."""
     rep = _rep(start, 0.0)
+    if not long:
+        dip = FarDip(start + 1.4, start + 1.8, start + 2.2, 20.0, 90.0)
+        return replace(rep, return_start_s=start + 2.4, end_s=start + 3.3,
+                       detected_s=start + 3.4, far_dips=(dip,))
     dip = FarDip(start + 2.0, start + 2.7, start + 3.3, 20.0, 90.0)
     return replace(rep, return_start_s=start + 4.2, end_s=start + 5.4, detected_s=start + 5.5,
                    far_dips=(dip,))
 
 
-@pytest.mark.parametrize(("exercise", "want"), [("leg_curl", [6]), ("deadlift", [6])])
-def test_a_far_dip_splits_only_a_deadlift_seen_from_standing(exercise: str,
-                                                             want: list[int]) -> None:
+@pytest.mark.parametrize(("exercise", "long", "want"), [
+    ("leg_curl", False, [6]), ("leg_curl", True, [7]), ("deadlift", True, [6]),
+])
+def test_a_far_dip_is_a_rep_from_standing_or_in_an_excursion_of_two_movements(
+        exercise: str, long: bool, want: list[int]) -> None:
     # Six excursions with a set-up pause before the first pull, the second with a dip at
     # the floor: a deadlift of five pulls, one of them partial, and the standing up.  A
-    # leg curl holding its far pose and dipping out of it is one rep.
+    # leg curl dipping out of its far pose within a rep's usual time sagged and lifted
+    # again: one rep.  Taking 1.8 times the others, the excursion held two movements: a
+    # partial rep seen from the end the set did not start at, and a full one.
     ids = itertools.count()
     tracker = SetTracker(exercise, "thigh", lambda: (f"e{next(ids)}", next(ids)))
     first = replace(_rep(0.0, 0.0), return_start_s=3.6, end_s=4.8, detected_s=4.9)
-    reps = [first, _dipped(5.0), *(_rep(11.0 + 3.2 * k, 0.0) for k in range(4))]
+    reps = [first, _dipped(5.0, long), *(_rep(11.0 + 3.2 * k, 0.0) for k in range(4))]
     events = []
     for rep in reps:
         events += tracker.add_rep(rep)
@@ -272,8 +281,11 @@ def test_a_far_dip_splits_only_a_deadlift_seen_from_standing(exercise: str,
         partial = ends[0].reps[1]
         assert (partial.start_s, partial.end_s, partial.rom_deg) == (7.0, 8.3, 20.0)
         assert partial.partial
+    elif long:
+        assert "1 partial rep inside longer movements" in ends[0].note
+        assert ends[0].reps[1].partial and ends[0].reps[1].rom_deg == 20.0
     else:
-        assert "partial pull" not in ends[0].note
+        assert "partial" not in ends[0].note
 
 
 def _slow_set_tracker() -> tuple[SetTracker, float]:
