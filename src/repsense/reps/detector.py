@@ -706,6 +706,7 @@ class RepDetector:
                     return self._replay_from(recent, end)
             else:
                 run = 0.0
+        run = 0.0
         anchor = None
         for i in range(len(recent) - 1, 0, -1):
             if recent[i][4]:
