@@ -390,4 +390,4 @@ def test_partial_reps_seen_from_the_end_a_set_did_not_start_at_are_counted():
     ends = [e for e in run(sim.sample(), sample_rate_hz=25.0, placement="shank")
             if e["type"] == "set_end"]
     assert [len(e["reps"]) for e in ends] == [10, 10]
-    assert all("2 partial reps inside longer movements" in e["note"] for e in ends)
+    assert all("2 reps found inside longer movements" in e["note"] for e in ends)

@@ -282,7 +282,7 @@ def test_a_far_dip_is_a_rep_from_standing_or_in_an_excursion_of_two_movements(
         assert (partial.start_s, partial.end_s, partial.rom_deg) == (7.0, 8.3, 20.0)
         assert partial.partial
     elif long:
-        assert "1 partial rep inside longer movements" in ends[0].note
+        assert "1 rep found inside longer movements" in ends[0].note
         assert ends[0].reps[1].partial and ends[0].reps[1].rom_deg == 20.0
     else:
         assert "partial" not in ends[0].note

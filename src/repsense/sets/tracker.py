@@ -481,15 +481,16 @@ class SetTracker:
             # The detector may rest at the end a set's reps do not start from (the set began
             # there: a leg let down to the hanging pose, lowered from the top).  A partial
             # rep is then a dip toward that end inside an excursion that takes two
-            # movements' time; a dip inside a rep of the usual length is a sag at the top,
-            # held and lifted again.
+            # movements' time (so does a quick rep whose way back stopped short of the rest
+            # pose, and the next); a dip inside a rep of the usual length is a sag at the
+            # top, held and lifted again.
             usual = float(np.median([c.end_s - c.start_s for c in self._reps]))
             split = [p for c in self._reps for p in (
                 _split_far_dips(c) if c.end_s - c.start_s >= TWO_MOVEMENTS * usual else [c])]
             if len(split) > len(self._reps):
                 n = len(split) - len(self._reps)
                 note = (note + "; " if note else "") + (
-                    f"{n} partial rep{'s' if n > 1 else ''} inside longer movements counted "
+                    f"{n} rep{'s' if n > 1 else ''} found inside longer movements, counted "
                     "at the set's end")
                 self._reps = split
         reps = set_tempos(self._reps, ex, standing_up)
