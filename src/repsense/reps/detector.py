@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -248,6 +248,31 @@ def far_dips(dd: np.ndarray, base: float, rom: float,
         if depth >= min_depth:
             out.append((hi_a, lo, hi_b, depth))
     return out
+
+
+Recent = list[tuple[float, list[float], float, float, bool, bool]]
+"""Kept detector samples: time, up vector, angle, speed, still, walking."""
+
+
+def _still_for(recent: Recent, order: Iterable[int], need_s: float) -> int | None:
+    """The first index, going through ``order``, at which the segment has been still for
+    ``need_s`` seconds in a row (counted along ``order``); ``None`` if it never was."""
+    run = 0.0
+    for i in order:
+        if recent[i][4]:
+            run += recent[i][0] - recent[i - 1][0]
+            if run >= need_s:
+                return i
+        else:
+            run = 0.0
+    return None
+
+
+def _stretch_end(recent: Recent, i: int) -> int:
+    """The last index of the still stretch ``recent[i]`` is in."""
+    while i + 1 < len(recent) and recent[i + 1][4]:
+        i += 1
+    return i
 
 
 @dataclass
@@ -693,36 +718,13 @@ class RepDetector:
         the change may be holding at its far pose.
         """
         recent = list(self._recent)
-        run = 0.0
-        for i in range(1, len(recent)):
-            if recent[i][0] <= self._exc_t0:
-                continue
-            if recent[i][4]:
-                run += recent[i][0] - recent[i - 1][0]
-                if run >= self.cfg.settle_s:
-                    end = i
-                    while end + 1 < len(recent) and recent[end + 1][4]:
-                        end += 1  # the end of that still stretch
-                    return self._replay_from(recent, end)
-            else:
-                run = 0.0
-        run = 0.0
-        anchor = None
-        for i in range(len(recent) - 1, 0, -1):
-            if recent[i][4]:
-                run += recent[i][0] - recent[i - 1][0]
-                if run >= self.cfg.still_s:
-                    anchor = i
-                    break
-            else:
-                run = 0.0
+        after = [i for i in range(1, len(recent)) if recent[i][0] > self._exc_t0]
+        anchor = _still_for(recent, after, self.cfg.settle_s)
+        if anchor is None:
+            anchor = _still_for(recent, range(len(recent) - 1, 0, -1), self.cfg.still_s)
         if anchor is None:
             return []
-        # the end of that still stretch
-        end = anchor
-        while end + 1 < len(recent) and recent[end + 1][4]:
-            end += 1
-        return self._replay_from(recent, end)
+        return self._replay_from(recent, _stretch_end(recent, anchor))
 
     def _restart_from(self, t_stop: float) -> list[RepCandidate]:
         """Take the brief stop at ``t_stop`` as the rest pose after all; run what followed."""
@@ -731,13 +733,9 @@ class RepDetector:
         i = next((k for k, x in enumerate(recent) if x[0] >= t_stop), None)
         if i is None:
             return []
-        while i + 1 < len(recent) and recent[i + 1][4]:
-            i += 1  # the end of that still stretch
-        return self._replay_from(recent, i)
+        return self._replay_from(recent, _stretch_end(recent, i))
 
-    def _replay_from(
-        self, recent: list[tuple[float, list[float], float, float, bool, bool]], end: int,
-    ) -> list[RepCandidate]:
+    def _replay_from(self, recent: Recent, end: int) -> list[RepCandidate]:
         """Make ``recent[end]`` the rest pose and run the samples after it again."""
         recent = self._in_frame(recent)
         ta, upa, tha, _, _, _ = recent[end]
