@@ -21,6 +21,9 @@ class RepTempo:
     bottom pause, concentric, top pause, each rounded to whole seconds.
     ``bottom_pause_s``/``top_pause_s`` that belong to the rest pose are the
     dwell there *before* this rep started (0 for a set's first rep).
+    ``starts_concentric`` says which phase the rep's span opens with: the
+    concentric one (a curl from the bottom) or the eccentric one (a deadlift's
+    live rep, lowering first).
     """
 
     index: int
@@ -34,6 +37,7 @@ class RepTempo:
     rom_deg: float
     peak_speed_dps: float
     partial: bool
+    starts_concentric: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {k: _round(v) for k, v in asdict(self).items()}

@@ -124,12 +124,13 @@ class Pipeline:
 
         Recognition (``auto``) asks for one from ``COARSE_RATE_HZ`` (under
         ``MIN_RATE_HZ`` it leaves out the rule a too-long lever misleads, see
-        ``SetTracker.coarse_lever``); a named deadlift at any rate: it only asks
-        whether the rest pose is the more upright one.
+        ``SetTracker.coarse_lever``), and so does ``generic``: its tempo asks which
+        way lifted the segment (:func:`repsense.reps.recognize.away_lifts`); a named
+        deadlift at any rate: it only asks whether the rest pose is the more upright one.
         """
         if not self.has_gyro:
             return None
-        if self.exercise == "auto":
+        if self.exercise in ("auto", "generic"):
             return LeverArmEstimator(rate) if rate >= COARSE_RATE_HZ else None
         if EXERCISES[self.exercise].last_excursion_is_no_rep:
             return LeverArmEstimator(rate)

@@ -391,3 +391,29 @@ def test_partial_reps_seen_from_the_end_a_set_did_not_start_at_are_counted():
             if e["type"] == "set_end"]
     assert [len(e["reps"]) for e in ends] == [10, 10]
     assert all("2 reps found inside longer movements" in e["note"] for e in ends)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+@pytest.mark.parametrize(("variant", "placement", "lifts_first"), [
+    ("reverse_hyperextension", "thigh", False),  # rests with the legs level: lowers first
+    ("knee_extension", "shank", True),  # rests hanging: lifts first
+])
+def test_a_generic_sets_concentric_is_the_way_that_lifts(variant: str, placement: str,
+                                                         lifts_first: bool, seed: int) -> None:
+    # A generic set has no convention of its own: its concentric phase is the one that
+    # raises the segment about its pivot, which the lever arm tells, whichever end of
+    # the movement the set rests at.  Before, the way out was always concentric: a
+    # reverse hyperextension resting level swapped its 1 s lift and 3 s lowering.
+    sim = SimulatedSession(exercise="generic", variant=variant, placement=placement, sets=1,
+                           reps=6, tempo="3-1-1-1", rest_s=30.0, rate_hz=50.0, seed=seed)
+    pipe = Pipeline(sample_rate_hz=50.0, exercise="generic", placement=placement)
+    events = pipe.push(sim.sample()) + pipe.finish()
+    ends = [e for e in events if isinstance(e, SetEnd)]
+    assert [len(e.reps) for e in ends] == [6]
+    pairs = list(zip(ends[0].reps, sim.labels["sets"][0]["rep_detail"], strict=True))[1:]
+    assert all(got.starts_concentric is lifts_first for got, _ in pairs)
+    # (the first rep of a set resting at the top holds half of the lift before it)
+    assert np.median([abs(got.concentric_s - want["concentric_s"]) for got, want in pairs]) < 0.3
+    assert np.median([abs(got.eccentric_s - want["eccentric_s"]) for got, want in pairs]) < 0.4
+    live = [e.rep for e in events if isinstance(e, Rep)]
+    assert live[-1].starts_concentric is lifts_first  # once the lever arm is known

@@ -98,7 +98,8 @@ def test_analyze_json_contract(rec):
     rep = s["reps"][0]
     assert set(rep) == {"index", "start_s", "end_s", "concentric_s", "eccentric_s",
                         "top_pause_s", "bottom_pause_s", "tempo", "rom_deg", "peak_speed_dps",
-                        "partial"}
+                        "partial", "starts_concentric"}
+    assert isinstance(rep["starts_concentric"], bool)
 
 
 def test_analyze_table_and_replay(rec):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -238,6 +239,21 @@ def test_remap_rep_swaps_phases_between_exercise_kinds(ev) -> None:
     assert (other.eccentric_s, other.concentric_s, other.top_pause_s, other.bottom_pause_s) == (
         1.0, 3.0, 2.0, 0.5)
     assert other.tempo == "1-0-3-2"
+
+
+def test_a_generic_rep_says_which_phase_it_starts_with(ev) -> None:
+    # A generic set that rested at the top lowered first (RepTempo.starts_concentric
+    # False): its first rep's top pause is the unknown dwell before it, its bottom
+    # pause the measured one, as a Romanian deadlift's.
+    target = parse_tempo("3-2-1-2", "t")
+    lowers = replace(ev.rep(1, 0.0, ecc=3.0, conc=1.0), starts_concentric=False)
+    assert tempo_cues(lowers, target, "generic") == ("pause at the bottom: 2 s",)
+    assert tempo_cues(ev.rep(1, 0.0, ecc=3.0, conc=1.0), target, "generic") == (
+        "pause at the top: 2 s",)
+    # taken for a hinge it keeps its layout; for a curl it is read the other way round
+    assert remap_rep(lowers, "generic", "romanian_deadlift") is lowers
+    curl = remap_rep(lowers, "generic", "leg_curl")
+    assert (curl.concentric_s, curl.eccentric_s, curl.starts_concentric) == (3.0, 1.0, True)
 
 
 def test_walking_between_sets_is_not_a_set(tiny_plan: Path, ev) -> None:

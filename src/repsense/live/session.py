@@ -155,12 +155,16 @@ def exercise_name(ex_id: str) -> str:
 # ------------------------------------------------------------------ tempo cues
 
 
-def _starts_concentric(exercise: str, final: bool) -> bool:
+def _starts_concentric(exercise: str, final: bool, rep: RepTempo | None = None) -> bool:
     """Does a rep of ``exercise`` start with its concentric phase?  ``final``: a rep
-    from ``set_end`` (see ``ExerciseInfo.final_rep_starts_concentric``), else a live one."""
+    from ``set_end`` (see ``ExerciseInfo.final_rep_starts_concentric``), else a live one.
+    A generic rep says so itself (``RepTempo.starts_concentric``): its set's concentric
+    is the way that lifted the segment, out or back."""
     info = EXERCISES.get(exercise)
     if info is None:
         return True
+    if exercise == "generic" and rep is not None:
+        return rep.starts_concentric
     return info.final_rep_starts_concentric if final else info.away_is_concentric
 
 
@@ -186,7 +190,7 @@ def tempo_cues(rep: RepTempo, target: Tempo | None, exercise: str,
             return 1
         return 0
 
-    away_is_conc = _starts_concentric(exercise, final)
+    away_is_conc = _starts_concentric(exercise, final, rep)
     ecc = off(rep.eccentric_s, target.eccentric_s)
     if ecc < 0:
         cues.append(f"lower slower: {target.eccentric_s:g} s eccentric")
@@ -214,12 +218,14 @@ def remap_rep(rep: RepTempo, from_ex: str, to_ex: str, final: bool = False) -> R
     ``final``: the rep is from ``set_end``, laid out as
     ``ExerciseInfo.final_rep_starts_concentric`` says, not as a live ``rep`` event.
     """
-    if _starts_concentric(from_ex, final) == _starts_concentric(to_ex, final):
+    src, dst = _starts_concentric(from_ex, final, rep), _starts_concentric(to_ex, final)
+    if src == dst:
         return rep
     ecc, conc = rep.concentric_s, rep.eccentric_s
     top, bottom = rep.bottom_pause_s, rep.top_pause_s
     return replace(rep, eccentric_s=ecc, concentric_s=conc, top_pause_s=top,
-                   bottom_pause_s=bottom, tempo=tempo_string(ecc, bottom, conc, top))
+                   bottom_pause_s=bottom, tempo=tempo_string(ecc, bottom, conc, top),
+                   starts_concentric=dst)
 
 
 def _final_rep_at(reps: Sequence[RepTempo], t: float) -> int:

@@ -48,7 +48,10 @@ class ReportSet:
 
     @property
     def starts_concentric(self) -> bool:
-        """Do this set's (finished) reps start with the concentric phase?"""
+        """Do this set's (finished) reps start with the concentric phase?  A generic
+        set's reps say so themselves (the way that lifted the segment)."""
+        if self.exercise == "generic" and self.reps:
+            return bool(self.reps[0].get("starts_concentric", True))
         info = EXERCISES.get(self.exercise)
         return info.final_rep_starts_concentric if info else True
 

@@ -106,6 +106,9 @@ THIGH_MIN_ROM_DEG = 8.0
 """Below this the thigh hardly turns: too little to tell one exercise from another."""
 MIN_RISING_DEG = 3.0
 """A planted shank that turns toward vertical by this much in the first quarter of a rep rises."""
+LIFT_TURN_DEG = 10.0
+"""The sensor's elevation about its pivot changes by this much between the rest and far
+poses when the way out clearly lifts or lowers the segment (see :func:`away_lifts`)."""
 HINGES = ("romanian_deadlift", "deadlift")
 RDL_MAX_ROM_DEG = 45.0
 """A Romanian deadlift keeps the knees soft: the thigh turns 10-35° from vertical.  Deeper
@@ -390,3 +393,28 @@ def _inclinations(cands: Sequence[RepCandidate],
 def _knees_up(rest: float, far: float) -> bool:
     """A thigh lying with the hip below the knee at rest, flattening as the hips rise."""
     return rest >= BRIDGE_REST_DEG and far < rest
+
+
+
+def away_lifts(cands: Sequence[RepCandidate]) -> bool | None:
+    """Does the set's movement away from its rest pose lift the segment about its pivot?
+
+    For ``generic`` sets, whose exercise has no meaning of concentric of its
+    own: the concentric phase of a limb moved against gravity is the one that
+    raises it about the joint it turns on.  Most such sets rest at the bottom
+    and lift first (knee extensions, leg raises), but a set that rests at the
+    top -- a hinge or squat from standing, a reverse hyperextension held level
+    -- lowers first.  The lever arm says which: the sensor's elevation above its
+    centre of rotation (:class:`LeverFeatures`) rises or falls on the way out.
+
+    ``None`` (keep the convention: away is concentric) without a lever arm, when
+    the turn is under ``LIFT_TURN_DEG``, or when the far pose and the first
+    quarter of the way out disagree (a lever lying off the movement plane).
+    """
+    f = lever_features(cands)
+    if f is None:
+        return None
+    turn = f.far - f.rest
+    if abs(turn) < LIFT_TURN_DEG or abs(f.rising) < MIN_RISING_DEG or turn * f.rising < 0:
+        return None
+    return turn > 0

@@ -25,6 +25,7 @@ def rep_tempo(
     exercise: str,
     prev_end_s: float | None,
     set_median_rom: float,
+    away_is_concentric: bool | None = None,
 ) -> RepTempo:
     """Tempo of one rep.
 
@@ -41,21 +42,27 @@ def rep_tempo(
         since then); ``None`` for the first rep.
     set_median_rom
         Median range of the set so far, for the ``partial`` flag.
+    away_is_concentric
+        Overrides the exercise's own convention (for ``generic``, see
+        :func:`repsense.reps.recognize.away_lifts`).
     """
     away = cand.away_end_s - cand.start_s
     far = max(0.0, cand.return_start_s - cand.away_end_s)
     back = cand.end_s - cand.return_start_s
     near = 0.0 if prev_end_s is None else max(0.0, cand.start_s - prev_end_s)
-    if EXERCISES[exercise].away_is_concentric:
+    if away_is_concentric is None:
+        away_is_concentric = EXERCISES[exercise].away_is_concentric
+    if away_is_concentric:
         conc, ecc, top, bottom = away, back, far, near
     else:
         conc, ecc, top, bottom = back, away, near, far
-    return _rep(cand, index, cand.start_s, cand.end_s, (conc, ecc, top, bottom), set_median_rom)
+    return _rep(cand, index, cand.start_s, cand.end_s, (conc, ecc, top, bottom), set_median_rom,
+                away_is_concentric)
 
 
 def _rep(
     cand: RepCandidate, index: int, start_s: float, end_s: float,
-    phases: tuple[float, float, float, float], set_median_rom: float,
+    phases: tuple[float, float, float, float], set_median_rom: float, starts_concentric: bool,
 ) -> RepTempo:
     """The :class:`RepTempo` of ``cand`` spanning ``start_s``-``end_s`` with ``phases``
     (concentric, eccentric, top pause, bottom pause)."""
@@ -72,12 +79,16 @@ def _rep(
         rom_deg=cand.rom_deg,
         peak_speed_dps=cand.peak_speed_dps,
         partial=cand.rom_deg < PARTIAL_FRACTION * set_median_rom,
+        starts_concentric=starts_concentric,
     )
 
 
-def concentric_speed(cand: RepCandidate, exercise: str) -> float:
+def concentric_speed(cand: RepCandidate, exercise: str,
+                     away_is_concentric: bool | None = None) -> float:
     """Peak tilt speed of the rep's concentric movement (deg/s)."""
-    return cand.away_speed_dps if EXERCISES[exercise].away_is_concentric else cand.return_speed_dps
+    if away_is_concentric is None:
+        away_is_concentric = EXERCISES[exercise].away_is_concentric
+    return cand.away_speed_dps if away_is_concentric else cand.return_speed_dps
 
 
 def pull_tempo(
@@ -97,11 +108,12 @@ def pull_tempo(
     top = max(0.0, after.start_s - cand.end_s)
     ecc = after.away_end_s - after.start_s
     return _rep(cand, index, cand.return_start_s, after.away_end_s, (conc, ecc, top, bottom),
-                set_median_rom)
+                set_median_rom, True)
 
 
 def set_tempos(
     cands: Sequence[RepCandidate], exercise: str, standing_up: RepCandidate | None = None,
+    away_is_concentric: bool | None = None,
 ) -> tuple[RepTempo, ...]:
     """Tempo of every rep of a finished set, ``partial`` judged against the whole set.
 
@@ -112,6 +124,7 @@ def set_tempos(
     set most likely rested standing all the same, and its count is one too many
     (on the simulated sets where this happens, 10 and 12.5 Hz sensors without a
     set-up pause, taking them as pulls first doubled the tempo errors to 1.9 s).
+    ``away_is_concentric`` overrides the exercise's convention as in :func:`rep_tempo`.
     """
     if not cands:
         return ()
@@ -123,21 +136,22 @@ def set_tempos(
     out = []
     for i, c in enumerate(cands):
         prev = cands[i - 1].end_s if i else None
-        out.append(rep_tempo(c, i + 1, exercise, prev, median))
+        out.append(rep_tempo(c, i + 1, exercise, prev, median, away_is_concentric))
     return tuple(out)
 
 
-def velocity_loss_pct(cands: Sequence[RepCandidate], exercise: str) -> float | None:
+def velocity_loss_pct(cands: Sequence[RepCandidate], exercise: str,
+                      away_is_concentric: bool | None = None) -> float | None:
     """Velocity loss across a set: 100 × (fastest − last) / fastest concentric peak speed.
 
     The fatigue marker coaches use (Sánchez-Medina & González-Badillo, "Velocity
     loss as an indicator of neuromuscular fatigue during resistance training",
     Med Sci Sports Exerc 43(9), 2011); ``None``
-    for sets of fewer than two reps.
+    for sets of fewer than two reps.  ``away_is_concentric`` as in :func:`rep_tempo`.
     """
     if len(cands) < 2:
         return None
-    speeds = [concentric_speed(c, exercise) for c in cands]
+    speeds = [concentric_speed(c, exercise, away_is_concentric) for c in cands]
     best = max(speeds)
     if best <= 0:
         return None

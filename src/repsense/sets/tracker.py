@@ -19,7 +19,7 @@ from repsense.dsp.orientation import angle_deg
 from repsense.events import Event, Rep, Rest, SetEnd, SetStart
 from repsense.exercises import EXERCISES
 from repsense.reps.detector import RepCandidate
-from repsense.reps.recognize import recognize, rests_standing, set_up_at_the_bar
+from repsense.reps.recognize import away_lifts, recognize, rests_standing, set_up_at_the_bar
 from repsense.reps.tempo import rep_tempo, set_tempos, velocity_loss_pct
 
 IdMaker = Callable[[], tuple[str, int]]
@@ -249,6 +249,11 @@ class SetTracker:
             return events + self._open_set(self._readmit(held), cand.detected_s)
         return events
 
+    def _away_conc(self, ex: str) -> bool | None:
+        """Is the way out concentric?  ``None``: as the exercise says.  A generic set's
+        concentric is the phase that lifts the segment (:func:`away_lifts`)."""
+        return away_lifts(self._reps) if ex == "generic" else None
+
     def _jerk_like(self, cand: RepCandidate) -> bool:
         """Quick, with a tilt speed peaking above JERK_PER_S times its range."""
         return (cand.end_s - cand.start_s < self.slow_rep_s
@@ -359,7 +364,7 @@ class SetTracker:
         ex, _, _ = self._exercise_now()
         prev_end = self._reps[-2].end_s if len(self._reps) > 1 else None
         median = float(np.median([c.rom_deg for c in self._reps]))
-        tempo = rep_tempo(cand, len(self._reps), ex, prev_end, median)
+        tempo = rep_tempo(cand, len(self._reps), ex, prev_end, median, self._away_conc(ex))
         eid, seq = self.next_id()
         return [Rep(eid, seq, t, self.sets_done + 1, ex, tempo, len(self._reps))]
 
@@ -493,7 +498,8 @@ class SetTracker:
                     f"{n} rep{'s' if n > 1 else ''} found inside longer movements, counted "
                     "at the set's end")
                 self._reps = split
-        reps = set_tempos(self._reps, ex, standing_up)
+        away_conc = self._away_conc(ex)
+        reps = set_tempos(self._reps, ex, standing_up, away_conc)
         self.sets_done += 1
         self.total_reps += len(reps)
         rest_before = None
@@ -502,7 +508,7 @@ class SetTracker:
         eid, seq = self.next_id()
         event = SetEnd(
             eid, seq, t, self.sets_done, ex, conf, reps[0].start_s, reps[-1].end_s,
-            rest_before, velocity_loss_pct(self._reps, ex), reps, note,
+            rest_before, velocity_loss_pct(self._reps, ex, away_conc), reps, note,
         )
         self._last_set_end = reps[-1].end_s
         self._next_rest_tick = math.floor(t) + self.rest_tick_s
