@@ -288,6 +288,32 @@ def test_a_far_dip_is_a_rep_from_standing_or_in_an_excursion_of_two_movements(
         assert "partial" not in ends[0].note
 
 
+@pytest.mark.parametrize("exercise", ["leg_curl", "deadlift"])
+def test_a_far_dip_is_shown_as_a_rep_when_its_excursion_ends(exercise: str) -> None:
+    # The same dips, later in the set: judged on the reps so far (a set-up pause at the
+    # bar before the first pull; a leg curl's usual rep, from two reps on), the dip is a
+    # rep of its own as soon as its excursion is over, not only in set_end.
+    ids = itertools.count()
+    tracker = SetTracker(exercise, "thigh", lambda: (f"e{next(ids)}", next(ids)))
+    first = replace(_rep(0.0, 0.0), return_start_s=3.6, end_s=4.8, detected_s=4.9)
+    events = []
+    for rep in [first, _rep(5.0, 0.0), _rep(8.2, 0.0)]:
+        events += tracker.add_rep(rep)
+    dipped = _dipped(11.4)
+    shown = tracker.add_rep(dipped)
+    assert [type(e).__name__ for e in shown] == ["Rep", "Rep"]
+    assert all(e.time_s == dipped.detected_s for e in shown)
+    assert [e.reps_in_set for e in shown] == [4, 5]
+    assert shown[0].rep.rom_deg == 20.0 and shown[0].rep.partial
+    for rep in (_rep(16.8 + 3.2 * k, 0.0) for k in range(2)):
+        events += tracker.add_rep(rep)
+    ends = [e for e in tracker.end_set(1000.0) if isinstance(e, SetEnd)]
+    # a deadlift seen from standing: its last excursion was standing up
+    assert [len(e.reps) for e in ends] == ([6] if exercise == "deadlift" else [7])
+    word = "1 partial pull" if exercise == "deadlift" else "1 rep found inside longer movements"
+    assert word in ends[0].note and "at the set's end" not in ends[0].note
+
+
 def _slow_set_tracker() -> tuple[SetTracker, float]:
     """A tracker with three 14 s reps of one set, 2 s apart; returns it and the last end."""
     ids = itertools.count()

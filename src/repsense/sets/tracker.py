@@ -107,6 +107,11 @@ def _split_far_dips(cand: RepCandidate) -> list[RepCandidate]:
     return out
 
 
+def _at_the_end(n: int) -> str:
+    """The note's tail for ``n`` reps counted only at the set's end."""
+    return "" if n == 0 else f" ({n} at the set's end)"
+
+
 class SetTracker:
     """Turns rep candidates and the passing of time into set/rep/rest events.
 
@@ -167,6 +172,7 @@ class SetTracker:
         # cadence); the wait counts from its detection.
         self._waiting: RepCandidate | None = None
         self._pending: list[RepCandidate] = []  # quick reps inside a set, maybe strides
+        self._found_inside = 0  # reps this set cut from far dips as their excursions ended
         self.max_lone_hold_s = max_lone_hold_s
         self.sets_done = 0
         self.total_reps = 0
@@ -206,7 +212,11 @@ class SetTracker:
                 self._pending.append(cand)
                 return events
             events += self._release(cand.detected_s)
-            return events + self._rep_events(cand, cand.detected_s)
+            pieces = self._pieces(cand)
+            self._found_inside += len(pieces) - 1
+            for piece in pieces:
+                events += self._rep_events(piece, cand.detected_s)
+            return events
         quick = cand.end_s - cand.start_s < self.slow_rep_s
         # A long stay at the far pose (sitting on a bench a while, then getting up) is
         # no rep on its own; a set of held reps shows itself by the next alike one.
@@ -248,6 +258,31 @@ class SetTracker:
             self._held = []
             return events + self._open_set(self._readmit(held), cand.detected_s)
         return events
+
+    def _from_standing(self, ex: str, reps: Sequence[RepCandidate]) -> bool:
+        """A deadlift set seen from standing: one excursion more than pulls, and a far dip
+        is a partial pull (see ``end_set``)."""
+        return EXERCISES[ex].last_excursion_is_no_rep and (
+            set_up_at_the_bar(reps) or rests_standing(reps))
+
+    def _pieces(self, cand: RepCandidate) -> list[RepCandidate]:
+        """``cand``, cut at its far dips when ``end_set`` would count them as reps.
+
+        Cut when the excursion is over, a dip is shown then, not only at the set's
+        end; judged on the set so far (``end_set`` cuts what is left by the whole set's
+        usual rep, which needs two reps to go by).
+        """
+        if not cand.far_dips:
+            return [cand]
+        reps = [*self._reps, cand]
+        if self._from_standing(self._exercise_now()[0], reps):
+            return _split_far_dips(cand)
+        if len(self._reps) < 2:
+            return [cand]
+        usual = float(np.median([c.end_s - c.start_s for c in self._reps]))
+        if cand.end_s - cand.start_s >= TWO_MOVEMENTS * usual:
+            return _split_far_dips(cand)
+        return [cand]
 
     def _away_conc(self, ex: str) -> bool | None:
         """Is the way out concentric?  ``None``: as the exercise says.  A generic set's
@@ -468,18 +503,19 @@ class SetTracker:
                 f"{n} movement{'s' if n > 1 else ''} after the last rep not counted "
                 "(quicker or smaller than the set's reps)")
         standing_up = None
-        if EXERCISES[ex].last_excursion_is_no_rep and (
-                set_up_at_the_bar(self._reps) or rests_standing(self._reps)):
+        live, self._found_inside = self._found_inside, 0  # cut as their excursions ended
+        if self._from_standing(ex, self._reps):
             # Lowering the bar and standing up without it looks like one more rep; its
             # lowering is the last rep's eccentric.
             note = (note + "; " if note else "") + "last movement (standing up) not counted"
             # From standing, a partial pull is a dip inside the excursion that lowered
             # the bar and pulled it (or stood up without it): one rep more.
             split = [p for c in self._reps for p in _split_far_dips(c)]
-            if len(split) > len(self._reps):
-                n = len(split) - len(self._reps)
-                note += (f"; {n} partial pull{'s' if n > 1 else ''} from the floor counted "
-                         "at the set's end")
+            late = len(split) - len(self._reps)
+            if late + live:
+                n = late + live
+                note += (f"; {n} partial pull{'s' if n > 1 else ''} from the floor counted"
+                         + _at_the_end(late))
             standing_up = split.pop()
             self._reps = split
         else:
@@ -492,11 +528,12 @@ class SetTracker:
             usual = float(np.median([c.end_s - c.start_s for c in self._reps]))
             split = [p for c in self._reps for p in (
                 _split_far_dips(c) if c.end_s - c.start_s >= TWO_MOVEMENTS * usual else [c])]
-            if len(split) > len(self._reps):
-                n = len(split) - len(self._reps)
+            late = len(split) - len(self._reps)
+            if late + live:
+                n = late + live
                 note = (note + "; " if note else "") + (
-                    f"{n} rep{'s' if n > 1 else ''} found inside longer movements, counted "
-                    "at the set's end")
+                    f"{n} rep{'s' if n > 1 else ''} found inside longer movements"
+                    + _at_the_end(late))
                 self._reps = split
         away_conc = self._away_conc(ex)
         reps = set_tempos(self._reps, ex, standing_up, away_conc)

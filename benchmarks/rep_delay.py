@@ -1,0 +1,105 @@
+"""When each finished rep was first shown: the delay from its end to its live ``rep`` event.
+
+A rep should be on the screen within 0.3 s of the movement's end.  Most are:
+the detector closes a rep on entering the rest zone.  Some wait on purpose (a
+small or quick first rep waits for an alike one before it opens a set; a lone
+rep that snapped back waits 2 s for walking), and some were only found in
+``set_end`` (a rep found inside a longer movement, a partial pull from the
+floor, before the set had reps enough to judge it by).  This runs every
+recording in the given directories through the pipeline (``--exercise auto``,
+as ``analyze`` does) and pairs each rep of every ``set_end`` with the first
+live ``rep`` event that ended at the same moment (within 0.5 s; a deadlift's
+finished rep, which runs from the pull to the bar back down, with the live rep
+that ended at its lockout).  A rep with no such event was first shown by its
+``set_end``: its delay is then the ``set_end``'s time.  Times are signal time,
+so this is the algorithmic delay alone (no batching or transport; see
+``latency.py`` for those).
+
+Usage::
+
+    python benchmarks/rep_delay.py recordings /tmp/fresh11 [--json] [--list 1.0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import command_line, emit, machine_info, table  # noqa: E402
+from repsense.analysis import open_recording, pipeline_for, run_events  # noqa: E402
+from repsense.events import Rep, SetEnd  # noqa: E402
+
+MATCH_S = 0.5
+"""A live rep and a finished one are the same rep when they end this close."""
+
+
+def rep_delays(path: Path) -> list[dict[str, Any]]:
+    """One row per finished rep of ``path``: how it was first shown, and how late."""
+    source = open_recording(path)
+    events = list(run_events(source, pipeline_for(source)))
+    live: dict[int, list[Rep]] = {}
+    for ev in events:
+        if isinstance(ev, Rep):
+            live.setdefault(ev.set_index, []).append(ev)
+    rows = []
+    for ev in events:
+        if not isinstance(ev, SetEnd):
+            continue
+        standing = "standing up" in ev.note
+        for rep in ev.reps:
+            end = rep.end_s
+            if ev.exercise == "deadlift" and standing and rep.starts_concentric:
+                end = rep.start_s + rep.concentric_s  # shown live at its lockout
+            shown = [r.time_s for r in live.get(ev.set_index, [])
+                     if abs(r.rep.end_s - end) < MATCH_S]
+            rows.append({"file": path.name, "set": ev.set_index, "rep": rep.index,
+                         "exercise": ev.exercise, "shown_by": "rep" if shown else "set_end",
+                         "delay_s": (min(shown) if shown else ev.time_s) - end})
+    return rows
+
+
+def summary(group: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median, p90 and the counts over 0.3, 1 and 5 s for one group of reps."""
+    d = np.array([r["delay_s"] for r in rows])
+    if d.size == 0:
+        return {"group": group, "reps": 0}
+    return {
+        "group": group, "reps": int(d.size),
+        "median_s": float(np.median(d)), "p90_s": float(np.percentile(d, 90)),
+        "over_0.3_s": int((d > 0.3).sum()), "over_1_s": int((d > 1.0).sum()),
+        "over_5_s": int((d > 5.0).sum()),
+        "only_in_set_end": sum(r["shown_by"] == "set_end" for r in rows),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("dirs", nargs="+", type=Path, help="directories of recordings")
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.add_argument("--list", type=float, default=None, metavar="S",
+                   help="also list every rep shown more than S seconds late")
+    args = p.parse_args(argv)
+    groups, every = [], []
+    for d in args.dirs:
+        rows = [row for f in sorted(d.glob("*.csv")) for row in rep_delays(f)]
+        groups.append(summary(str(d), rows))
+        every += [{**r, "group": str(d)} for r in rows]
+    late = [r for r in every if args.list is not None and r["delay_s"] > args.list]
+    cols = ["group", "reps", "median_s", "p90_s", "over_0.3_s", "over_1_s", "over_5_s",
+            "only_in_set_end"]
+    text = table(groups, cols, "Delay from a rep's end to its first showing (signal time, s)")
+    if late:
+        text += "\n\n" + table(late, ["file", "set", "rep", "exercise", "shown_by", "delay_s"],
+                               f"Reps shown more than {args.list:g} s late")
+    emit({"benchmark": "rep_delay", "command": command_line(), "machine": machine_info(),
+          "groups": groups, "late": late}, args.json, text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
