@@ -395,7 +395,6 @@ def _knees_up(rest: float, far: float) -> bool:
     return rest >= BRIDGE_REST_DEG and far < rest
 
 
-
 def away_lifts(cands: Sequence[RepCandidate]) -> bool | None:
     """Does the set's movement away from its rest pose lift the segment about its pivot?
 

@@ -107,6 +107,13 @@ def _split_far_dips(cand: RepCandidate) -> list[RepCandidate]:
     return out
 
 
+def _from_standing(ex: str, reps: Sequence[RepCandidate]) -> bool:
+    """A deadlift set seen from standing: one excursion more than pulls, and a far dip
+    is a partial pull (see ``SetTracker.end_set``)."""
+    return EXERCISES[ex].last_excursion_is_no_rep and (
+        set_up_at_the_bar(reps) or rests_standing(reps))
+
+
 def _at_the_end(n: int) -> str:
     """The note's tail for ``n`` reps counted only at the set's end."""
     return "" if n == 0 else f" ({n} at the set's end)"
@@ -259,23 +266,17 @@ class SetTracker:
             return events + self._open_set(self._readmit(held), cand.detected_s)
         return events
 
-    def _from_standing(self, ex: str, reps: Sequence[RepCandidate]) -> bool:
-        """A deadlift set seen from standing: one excursion more than pulls, and a far dip
-        is a partial pull (see ``end_set``)."""
-        return EXERCISES[ex].last_excursion_is_no_rep and (
-            set_up_at_the_bar(reps) or rests_standing(reps))
-
     def _pieces(self, cand: RepCandidate) -> list[RepCandidate]:
-        """``cand``, cut at its far dips when ``end_set`` would count them as reps.
+        """``cand``, cut at its far dips when they are reps of their own.
 
-        Cut when the excursion is over, a dip is shown then, not only at the set's
-        end; judged on the set so far (``end_set`` cuts what is left by the whole set's
-        usual rep, which needs two reps to go by).
+        The rule is ``end_set``'s, judged on the set so far, so that such a rep is
+        shown as soon as its excursion is over.  A dip in a set's first two
+        excursions (no usual rep to go by yet) is left for ``end_set``.
         """
         if not cand.far_dips:
             return [cand]
         reps = [*self._reps, cand]
-        if self._from_standing(self._exercise_now()[0], reps):
+        if _from_standing(self._exercise_now()[0], reps):
             return _split_far_dips(cand)
         if len(self._reps) < 2:
             return [cand]
@@ -504,7 +505,7 @@ class SetTracker:
                 "(quicker or smaller than the set's reps)")
         standing_up = None
         live, self._found_inside = self._found_inside, 0  # cut as their excursions ended
-        if self._from_standing(ex, self._reps):
+        if _from_standing(ex, self._reps):
             # Lowering the bar and standing up without it looks like one more rep; its
             # lowering is the last rep's eccentric.
             note = (note + "; " if note else "") + "last movement (standing up) not counted"
