@@ -116,6 +116,23 @@ def test_exercise_recognised_in_random_mountings(exercise: str, variant: str, pl
 
 
 @pytest.mark.parametrize("seed", [21, 22])
+@pytest.mark.parametrize(("exercise", "variant", "placement", "says"), [
+    ("single_leg_deadlift", "free", "thigh", "hanging from the hip"),
+    ("single_leg_deadlift", "free", "shank", "hanging from the hip"),
+    ("leg_curl", "standing", "shank", "hanging from the knee"),
+])
+def test_mirror_images_are_generic_and_the_note_says_which(exercise: str, variant: str,
+                                                            placement: str, says: str,
+                                                            seed: int) -> None:
+    # Which way is forward one sensor cannot tell: a free leg swung back in a single-leg
+    # deadlift is a leg raise's mirror image, a standing curl a knee extension's.  The
+    # set stays generic, and its note says what looked alike, so the user can name it.
+    ends = _set_ends(exercise, variant, placement, seed)
+    assert [(e.exercise, len(e.reps)) for e in ends] == [("generic", 6)] * 2
+    assert all(says in e.note and "name the exercise" in e.note for e in ends)
+
+
+@pytest.mark.parametrize("seed", [21, 22])
 def test_unknown_placement_takes_a_hinge_as_the_thighs(seed: int) -> None:
     ends = _set_ends("romanian_deadlift", "standard", "thigh", seed, told="auto")
     assert [len(e.reps) for e in ends] == [6, 6]

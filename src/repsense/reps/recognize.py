@@ -66,7 +66,10 @@ seated knee extension are mirror images to one sensor, and so are a
 single-leg deadlift's free leg and a standing leg raise), a planted shank
 tilting off vertical without a set-up pause (a deadlift or a squat), sets
 whose reps disagree, accelerometer-only sensors — is ``generic`` with a note,
-rather than a guess.  One exception without a gyroscope: a thigh turning 40-75°
+rather than a guess (a segment hanging at rest and turning ≥ 20° about the hip, the
+shank's lever ≥ 0.45 m: ``SWUNG_FROM_THE_HIP``; a thigh rising from near level about a
+lever too short for a bridge: a leg lifted from the hip looks alike).  One exception
+without a gyroscope: a thigh turning 40-75°
 (a pull from the floor) in a set that began with a set-up pause at the bar is a
 ``deadlift`` (confidence 0.4, the note says on what).  Left ``generic``, such a
 set counts one rep too many (lowering the bar and standing up without it); the
@@ -100,6 +103,9 @@ MAX_SPREAD_DEG = 60.0
 """Reps whose own lever-arm elevations spread more than this (IQR) are not trusted."""
 SHANK_LEVER_M = 0.35
 """A curl turns the shank about the knee: its centre is within a shank's length."""
+LEG_LEVER_M = 0.45
+"""A straight leg turns the shank about the hip, 0.5-0.7 m away (real knee extensions, whose
+knee is 0.2-0.3 m away, fit up to 0.43 m with a poor gyroscope)."""
 BRIDGE_LEVER_M = 0.32
 """A bridge turns the thigh about a centre beyond its own joints (the planted shank's)."""
 THIGH_MIN_ROM_DEG = 8.0
@@ -129,6 +135,10 @@ PRONE_CURL_FAR_DEG = 130.0
 AT_THE_BAR = (40.0, 75.0)
 """A thigh at the bar of a pull from the floor; a level one (a reverse hyperextension's
 top, a deep squat) is no deadlift's."""
+SWUNG_FROM_THE_HIP = ("a leg hanging from the hip and swung from it: a single-leg deadlift's "
+                      "free leg, a leg raise and a kickback look alike; name the exercise")
+"""Note for a segment hanging below its centre of rotation at rest, turning about the hip
+(mirror images: which way is forward one sensor cannot tell)."""
 BRIDGE_REST_DEG = 110.0
 """Lying on the back with the knees up: the thigh's proximal end below its knee."""
 
@@ -284,6 +294,8 @@ def recognize(
 def _shank(cands: Sequence[RepCandidate], f: LeverFeatures, rom: float) -> tuple[str, float, str]:
     if abs(f.rest) < 35 and rom >= 45 and abs(f.far) >= 40 and f.length <= SHANK_LEVER_M:
         return "leg_curl", 0.8, ""
+    if f.rest <= -45 and f.far - f.rest >= 20 and f.length >= LEG_LEVER_M:
+        return "generic", 0.5, SWUNG_FROM_THE_HIP
     if f.rest <= -45:
         return "generic", 0.5, ("a shank hanging from the knee: a standing curl and a "
                                 "knee extension look alike; name the exercise")
@@ -326,6 +338,13 @@ def _thigh(cands: Sequence[RepCandidate], f: LeverFeatures, rom: float,
             return "generic", 0.5, ("a bridge or a leg lifted from the hip: a sensor under "
                                     "20 Hz cannot tell them apart; name the exercise")
         return ("hip_thrust" if rom >= 35 else "glute_bridge"), 0.7, ""
+    if f.rest <= -45 and f.far - f.rest >= 20:
+        return "generic", 0.5, SWUNG_FROM_THE_HIP
+    if -15 <= f.rest < 35 and f.far - f.rest >= 10:
+        # The bridge's row but for its long lever: a thigh turning about its own hip
+        # (a leg raise, an abduction) starts level and rises the same way.
+        return "generic", 0.5, ("a hip thrust or bridge and a leg lifted from the hip look "
+                                "alike here; name the exercise")
     return "generic", 0.5, ""
 
 
