@@ -117,13 +117,20 @@ def analyze_recording(
     """Analyse a whole recording; raises :class:`~repsense.errors.InputError` on bad input."""
     source = open_recording(path)
     pipeline = pipeline_for(source, exercise, placement, set_gap_s=set_gap_s)
-    result = summarize(run_events(source, pipeline), source, pipeline)
-    finding = pipeline.gyro_check.finding_ if pipeline.gyro_check is not None else None
+    events: list[Event] = []
+    finding = None
+    for item in source_items(source):
+        events += feed(pipeline, item)
+        check = pipeline.gyro_check
+        if check is not None and check.finding_ is not None:
+            finding = check.finding_
+            break
     if finding is None:
-        return result
+        return summarize([*events, *pipeline.finish()], source, pipeline)
     # The gyroscope's axes or units were wrong, and the reps before the finding were
     # measured with them.  The whole recording is at hand: go through it again with
-    # the correction from its first sample (a live stream cannot; it warns instead).
+    # the correction from its first sample (a live stream cannot; it warns instead),
+    # without reading the rest of it the wrong way first.
     source = open_recording(path)
     pipeline = pipeline_for(source, exercise, placement, set_gap_s=set_gap_s,
                             gyro_matrix=finding.matrix)
