@@ -293,6 +293,20 @@ def test_walking_away_after_a_set_adds_no_reps(exercise: str, variant: str, plac
     assert [len(e.reps) for e in _ends_of(sim, placement)] == [6, 6]
 
 
+@pytest.mark.parametrize("rate", [25.0, 100.0])
+@pytest.mark.parametrize("exercise", ["romanian_deadlift", "single_leg_deadlift"])
+def test_the_first_stride_ten_seconds_after_quick_hinges_is_no_rep(exercise: str,
+                                                                   rate: float) -> None:
+    # Quick reps (1-0-1-0), then 10 s standing and a walk: the first stride, before the
+    # gait detector knows, swings the thigh as far as a rep, three times as fast.  It
+    # was counted as the set's ninth rep (walking_sweep.py, seed 2, every rate).
+    variant = "standard" if exercise == "romanian_deadlift" else "stance"
+    sim = SimulatedSession(exercise=exercise, variant=variant, placement="thigh", sets=2,
+                           reps=8, tempo="1-0-1-0", rest_s=60.0, rate_hz=rate, seed=2,
+                           nuisance="full")
+    assert [len(e.reps) for e in _ends_of(sim, "thigh")] == [8, 8]
+
+
 @pytest.mark.parametrize("rate", [20.0, 50.0])
 @pytest.mark.parametrize(("exercise", "variant"), [
     ("romanian_deadlift", "standard"), ("single_leg_deadlift", "stance"),

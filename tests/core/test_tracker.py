@@ -73,6 +73,33 @@ def test_a_far_bigger_movement_long_after_the_set_counts_only_with_a_rep_after_i
     assert (n, "not counted" in note) == ((8, False) if then_a_rep else (6, True))
 
 
+@pytest.mark.parametrize("walking", [False, True])
+def test_a_far_quicker_movement_long_after_the_set_waits_to_see_if_walking_follows(
+        walking: bool) -> None:
+    # The first stride of walking away, 10 s after the last rep: the set's size, but its
+    # tilt speed peaked at three times the reps'.  It is held, not shown: the gait
+    # detector, a second later, says it was a stride; with nobody walking off it counts
+    # when the set ends (a last rep done quicker after a rest).
+    ids = itertools.count()
+    tracker = SetTracker("generic", "thigh", lambda: (f"e{next(ids)}", next(ids)))
+    events = []
+    for k in range(6):
+        events += tracker.add_rep(_rep(3.2 * k, 0.0))
+    stride = replace(_rep(3.2 * 5 + 13.0, 0.0), rom_deg=50.0, peak_speed_dps=360.0)
+    held = tracker.add_rep(stride)
+    assert held == []
+    if walking:
+        tracker.walking()
+    (end,) = [e for e in tracker.end_set(1000.0) if isinstance(e, SetEnd)]
+    assert len(end.reps) == (6 if walking else 7)
+    # in the set's rhythm it is a rep at once, however quick
+    tracker = SetTracker("generic", "thigh", lambda: (f"e{next(ids)}", next(ids)))
+    for k in range(6):
+        tracker.add_rep(_rep(3.2 * k, 0.0))
+    quick = replace(_rep(3.2 * 6, 0.0), peak_speed_dps=360.0)
+    assert [type(e).__name__ for e in tracker.add_rep(quick)] == ["Rep"]
+
+
 def test_a_tired_partial_rep_in_the_sets_rhythm_counts() -> None:
     reps = [_rep(3.2 * k, 0.0) for k in range(6)]
     tired = replace(_rep(3.2 * 6, 0.0), rom_deg=25.0)

@@ -27,6 +27,9 @@ STRAY_GAP_S = 8.0
 """A partial movement this long (and 3× the set's usual gap) after the last rep is no rep
 unless a rep like the set's follows; so is one over STRAY_BIG times the set's range."""
 STRAY_BIG = 1.6
+STRAY_FAST = 2.0
+"""... and so is one of the set's size whose tilt speed peaked over this many times the
+set's (the first stride of walking away, a second before the gait detector knows)."""
 LONE_SNAP_BACK = 4.0
 SNAP_WAIT_S = 2.0
 """A first rep whose way back was LONE_SNAP_BACK times faster than its way out waits this
@@ -362,19 +365,23 @@ class SetTracker:
 
         Putting the bar down, sitting up or leaning on the bench after the set
         look like a part-way rep; getting up and the first stride away, long
-        after the last rep, like a far bigger one.  A rep held longer on purpose
-        goes the whole way, and a tired partial rep comes in the set's rhythm.
+        after the last rep, like a far bigger or a far quicker one.  A rep held
+        longer on purpose goes the whole way, and a tired partial rep comes in the
+        set's rhythm.
         """
         rom = float(np.median([c.rom_deg for c in self._reps]))
+        partial = cand.rom_deg < 0.6 * rom
         big = cand.rom_deg > STRAY_BIG * rom
-        if cand.rom_deg >= 0.6 * rom and not big:
+        fast = cand.peak_speed_dps > STRAY_FAST * float(
+            np.median([c.peak_speed_dps for c in self._reps]))
+        if not (partial or big or fast):
             return False
         hold = cand.return_start_s - cand.away_end_s
         holds = [c.return_start_s - c.away_end_s for c in self._reps]
         gap = cand.start_s - self._reps[-1].end_s
         gaps = [b.start_s - a.end_s for a, b in zip(self._reps, self._reps[1:], strict=False)]
         late = gap > max(STRAY_GAP_S, 3.0 * float(np.median(gaps))) if gaps else False
-        return late or (not big and hold > self.max_lone_hold_s
+        return late or (partial and hold > self.max_lone_hold_s
                         and hold > 3.0 * float(np.median(holds)))
 
     def _open_set(self, cands: list[RepCandidate], t: float) -> list[Event]:
