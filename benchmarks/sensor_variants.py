@@ -2,7 +2,7 @@
 
 For every recording (``*.csv`` + sidecar) in SRC, writes to OUT/rotated,
 OUT/accel_only, OUT/half_rate, OUT/rate_10hz, OUT/lossy, OUT/slower, OUT/faster,
-OUT/mirrored, OUT/clipped, OUT/gyro_swapped and OUT/gyro_rad:
+OUT/mirrored, OUT/clipped, OUT/gyro_swapped, OUT/gyro_rad and OUT/gyro_zero:
 
 * ``rotated``: the same samples in a random sensor frame (a strap put on any
   way round); accelerometer and gyroscope turned alike.
@@ -40,6 +40,9 @@ OUT/mirrored, OUT/clipped, OUT/gyro_swapped and OUT/gyro_rad:
   them: the gyroscope's x and y columns swapped (no longer the accelerometer's axes),
   or the gyroscope in rad/s under the ``gyr_*_dps`` headers (see
   ``repsense.dsp.gyro_axes``, which finds and undoes both).
+* ``gyro_zero``: the rotated samples with a gyroscope that reads nothing (switched
+  off, or columns written as zeros): ``gyro_axes`` leaves it out, so the counts
+  should be ``accel_only``'s.
 
 The labels are kept (stretched with the time axis in ``slower``/``faster``).
 Then run ``benchmarks/accuracy.py`` on the directories.  Nothing is written
@@ -87,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(args.seed)
     loss_rng = np.random.default_rng(args.seed + 1)  # apart: the rotations stay as they were
     names = ("rotated", "accel_only", "half_rate", "rate_10hz", "lossy", "slower", "faster",
-             "mirrored", "clipped", "gyro_swapped", "gyro_rad")
+             "mirrored", "clipped", "gyro_swapped", "gyro_rad", "gyro_zero")
     dirs = {name: args.out / name for name in names}
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
@@ -119,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         swapped[:, 4:7] = turned[:, GYRO_SWAP]
         in_rad = turned.copy()
         in_rad[:, 4:7] = np.radians(turned[:, 4:7])
+        no_gyro = turned.copy()
+        no_gyro[:, 4:7] = 0.0
         rate = float(meta.get("sample_rate_hz") or 0) or None
         for name, arr, head, r in (
             ("rotated", turned, HEADER_6, rate),
@@ -129,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             ("clipped", clipped, HEADER_6, rate),
             ("gyro_swapped", swapped, HEADER_6, rate),
             ("gyro_rad", in_rad, HEADER_6, rate),
+            ("gyro_zero", no_gyro, HEADER_6, rate),
         ):
             np.savetxt(dirs[name] / csv.name, arr, delimiter=",", header=head, comments="",
                        fmt="%.6f")

@@ -121,16 +121,15 @@ def analyze_recording(
     finding = None
     for item in source_items(source):
         events += feed(pipeline, item)
-        check = pipeline.gyro_check
-        if check is not None and check.finding_ is not None:
-            finding = check.finding_
+        if pipeline.gyro_finding_ is not None:
+            finding = pipeline.gyro_finding_
             break
     if finding is None:
         return summarize([*events, *pipeline.finish()], source, pipeline)
-    # The gyroscope's axes or units were wrong, and the reps before the finding were
-    # measured with them.  The whole recording is at hand: go through it again with
-    # the correction from its first sample (a live stream cannot; it warns instead),
-    # without reading the rest of it the wrong way first.
+    # The gyroscope's axes or units were wrong (or it read nothing), and the reps before
+    # the finding were measured with it.  The whole recording is at hand: go through it
+    # again with the correction (or without the gyroscope) from its first sample (a live
+    # stream cannot; it warns instead), without reading the rest of it first.
     source = open_recording(path)
     pipeline = pipeline_for(source, exercise, placement, set_gap_s=set_gap_s,
                             gyro_matrix=finding.matrix)

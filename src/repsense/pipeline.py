@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from repsense.dsp.gyro_axes import GyroAxesCheck
+from repsense.dsp.gyro_axes import DEAD_FIX, DEAD_MESSAGE, GyroAxesCheck, GyroFinding
 from repsense.dsp.movement import MovementSignal
 from repsense.dsp.orientation import GravityEstimator
 from repsense.dsp.timing import TimingRepair
@@ -87,6 +87,8 @@ class Pipeline:
         self._detector_cfg = detector
         self._gyro_matrix = gyro_matrix
         self.gyro_check: GyroAxesCheck | None = None
+        self.gyro_finding_: GyroFinding | None = None
+        """What the gyroscope check found in this stream (a correction, or no gyroscope)."""
         self.gravity: GravityEstimator | None = None
         self.movement: MovementSignal | None = None
         self.detector: RepDetector | None = None
@@ -180,23 +182,15 @@ class Pipeline:
         return events
 
     def _process(self, chunk: SampleChunk, gaps: list) -> list[Event]:
-        if self.gravity is None:
-            rate = self.timing.rate_hz_ or 100.0
-            self.has_gyro = chunk.gyr is not None
-            self.gyro_check = (GyroAxesCheck(rate, self._gyro_matrix) if self.has_gyro
-                               else None)
-            self.gravity = GravityEstimator(rate)
-            self.movement = MovementSignal(rate, placement=self.placement)
-            chain = [self.movement.sos] if self.has_gyro else [self.gravity.sos, self.movement.sos]
-            timer = SpeedPhaseTimer(chain, rate, angle_chain=[self.gravity.sos])
-            self.detector = RepDetector(timer, self._detector_cfg, angle_timing=not self.has_gyro)
-            # A slower sensor's lever arm is coarse: recognition then leaves out the rule
-            # it could turn into a wrong name.
-            self.tracker.coarse_lever = rate < MIN_RATE_HZ
-            self.tracker.partial_min = self.detector.partial_share
-            self.lever = self._lever_for(rate)
-        assert self.movement is not None and self.detector is not None
         events: list[Event] = []
+        if self.gravity is None:
+            # A gyroscope found dead on a first pass (a zero correction) is left out.
+            dead = self._gyro_matrix is not None and not np.any(self._gyro_matrix)
+            self._build(chunk.gyr is not None and not dead)
+            if dead and chunk.gyr is not None:
+                events.append(self._warning(float(chunk.t[0]), "gyro_axes",
+                                            f"{DEAD_MESSAGE} {DEAD_FIX}"))
+        assert self.movement is not None and self.detector is not None
         # Process the parts between gaps in order, each gap's warning before the samples
         # after it, so the event order is the same however the stream was chunked.
         cuts = [int(np.searchsorted(chunk.t, g.end_s)) for g in gaps]
@@ -214,6 +208,22 @@ class Pipeline:
                 events += self._process_part(part)
         return events
 
+    def _build(self, has_gyro: bool) -> None:
+        """The stages after timing repair, for a sensor with or without a gyroscope."""
+        rate = self.timing.rate_hz_ or 100.0
+        self.has_gyro = has_gyro
+        self.gyro_check = GyroAxesCheck(rate, self._gyro_matrix) if has_gyro else None
+        self.gravity = GravityEstimator(rate)
+        self.movement = MovementSignal(rate, placement=self.placement)
+        chain = [self.movement.sos] if has_gyro else [self.gravity.sos, self.movement.sos]
+        timer = SpeedPhaseTimer(chain, rate, angle_chain=[self.gravity.sos])
+        self.detector = RepDetector(timer, self._detector_cfg, angle_timing=not has_gyro)
+        # A slower sensor's lever arm is coarse: recognition then leaves out the rule
+        # it could turn into a wrong name.
+        self.tracker.coarse_lever = rate < MIN_RATE_HZ
+        self.tracker.partial_min = self.detector.partial_share
+        self.lever = self._lever_for(rate)
+
     def _process_part(self, chunk: SampleChunk) -> list[Event]:
         gyr = chunk.gyr if self.has_gyro else None
         check = self.gyro_check
@@ -227,7 +237,13 @@ class Pipeline:
         # the event order is the same however the stream was chunked.
         n = len(chunk)
         events = self._run(chunk.slice(0, at), gyr[:at]) if at else []
+        self.gyro_finding_ = check.finding_
         events.append(self._warning(check.finding_.time_s, "gyro_axes", check.finding_.message))
+        if check.finding_.dead:
+            # Nothing the gyroscope fed can be kept (the tilt it carried never turned):
+            # the stages start again without it.  The set tracker and its sets stay.
+            self._build(False)
+            return events + self._run(chunk.slice(at, n), None)
         return events + self._run(chunk.slice(at, n), gyr[at:])
 
     def _run(self, chunk: SampleChunk, gyr: np.ndarray | None) -> list[Event]:

@@ -149,3 +149,70 @@ def test_a_gyroscope_unrelated_to_the_tilt_is_left_alone() -> None:
     check, out = check_all(SampleChunk(chunk.t, chunk.acc, noise), 50.0)
     assert check.looks_ >= 1 and check.finding_ is None
     assert np.array_equal(out, noise)
+
+
+@pytest.mark.parametrize("reads", ["zeros", "a 31st"])
+def test_a_gyroscope_that_reads_almost_nothing_is_left_out(reads: str, tmp_path) -> None:
+    """A gyroscope switched off (columns of zeros) or read 31 times too small, a factor
+    no known mix-up explains (real uci-pt subject 2 in rad/s), turns through a few
+    degrees while the accelerometer sees the leg turn 120°: every rep was lost.  Now
+    the recording is counted from the accelerometer alone, exactly as without the
+    gyroscope's columns, with a warning that says so and names the fix."""
+    chunk, _ = make(sets=3, reps=6, mount=Rotation.random(random_state=7), seed=7)
+    assert chunk.gyr is not None
+    gyr = np.zeros_like(chunk.gyr) if reads == "zeros" else chunk.gyr / 31.0
+    check, _ = check_all(SampleChunk(chunk.t, chunk.acc, gyr), 50.0)
+    assert check.finding_ is not None and check.finding_.dead
+    assert "accelerometer alone" in check.finding_.message
+    bad, acc_only = tmp_path / "bad.csv", tmp_path / "acc.csv"
+    write_csv(bad, SampleChunk(chunk.t, chunk.acc, gyr))
+    np.savetxt(acc_only, np.column_stack([chunk.t, chunk.acc]), delimiter=",", fmt="%.9f",
+               header="time_s,acc_x_g,acc_y_g,acc_z_g", comments="")
+    acc_only.with_suffix(".json").write_text(json.dumps({"sample_rate_hz": 50.0}))
+    fixed, want = analyze_recording(bad), analyze_recording(acc_only)
+    assert [len(s["reps"]) for s in want["sets"]] == [6, 6, 6]
+    assert fixed["sets"] == want["sets"]
+    (warning,) = [w for w in fixed["warnings"] if w["code"] == "gyro_axes"]
+    assert warning["time_s"] == pytest.approx(float(chunk.t[0]))
+    assert "gyr_* columns" in warning["message"]
+
+
+def test_a_live_stream_goes_on_without_a_gyroscope_that_reads_nothing() -> None:
+    """Live, the samples before the finding are gone; from it on the pipeline counts
+    as an accelerometer-only one does, and it says so once."""
+    from repsense.events import SetEnd
+    from repsense.pipeline import Pipeline
+
+    chunk, _ = make(sets=3, reps=6, mount=Rotation.random(random_state=7), seed=7)
+    assert chunk.gyr is not None
+    dead = SampleChunk(chunk.t, chunk.acc, np.zeros_like(chunk.gyr))
+    p = Pipeline(sample_rate_hz=50.0)
+    events = [e for k in range(0, len(dead), 25) for e in p.push(dead.slice(k, k + 25))]
+    events += p.finish()
+    (warning,) = [e for e in events if getattr(e, "code", "") == "gyro_axes"]
+    assert p.has_gyro is False and p.gyro_finding_ is not None and p.gyro_finding_.dead
+    acc = Pipeline(sample_rate_hz=50.0)
+    want = [e for e in acc.push(SampleChunk(chunk.t, chunk.acc, None)) + acc.finish()
+            if isinstance(e, SetEnd)]
+    got = [e for e in events if isinstance(e, SetEnd)]
+    # the sets after the finding are the accelerometer-only ones
+    after = [len(e.reps) for e in want if e.start_s > warning.time_s + 5.0]
+    assert after and [len(e.reps) for e in got if e.start_s > warning.time_s + 5.0] == after
+    # however the stream is chunked, the same events (the finding did not move)
+    for size in (1, 7, 333):
+        q = Pipeline(sample_rate_hz=50.0)
+        again = [e for k in range(0, len(dead), size) for e in q.push(dead.slice(k, k + size))]
+        assert [e.to_dict() for e in again + q.finish()] == [e.to_dict() for e in events]
+
+
+def test_a_gyroscope_that_never_changes_is_left_out_before_the_fits_can_judge() -> None:
+    """A thigh on a lying curl gives under 20° of usable tilt in a session, far short of
+    the 120° the fits want; a gyroscope stuck at one reading is left out after 15°.
+    A working one, however little it reads there, is not."""
+    chunk, _ = make(sets=2, reps=5, mount=Rotation.random(random_state=2), seed=2)
+    assert chunk.gyr is not None
+    stuck = np.tile([0.5, -1.2, 0.0], (len(chunk), 1))
+    check, _ = check_all(SampleChunk(chunk.t, chunk.acc, stuck), 50.0)
+    assert check.finding_ is not None and check.finding_.dead and check.looks_ == 0
+    check, _ = check_all(SampleChunk(chunk.t, chunk.acc, chunk.gyr / 57.3), 50.0)
+    assert check.finding_ is not None and not check.finding_.dead  # rad/s: corrected

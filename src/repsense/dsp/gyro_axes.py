@@ -23,7 +23,11 @@ like the rest of the pipeline; :func:`repsense.analysis.analyze_recording`,
 which has the whole recording, goes through it again with the correction from
 the first sample).  A gyroscope that fits no candidate well (real uci-pt
 subject 2, whose gyroscope reads 0.2-0.5 or 1.8-4 times the tilt rate and
-leaves 40-100 % of it unexplained) is left as it is.
+leaves 40-100 % of it unexplained) is left as it is.  One that turns through
+less than ``DEAD_SHARE`` of what the accelerometer saw (a gyroscope switched
+off, columns written as zeros, or rad/s too noisy for any candidate to fit) is no
+gyroscope, and neither is one whose readings never change (``FLAT_EVIDENCE_DEG``):
+the finding's matrix is zero, and the pipeline goes on from the accelerometer alone.
 """
 
 from __future__ import annotations
@@ -70,6 +74,22 @@ SCALE_SLACK = math.sqrt(2.0)
 gyroscope is right); a factor of sqrt(2) either way keeps 8 and 16 apart."""
 
 
+DEAD_SHARE = 0.1
+"""A gyroscope whose own turn through the usable blocks is under this share of the up
+vector's travel reads (almost) nothing: real units read 0.2-4 times the tilt rate."""
+FLAT_EVIDENCE_DEG = 15.0
+"""Up-vector travel after which a gyroscope whose readings have not changed at all since the
+first sample (a stuck or switched-off one: a working one's noise flickers its last bits) is
+left out without waiting for ``EVIDENCE_DEG``: a thigh on a lying curl, or explosive reps,
+give 20° or less of usable tilt in a whole session.  A share of the travel would not do:
+over the first 15° a working gyroscope may read as little as 12 % of it (the accelerometer's
+direction moves with the limb's own acceleration too), one in rad/s then 0.2 %."""
+DEAD_MESSAGE = ("the gyroscope reads almost nothing while the accelerometer turns: counted "
+                "from the accelerometer alone")
+DEAD_FIX = ("(check that the sensor's gyroscope is on and writes deg/s, or leave out the "
+            "gyr_* columns)")
+
+
 def _signed_permutations() -> list[np.ndarray]:
     out = []
     for perm in itertools.permutations(range(3)):
@@ -95,7 +115,8 @@ class GyroFinding:
     time_s
         Time of the first corrected sample.
     matrix
-        ``corrected = matrix @ measured`` (a signed permutation times a scale).
+        ``corrected = matrix @ measured`` (a signed permutation times a scale), or
+        zero for a gyroscope that reads nothing (see :attr:`dead`).
     unexplained_before, unexplained_after
         Share of the tilt rate the gyroscope as measured, and as corrected, leaves
         unexplained.
@@ -108,6 +129,11 @@ class GyroFinding:
     unexplained_before: float
     unexplained_after: float
     message: str
+
+    @property
+    def dead(self) -> bool:
+        """The gyroscope reads nothing: go on without it."""
+        return not np.any(self.matrix)
 
 
 def _describe(p: np.ndarray, scale: float) -> str:
@@ -155,6 +181,9 @@ class GyroAxesCheck:
         self._g = np.zeros(9)
         self._c = 0.0
         self._travel = 0.0
+        self._gyro_travel = 0.0  # the gyroscope's own turn through the same blocks
+        self._first_gyr: np.ndarray | None = None
+        self._flat = True  # every gyroscope reading so far equals the first
         self.looks_ = 0
         self._matrix: np.ndarray | None = None
         self._how = ""
@@ -166,7 +195,7 @@ class GyroAxesCheck:
             known = np.asarray(known, dtype=float)
             scale = float(abs(np.linalg.det(known))) ** (1.0 / 3.0)
             self._matrix = known
-            self._how = _describe(np.round(known / scale), scale)
+            self._how = "" if scale == 0.0 else _describe(np.round(known / scale), scale)
             self.decided_ = True
 
     def push(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray) -> tuple[np.ndarray, int]:
@@ -181,7 +210,14 @@ class GyroAxesCheck:
             return gyr @ self._matrix.T, 0
         carried = self._blocks.pending
         blocks = self._blocks(np.column_stack([t, acc, gyr]))
-        at = self._learn(blocks, self._step - carried - 1)
+        flat_until = -NEVER
+        if self._first_gyr is None:
+            self._first_gyr = gyr[0].copy()
+        if self._flat:
+            changed = np.flatnonzero(np.any(gyr != self._first_gyr, axis=1))
+            flat_until = int(changed[0]) if changed.size else n
+            self._flat = changed.size == 0
+        at = self._learn(blocks, self._step - carried - 1, flat_until)
         if self._matrix is None or at >= n:
             return gyr, n
         self._report(t, at)
@@ -193,13 +229,21 @@ class GyroAxesCheck:
         if self.finding_ is not None or self._matrix is None or at >= t.shape[0]:
             return
         when = float(t[at])
-        self.finding_ = GyroFinding(
-            when, self._matrix, self._unexplained[0], self._unexplained[1],
-            f"gyroscope disagrees with the accelerometer: {self._how}; corrected from "
-            f"{when:.1f} s (fix the sensor's axis/units setting or the gyr_*_dps columns)")
+        if not np.any(self._matrix):
+            message = f"{DEAD_MESSAGE} from {when:.1f} s {DEAD_FIX}"
+        else:
+            message = (f"gyroscope disagrees with the accelerometer: {self._how}; corrected "
+                       f"from {when:.1f} s (fix the sensor's axis/units setting or the "
+                       "gyr_*_dps columns)")
+        self.finding_ = GyroFinding(when, self._matrix, self._unexplained[0],
+                                    self._unexplained[1], message)
 
-    def _learn(self, blocks: np.ndarray, first_end: int) -> int:
-        """Accumulate the new blocks; the local row from which a decided correction applies."""
+    def _learn(self, blocks: np.ndarray, first_end: int, flat_until: int = -NEVER) -> int:
+        """Accumulate the new blocks; the local row from which a decided correction applies.
+
+        ``flat_until``: the local row before which the gyroscope has read the same as
+        its first sample throughout the stream (``-NEVER`` once it has changed).
+        """
         if blocks.shape[0] == 0:
             return NEVER
         rows = blocks if self._prev is None else np.concatenate([self._prev, blocks])
@@ -221,6 +265,7 @@ class GyroAxesCheck:
         jac = jac * use[:, None, None]
         y = du * use[:, None]
         step_travel = speed * use * (dt / 2.0)
+        gyro_step = np.sqrt(np.einsum("ij,ij->i", wb[1:-1], wb[1:-1])) * use * (dt / 2.0)
         # Centre block k (row m = k - 1 here) is known once block k + 1 has ended:
         # the local sample row where that happened.
         n_prev = rows.shape[0] - blocks.shape[0]
@@ -231,10 +276,20 @@ class GyroAxesCheck:
             reach = np.flatnonzero(np.cumsum(step_travel[start:]) >= need)
             stop = y.shape[0] if reach.size == 0 else start + int(reach[0]) + 1
             part = slice(start, stop)
+            # Block by block (so that chunking does not move it): a gyroscope whose
+            # readings never changed is known long before the fits can be weighed.
+            ct = self._travel + np.cumsum(step_travel[part])
+            flat = np.flatnonzero((ct >= math.radians(FLAT_EVIDENCE_DEG))
+                                  & (ends[part] < flat_until))
+            if flat.size:
+                self._travel = float(ct[flat[0]])
+                self._leave_out(1.0)
+                return int(ends[start + int(flat[0])]) + 1
             self._h += np.einsum("nak,nal->kl", jac[part], jac[part])
             self._g += np.einsum("nak,na->k", jac[part], y[part])
             self._c += float(np.einsum("na,na->", y[part], y[part]))
             self._travel += float(step_travel[part].sum())
+            self._gyro_travel += float(gyro_step[part].sum())
             if reach.size == 0:
                 break
             self._decide()
@@ -266,7 +321,13 @@ class GyroAxesCheck:
         near = [f for f in fits if f[1] <= r_min + MARGIN]
         s, r, p = max(near, key=lambda f: (float(np.trace(f[2])), -f[1]))
         changed = not np.array_equal(p, np.eye(3))
+        hardly_turns = self._gyro_travel < DEAD_SHARE * self._travel
         if r > GOOD_FIT or (changed and r_id < 2.0 * r):  # (a good fit has s > 0)
+            if hardly_turns:
+                # Nothing fits, and the gyroscope hardly turns: no gyroscope to speak of
+                # (switched off, or in rad/s and noisy past fitting): on without it.
+                self._leave_out(r_id)
+                return
             self.decided_ = self.looks_ >= MAX_TRIES  # inconclusive: look again later
             return
         self.decided_ = True
@@ -274,8 +335,19 @@ class GyroAxesCheck:
         if not SCALE_RANGE[0] <= s <= SCALE_RANGE[1]:
             known = min(KNOWN_SCALES, key=lambda k: abs(math.log(s / k)))
             scale = known if abs(math.log(s / known)) < math.log(SCALE_SLACK) else 1.0
+            if scale == 1.0 and hardly_turns:
+                # It fits, but reads far too little, by a factor no known mix-up explains
+                # (uci-pt subject 2's shank in rad/s: 1/31 of the tilt rate).
+                self._leave_out(r_id)
+                return
         if not changed and scale == 1.0:
             return
         self._matrix = scale * p
         self._how = _describe(p, scale)
         self._unexplained = (r_id, r)
+
+    def _leave_out(self, unexplained: float) -> None:
+        """Decide that there is no gyroscope to speak of (a zero correction)."""
+        self.decided_ = True
+        self._matrix = np.zeros((3, 3))
+        self._unexplained = (unexplained, 1.0)
