@@ -135,6 +135,9 @@ PRONE_CURL_FAR_DEG = 130.0
 AT_THE_BAR = (40.0, 75.0)
 """A thigh at the bar of a pull from the floor; a level one (a reverse hyperextension's
 top, a deep squat) is no deadlift's."""
+HANGING_FROM_THE_KNEE = ("a shank hanging from the knee: a standing curl and a knee extension "
+                         "look alike; name the exercise")
+"""Note for a shank hanging below the knee at rest (mirror images, by lever arm or by mounting)."""
 SWUNG_FROM_THE_HIP = ("a leg hanging from the hip and swung from it: a single-leg deadlift's "
                       "free leg, a leg raise and a kickback look alike; name the exercise")
 """Note for a segment hanging below its centre of rotation at rest, turning about the hip
@@ -297,8 +300,7 @@ def _shank(cands: Sequence[RepCandidate], f: LeverFeatures, rom: float) -> tuple
     if f.rest <= -45 and f.far - f.rest >= 20 and f.length >= LEG_LEVER_M:
         return "generic", 0.5, SWUNG_FROM_THE_HIP
     if f.rest <= -45:
-        return "generic", 0.5, ("a shank hanging from the knee: a standing curl and a "
-                                "knee extension look alike; name the exercise")
+        return "generic", 0.5, HANGING_FROM_THE_KNEE
     if f.rest >= 35 and set_up_at_the_bar(cands):
         return "deadlift", 0.6, ""  # foot planted, and a set-up pause at the bar
     if f.rest >= 35 and f.rising >= MIN_RISING_DEG:
@@ -383,8 +385,7 @@ def _from_mounting(
             # the knee: nothing but a knee bending does that.
             return "leg_curl", 0.6, ""
         if rest < HANGING_DEG:
-            return "generic", 0.5, ("a shank hanging from the knee: a standing curl and a "
-                                    "knee extension look alike; name the exercise")
+            return "generic", 0.5, HANGING_FROM_THE_KNEE
         return "generic", 0.5, ""
     if rest < UPRIGHT_DEG:
         if set_up_at_the_bar(cands) and DEADLIFT_ROM_DEG[0] <= rom <= DEADLIFT_ROM_DEG[1]:

@@ -14,6 +14,11 @@ PARTIAL_FRACTION = 0.6
 """A rep whose range of motion is below 60 % of its set's median range is ``partial``."""
 
 
+def _away_is_concentric(exercise: str, override: bool | None) -> bool:
+    """``override`` when given (a generic set's, see ``rep_tempo``), else the exercise's own."""
+    return EXERCISES[exercise].away_is_concentric if override is None else override
+
+
 def tempo_string(eccentric: float, bottom: float, concentric: float, top: float) -> str:
     """The usual 4-digit tempo notation: eccentric-bottom pause-concentric-top pause."""
     return "-".join(str(int(round(max(x, 0.0)))) for x in (eccentric, bottom, concentric, top))
@@ -50,8 +55,7 @@ def rep_tempo(
     far = max(0.0, cand.return_start_s - cand.away_end_s)
     back = cand.end_s - cand.return_start_s
     near = 0.0 if prev_end_s is None else max(0.0, cand.start_s - prev_end_s)
-    if away_is_concentric is None:
-        away_is_concentric = EXERCISES[exercise].away_is_concentric
+    away_is_concentric = _away_is_concentric(exercise, away_is_concentric)
     if away_is_concentric:
         conc, ecc, top, bottom = away, back, far, near
     else:
@@ -86,9 +90,9 @@ def _rep(
 def concentric_speed(cand: RepCandidate, exercise: str,
                      away_is_concentric: bool | None = None) -> float:
     """Peak tilt speed of the rep's concentric movement (deg/s)."""
-    if away_is_concentric is None:
-        away_is_concentric = EXERCISES[exercise].away_is_concentric
-    return cand.away_speed_dps if away_is_concentric else cand.return_speed_dps
+    if _away_is_concentric(exercise, away_is_concentric):
+        return cand.away_speed_dps
+    return cand.return_speed_dps
 
 
 def pull_tempo(

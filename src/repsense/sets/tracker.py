@@ -110,6 +110,14 @@ def _split_far_dips(cand: RepCandidate) -> list[RepCandidate]:
     return out
 
 
+def _cut_if_two_movements(cand: RepCandidate, usual: float) -> list[RepCandidate]:
+    """``cand`` cut at its far dips when it took ``TWO_MOVEMENTS`` times ``usual`` (the
+    set's median rep) or longer; a dip in a rep of the usual length is a sag."""
+    if cand.end_s - cand.start_s >= TWO_MOVEMENTS * usual:
+        return _split_far_dips(cand)
+    return [cand]
+
+
 def _from_standing(ex: str, reps: Sequence[RepCandidate]) -> bool:
     """A deadlift set seen from standing: one excursion more than pulls, and a far dip
     is a partial pull (see ``SetTracker.end_set``)."""
@@ -283,10 +291,8 @@ class SetTracker:
             return _split_far_dips(cand)
         if len(self._reps) < 2:
             return [cand]
-        usual = float(np.median([c.end_s - c.start_s for c in self._reps]))
-        if cand.end_s - cand.start_s >= TWO_MOVEMENTS * usual:
-            return _split_far_dips(cand)
-        return [cand]
+        return _cut_if_two_movements(
+            cand, float(np.median([c.end_s - c.start_s for c in self._reps])))
 
     def _away_conc(self, ex: str) -> bool | None:
         """Is the way out concentric?  ``None``: as the exercise says.  A generic set's
@@ -534,8 +540,7 @@ class SetTracker:
             # pose, and the next); a dip inside a rep of the usual length is a sag at the
             # top, held and lifted again.
             usual = float(np.median([c.end_s - c.start_s for c in self._reps]))
-            split = [p for c in self._reps for p in (
-                _split_far_dips(c) if c.end_s - c.start_s >= TWO_MOVEMENTS * usual else [c])]
+            split = [p for c in self._reps for p in _cut_if_two_movements(c, usual)]
             late = len(split) - len(self._reps)
             if late + live:
                 n = late + live
