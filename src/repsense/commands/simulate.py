@@ -75,6 +75,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "(125-2000; default 1000)")
     p.add_argument("--mount", choices=("random", "aligned"), default="random",
                    help="strap orientation: random (default) or axes aligned with the segment")
+    p.add_argument("--walk-stride", type=_stride_range, metavar="LO,HI",
+                   help="stride periods of walking between sets, seconds (default 1,1.15: "
+                        "100-120 steps a minute; a slow walker: 1.35,1.6)")
     p.add_argument("--paired", action="store_true",
                    help="write the mounting a 'repsense pair' capture would hold (mounting_up, "
                         "the up vector with the segment vertical) into the sidecar; the strap "
@@ -112,6 +115,8 @@ def command_line(args: argparse.Namespace) -> str:
             parts += [flag, f"{value:g}"]
     if args.mount != "random":
         parts += ["--mount", args.mount]
+    if args.walk_stride is not None:
+        parts += ["--walk-stride", ",".join(f"{x:g}" for x in args.walk_stride)]
     if args.paired:
         parts.append("--paired")
     parts += ["-o", str(args.output)]
@@ -123,12 +128,14 @@ def build_session(args: argparse.Namespace) -> SimulatedSession:
     from repsense.sim import SimulatedSession
 
     source = command_line(args)
-    common = dict(
+    common: dict = dict(
         rate_hz=args.rate, seed=args.seed, accel_only=args.accel_only,
         jitter_ms=args.jitter_ms, partial_prob=args.partial, fatigue=args.fatigue,
         acc_range_g=args.acc_range, gyr_range_dps=args.gyro_range, mount=args.mount,
         source=source,
     )
+    if args.walk_stride is not None:
+        common["walk_stride_s"] = args.walk_stride
     if args.plan is not None:
         if args.exercise:
             raise InputError("--plan and --exercise: give one of them, not both")
@@ -143,6 +150,21 @@ def build_session(args: argparse.Namespace) -> SimulatedSession:
         side=args.side or "right", sets=args.sets, reps=reps, tempo=args.tempo,
         rest_s=args.rest, nuisance=args.nuisance or "rest", **common,
     )
+
+
+def _stride_range(text: str) -> tuple[float, float]:
+    """``LO,HI`` (or one value) in seconds, for ``--walk-stride``."""
+    try:
+        parts = [float(x) for x in text.split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2 or not 0.6 <= parts[0] <= parts[1] <= 2.5:
+        raise argparse.ArgumentTypeError(
+            f"'{text}': give two stride periods LO,HI in seconds between 0.6 and 2.5, "
+            "e.g. 1.35,1.6")
+    return parts[0], parts[1]
 
 
 def _load_plan(plan: Path) -> dict | Path:

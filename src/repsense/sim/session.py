@@ -65,6 +65,8 @@ MIN_INTERNAL_HZ = 400.0
 PAD = 64  # internal samples on each side of a block, so derivatives have no edge effects
 MIN_REST_S = 5.0
 MAX_WALK_S = 90.0
+WALK_STRIDE_S = (1.0, 1.15)
+"""Stride periods of walking between sets, seconds (100-120 steps a minute)."""
 MAX_BLOCK_S = 60.0
 """Long rests are rendered in pieces of about this length to bound memory."""
 MOTOR_NOISE_S = 0.004
@@ -200,6 +202,9 @@ class SimulatedSession:
         Exercise variant, e.g. ``"seated"`` leg curl (see :func:`repsense.sim.variants`).
     jitter_ms
         Standard deviation of timestamp jitter (host-side timestamps).
+    walk_stride_s
+        Range the stride period of each walk is drawn from, seconds (default 1.0-1.15:
+        100-120 steps a minute; a slow walker's 75-90 steps a minute is 1.35-1.6).
     partial_prob, fatigue
         Chance that a rep is partial; how much the concentric slows over a set.
     ideal
@@ -222,6 +227,7 @@ class SimulatedSession:
         variant: str | None = None,
         side: str = "right",
         jitter_ms: float = 0.0,
+        walk_stride_s: tuple[float, float] = WALK_STRIDE_S,
         partial_prob: float = 0.0,
         fatigue: float = 0.25,
         acc_range_g: int = 8,
@@ -238,6 +244,7 @@ class SimulatedSession:
         self.nuisance = nuisance
         self.side = side
         self.jitter_ms = float(jitter_ms)
+        self.walk_stride_s = (float(walk_stride_s[0]), float(walk_stride_s[1]))
         self.ideal = ideal
         self.name = name
         _check_options(rate_hz, nuisance, side, jitter_ms, partial_prob, fatigue, acc_range_g,
@@ -407,7 +414,7 @@ class SimulatedSession:
             settle = 3.0
             walk = min(t1 - t - back - settle, MAX_WALK_S)
             if walk >= 5.0:
-                stride = rng.uniform(1.0, 1.15)
+                stride = rng.uniform(*self.walk_stride_s)
                 walk = np.floor(walk / stride) * stride
                 blocks.append(Block("walk", t, t + walk, {"stride": stride}))
                 t += walk
@@ -499,6 +506,8 @@ class SimulatedSession:
                 "partial_prob": self.partial_prob,
                 "fatigue": self.fatigue,
                 "mount": self.mount,
+                **({} if self.walk_stride_s == WALK_STRIDE_S
+                   else {"walk_stride_s": list(self.walk_stride_s)}),
                 "plan": self.name,
                 "exercises": [
                     {"id": e.exercise, "variant": e.spec.variant, "placement": e.placement,
@@ -824,7 +833,10 @@ class SimulatedSession:
         half = dur / 2
         psi = (state.psi + 180.0 * minimum_jerk((tau - (half - T)) / (2 * T))
                + 180.0 * minimum_jerk((tau - (dur - 2.2 * T)) / (1.6 * T)))
-        speed = 1.25 * T / 1.1 * env  # m/s, stride length ~1.35 m
+        # m/s, stride length ~1.35 m at the default cadence (whose speeds the committed
+        # recordings were made with); a slower walker also takes shorter strides.
+        normal = WALK_STRIDE_S[1]
+        speed = 1.25 * min(T, normal) / 1.1 * (normal / max(T, normal)) ** 2 * env
         dt = 1.0 / self.fs
         ps = np.radians(psi)
         vx, vy = speed * np.cos(ps), speed * np.sin(ps)
