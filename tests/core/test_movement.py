@@ -91,41 +91,46 @@ def test_accelerometer_only_axis_survives_a_trembling_hold(seed: int) -> None:
     assert max(errors) < 15.0
 
 
-def _swinging_shank(mount: Rotation, knee_moves: bool) -> tuple[np.ndarray, ...]:
+def _swinging_shank(mount: Rotation, knee_moves: bool,
+                    period: float = 1.2) -> tuple[np.ndarray, ...]:
     """A shank 0.25 m below its knee swinging 0-70° about the world's y axis once every
-    1.2 s (a stride's period, as quick reps without pauses have), 100 Hz.  With
-    ``knee_moves`` it walks: the knee is carried 0.15 m back and forth and 0.03 m up and
-    down, as a walking thigh carries it, and the heel strikes once a stride (a 40 ms
+    ``period`` seconds (1.2: a stride's period, as quick reps without pauses have), 100 Hz.
+    With ``knee_moves`` it walks: the knee is carried 0.15 m back and forth and 0.03 m up
+    and down, as a walking thigh carries it, and the heel strikes once a stride (a 40 ms
     jolt of 3 g along the shank, as the simulator's walks strike the shank)."""
     rate = 100.0
     t = np.arange(0.0, 20.0, 1.0 / rate)
-    phi = np.radians(35.0 * (1.0 - np.cos(2 * np.pi * t / 1.2)))
+    phi = np.radians(35.0 * (1.0 - np.cos(2 * np.pi * t / period)))
     knee = np.zeros((t.size, 3))
     if knee_moves:
-        knee[:, 0] = 0.15 * np.sin(2 * np.pi * t / 1.2 + 0.7)
-        knee[:, 2] = 0.03 * np.cos(4 * np.pi * t / 1.2)
+        knee[:, 0] = 0.15 * np.sin(2 * np.pi * t / period + 0.7)
+        knee[:, 2] = 0.03 * np.cos(4 * np.pi * t / period)
     swing = Rotation.from_rotvec(np.column_stack([0 * t, phi, 0 * t]))
     pos = knee + swing.apply([0.0, 0.0, -0.25])
     lin = np.gradient(np.gradient(pos, t, axis=0), t, axis=0)
     if knee_moves:
-        strike = np.sin(np.pi * ((t % 1.2) - 0.5) / 0.04)
-        lin[:, 2] += np.where(np.abs((t % 1.2) - 0.52) < 0.02, 3.0 * 9.80665 * strike, 0.0)
+        at = t % period
+        strike = np.sin(np.pi * (at - 0.5) / 0.04)
+        lin[:, 2] += np.where(np.abs(at - 0.52) < 0.02, 3.0 * 9.80665 * strike, 0.0)
     sensor = swing * mount
     acc = sensor.inv().apply(lin / 9.80665 + [0.0, 0.0, 1.0])
     gyr = sensor.inv().apply(np.column_stack([0 * t, np.degrees(np.gradient(phi, t)), 0 * t]))
     return t, acc, gyr
 
 
+@pytest.mark.parametrize("period", [1.2, 1.55])
 @pytest.mark.parametrize("seed", [1, 2])
-def test_a_shank_swinging_about_a_knee_that_stays_put_is_not_walking(seed: int) -> None:
+def test_a_shank_swinging_about_a_knee_that_stays_put_is_not_walking(seed: int,
+                                                                     period: float) -> None:
     # The swing repeats with a stride's period either way; what tells quick curls from
     # walking is whether the knee stays put (the accelerometer is then gravity turned
     # by the gyroscope plus the turn about a fixed point).  Named a shank or not, only
-    # the walking knee raises the gait flag.
+    # the walking knee raises the gait flag, at a slow walker's stride (1.55 s, 77 steps
+    # a minute) too, where a shank's strides are looked for up to SLOW_STRIDE_S.
     mount = Rotation.random(random_state=seed)
     flags = {}
     for knee_moves in (False, True):
-        t, acc, gyr = _swinging_shank(mount, knee_moves)
+        t, acc, gyr = _swinging_shank(mount, knee_moves, period)
         up = GravityEstimator(100.0).push(acc, gyr, t)
         for placement in ("shank", "auto"):
             block = MovementSignal(100.0, placement=placement).push(t, up, gyr, acc)

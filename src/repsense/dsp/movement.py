@@ -38,6 +38,10 @@ DETECTOR_RATE_HZ = 25.0
 AXIS_UPDATE_SAMPLES = 25  # decimated samples between axis updates (1 s at 25 Hz)
 GAIT_WINDOW_S = 3.0
 GAIT_PERIOD_S = (0.8, 1.4)
+SLOW_STRIDE_S = 1.7
+"""With a gyroscope on a shank (or the placement unknown), strides are looked for up to
+this period too, 70 steps a minute: a slow walker's, which the fixed-pivot test keeps
+apart from curls (see ``_about_fixed_pivot``)."""
 GAIT_MIN_SPEED_DPS = 20.0
 GAIT_CORRELATION = 0.5
 STEP_PERIOD_S = (0.4, 0.8)
@@ -314,6 +318,7 @@ class MovementSignal:
         hist_piv = None if pivot is None else np.concatenate([self._hist_pivot, pivot])
         # On a thigh the steps alone decide (``_with_steps``): no stride to look for.
         stride = hist_mag is None or self.placement != "thigh"
+        longest = GAIT_PERIOD_S[1] if hist_piv is None else SLOW_STRIDE_S
         if k:
             ends = h0 + np.arange(1, k + 1) * AXIS_UPDATE_SAMPLES - p  # exclusive, in hist_*
             seen = self._seen + ends - h0
@@ -327,13 +332,14 @@ class MovementSignal:
                 fast = np.flatnonzero(full)[sp_win.mean(axis=1) >= GAIT_MIN_SPEED_DPS]
                 if stride and fast.size:
                     rate_win = np.lib.stride_tricks.sliding_window_view(hist_rate, n_max, axis=0)
-                    flags[fast] = self._stride_like(
-                        rate_win[ends[fast] - n_max].transpose(0, 2, 1))
+                    period = np.zeros(k)
+                    flags[fast], period[fast] = self._stride_like(
+                        rate_win[ends[fast] - n_max].transpose(0, 2, 1), longest)
                     if hist_piv is not None and flags.any():
                         on = np.flatnonzero(flags)
                         piv_win = np.lib.stride_tricks.sliding_window_view(
                             hist_piv, n_max, axis=0)[ends[on] - n_max].transpose(0, 2, 1)
-                        flags[on] = ~self._about_fixed_pivot(piv_win)
+                        flags[on] = ~self._about_fixed_pivot(piv_win, period[on])
                 if hist_mag is not None:
                     mag_win = np.lib.stride_tricks.sliding_window_view(hist_mag, n_max)[idx]
                     flags[full] = self._with_steps(flags[full], mag_win)
@@ -341,9 +347,10 @@ class MovementSignal:
                 # Start of the stream: a shorter history.
                 a, e = ends[j] - int(seen[j]), ends[j]
                 if stride and float(np.mean(hist_sp[a:e])) >= GAIT_MIN_SPEED_DPS:
-                    flags[j] = self._stride_like(hist_rate[None, a:e])[0]
+                    like, period = self._stride_like(hist_rate[None, a:e], longest)
+                    flags[j] = like[0]
                     if hist_piv is not None and flags[j]:
-                        flags[j] = not self._about_fixed_pivot(hist_piv[None, a:e])[0]
+                        flags[j] = not self._about_fixed_pivot(hist_piv[None, a:e], period)[0]
                 if hist_mag is not None:
                     flags[j] = bool(self._with_steps(flags[j:j + 1], hist_mag[None, a:e])[0])
             gait[1:] = flags
@@ -357,11 +364,14 @@ class MovementSignal:
         self._seen += rate.shape[0]
         return gait
 
-    def _stride_like(self, x: np.ndarray) -> np.ndarray:
-        """For each ``(n, 3)`` tilt-rate history in ``x``: periodic with a stride's period?"""
-        return self._periodic(x, GAIT_PERIOD_S)
+    def _stride_like(self, x: np.ndarray, longest: float) -> tuple[np.ndarray, np.ndarray]:
+        """For each ``(n, 3)`` tilt-rate history in ``x``: periodic with a stride's period
+        (up to ``longest`` seconds)?  And the period, seconds."""
+        # Past the usual range the crest must be a peak: a 2 s rep's rate correlates well at
+        # 1.7 s on its way to its own period.
+        return self._periodic(x, (GAIT_PERIOD_S[0], longest), peaked=longest > GAIT_PERIOD_S[1])
 
-    def _about_fixed_pivot(self, x: np.ndarray) -> np.ndarray:
+    def _about_fixed_pivot(self, x: np.ndarray, period: np.ndarray) -> np.ndarray:
         """For each ``(n, 6)`` history in ``x`` (accelerometer in g, gyroscope in deg/s):
         is it a segment turning about a point that stays put?
 
@@ -375,7 +385,8 @@ class MovementSignal:
         on a bench turns the shank about the knee, and the fit leaves noise and soft
         tissue (0.04-0.12 g in simulated quick curls); a walking shank turns about a
         knee that the swinging thigh carries, with heel strikes, which leaves 0.25 g
-        or more.
+        or more at 100-120 steps a minute, less the slower the walk: ``period`` (the
+        stride's, seconds) lowers the bar past ``GAIT_PERIOD_S``.
         """
         dt = 1.0 / self._dec_rate
         w = np.radians(x[:, :, 3:])
@@ -397,7 +408,12 @@ class MovementSignal:
         ata = np.einsum("gki,gkj->gij", a, a) + 1e-9 * np.eye(6)
         sol = np.linalg.solve(ata, np.einsum("gki,gk->gi", a, b)[:, :, None])[:, :, 0]
         left = b - np.einsum("gki,gi->gk", a, sol)
-        return np.sqrt(np.mean(left * left, axis=1)) / G < PIVOT_MAX_G
+        # What a walk leaves is the knee's own acceleration, which falls with the square
+        # of the stride's frequency: a slow walker's (1.6 s a stride) leaves 0.14 g, so
+        # past GAIT_PERIOD_S the bar falls alike (to 0.12 g at SLOW_STRIDE_S: what simulated
+        # quick curls leave at most).
+        slow = (GAIT_PERIOD_S[1] / np.maximum(period, GAIT_PERIOD_S[1])) ** 2
+        return np.sqrt(np.mean(left * left, axis=1)) / G < PIVOT_MAX_G * slow
 
     def _with_steps(self, stride: np.ndarray, mag: np.ndarray) -> np.ndarray:
         """The gait flags of windows whose stride cue is ``stride``, given the steps in
@@ -418,12 +434,14 @@ class MovementSignal:
         strong = (mag.std(axis=1) >= STEP_MIN_G) & (mag[:, -last:].std(axis=1) >= STEP_MIN_G)
         steps = np.zeros(mag.shape[0], dtype=bool)
         if strong.any():
-            steps[strong] = self._periodic(mag[strong][:, :, None], STEP_PERIOD_S, peaked=True)
+            steps[strong] = self._periodic(mag[strong][:, :, None], STEP_PERIOD_S,
+                                           peaked=True)[0]
         return steps if self.placement == "thigh" else stride | steps
 
     def _periodic(self, x: np.ndarray, period_s: tuple[float, float],
-                  peaked: bool = False) -> np.ndarray:
+                  peaked: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """For each ``(n, d)`` history in ``x``: does it repeat with a period in ``period_s``?
+        And the period of its crest there, seconds.
 
         ``peaked``: the crest must be a peak of the autocorrelation, not its rise
         toward a longer period at the top of the range.
@@ -449,7 +467,7 @@ class MovementSignal:
         out = ok & (crest > GAIT_CORRELATION) & (crest - trough > 2 * GAIT_CORRELATION)
         if peaked and lags > hi:
             out &= (at < hi - 1) | (crest >= r[:, hi])  # r[:, hi]: the lag past the range
-        return out
+        return out, (at + 1) / self._dec_rate
 
     def _axis_updates(
         self, wc: np.ndarray, speed: np.ndarray, up_end: np.ndarray, up: np.ndarray,
