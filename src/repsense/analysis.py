@@ -125,7 +125,10 @@ def analyze_recording(
             finding = pipeline.gyro_finding_
             break
     if finding is None:
-        return summarize([*events, *pipeline.finish()], source, pipeline)
+        events += pipeline.finish()
+        finding = pipeline.gyro_finding_  # judged at the end, on little tilt (see finish)
+        if finding is None:
+            return summarize(events, source, pipeline)
     # The gyroscope's axes or units were wrong (or it read nothing), and the reps before
     # the finding were measured with it.  The whole recording is at hand: go through it
     # again with the correction (or without the gyroscope) from its first sample (a live

@@ -172,6 +172,12 @@ class Pipeline:
             events += self._process(ready, gaps)
         self._finished = True
         t_end = self.timing.last_t_ or 0.0
+        check = self.gyro_check
+        if check is not None and self.gyro_finding_ is None:
+            late = check.finish(t_end)
+            if late is not None:
+                self.gyro_finding_ = late
+                events.append(self._warning(t_end, "gyro_axes", late.message))
         if self.lever is not None:
             self.lever.settle(t_end, final=True)
         events += self.tracker.end_set(t_end)

@@ -216,3 +216,32 @@ def test_a_gyroscope_that_never_changes_is_left_out_before_the_fits_can_judge() 
     assert check.finding_ is not None and check.finding_.dead and check.looks_ == 0
     check, _ = check_all(SampleChunk(chunk.t, chunk.acc, chunk.gyr / 57.3), 50.0)
     assert check.finding_ is not None and not check.finding_.dead  # rad/s: corrected
+
+
+def test_a_gyroscope_in_rad_s_seen_turning_little_is_judged_when_the_stream_ends(
+        tmp_path) -> None:
+    """A thigh on a lying curl turns about 17° in its usable blocks over a whole session,
+    under EVIDENCE_DEG: a gyroscope in rad/s under deg/s headers was never judged, and its
+    tilt, 57 times too small, gave no rep at all and no warning.  When the stream ends it
+    is judged on what there is: a live stream ends with a warning, and analyze goes
+    through the recording again with the units corrected, as from the right gyroscope."""
+    from repsense.pipeline import Pipeline
+    from repsense.sim import SimulatedSession
+
+    sim = SimulatedSession(exercise="leg_curl", variant="prone", placement="thigh", sets=2,
+                           reps=6, tempo="2-0-1-1", rest_s=30.0, rate_hz=50.0, seed=81)
+    chunk = sim.sample()
+    rad = wronged(chunk, np.eye(3) * math.pi / 180.0)
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    write_csv(good, chunk)
+    write_csv(bad, rad)
+    right, fixed = analyze_recording(good), analyze_recording(bad)
+    assert [len(s["reps"]) for s in right["sets"]] == [6, 6]
+    assert fixed["sets"] == right["sets"]
+    (warning,) = [w for w in fixed["warnings"] if w["code"] == "gyro_axes"]
+    assert "rad/s" in warning["message"]
+    live = Pipeline(sample_rate_hz=50.0, placement="thigh")
+    events = [e.to_dict() for e in live.push(rad) + live.finish()]
+    (late,) = [e for e in events if e["type"] == "warning" and e["code"] == "gyro_axes"]
+    assert "end of the stream" in late["message"]
+    assert late["time_s"] == pytest.approx(float(chunk.t[-1]))

@@ -225,6 +225,40 @@ class GyroAxesCheck:
         out[at:] = gyr[at:] @ self._matrix.T
         return out, at
 
+    def finish(self, t_end: float) -> GyroFinding | None:
+        """The stream ended before the check decided: a last look at what there is.
+
+        Explosive reps and a thigh on a lying curl give 20° or less of usable tilt in
+        a whole session, under ``EVIDENCE_DEG``, and a gyroscope in rad/s then fed the
+        stages a tilt 57 times too small: no rep at all, and no warning.  On so little
+        only a gyroscope that hardly turns (``DEAD_SHARE``, after ``FLAT_EVIDENCE_DEG``
+        of travel) is judged, never its axes: corrected by a known mix-up of units when
+        the tilt fits one, else left out.  The finding comes too late for this stream;
+        :func:`repsense.analysis.analyze_recording` goes through a recording again with
+        it, and a live stream ends with its warning.
+        """
+        if (self.decided_ or self._travel < math.radians(FLAT_EVIDENCE_DEG)
+                or self._gyro_travel >= DEAD_SHARE * self._travel):
+            return None
+        self.decided_ = True
+        s, r = self._fit(np.eye(3))
+        known = min(KNOWN_SCALES, key=lambda k: abs(math.log(s / k))) if s > 0 else 1.0
+        if (r <= GOOD_FIT and not SCALE_RANGE[0] <= known <= SCALE_RANGE[1]
+                and abs(math.log(s / known)) < math.log(SCALE_SLACK)):
+            self._matrix = known * np.eye(3)
+            self._how = _describe(np.eye(3), known)
+            self._unexplained = (r, r)
+            what = f"gyroscope disagrees with the accelerometer: {self._how}"
+        else:
+            self._leave_out(r)
+            what = "the gyroscope reads almost nothing while the accelerometer turns"
+        self.finding_ = GyroFinding(
+            t_end, self._matrix, self._unexplained[0], self._unexplained[1],
+            f"{what} (seen by the end of the stream, {t_end:.1f} s: reps may be missing; "
+            "analyze the recording, or fix the sensor's units setting or the gyr_*_dps "
+            "columns)")
+        return self.finding_
+
     def _report(self, t: np.ndarray, at: int) -> None:
         if self.finding_ is not None or self._matrix is None or at >= t.shape[0]:
             return
