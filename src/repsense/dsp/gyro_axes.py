@@ -59,6 +59,18 @@ GOOD_FIT = 0.4
 """A candidate must leave at most this share of the tilt rate unexplained to be believed."""
 MARGIN = 0.1
 """Candidates within this share of the best fit count as fitting as well."""
+BETTER_BY = 2.0
+"""Other axes replace the ones given only if they leave this many times less of the tilt
+rate unexplained ...
+"""
+BETTER_THAN_A_FIT = 3.0
+"""... or this many times less where the axes given fit too (within ``GOOD_FIT``).  A
+movement about one main axis pins the gyroscope along it only; the rest of the fit is
+the other axes and the limb's own acceleration, and a right gyroscope on a simulated
+single-leg deadlift's stance thigh left 0.198 where a wrong permutation left 0.094 (at
+twice, it was "corrected" and the set gained a rep).  Swapped ones that fit leave
+3.6-16 times less once corrected; one right gyroscope still loses to a permutation that
+leaves 4 times less (0.226 against 0.057; its counts come out the same)."""
 SCALE_RANGE = (1.0 / 6.0, 6.0)
 """Scales inside this range are left alone.  Real units read 0.87-1.15 (uci-pt subject
 1), but uci-pt subject 2's read 0.21-0.5 and 1.8-4 times the tilt rate, with a poor fit;
@@ -356,7 +368,8 @@ class GyroAxesCheck:
         s, r, p = max(near, key=lambda f: (float(np.trace(f[2])), -f[1]))
         changed = not np.array_equal(p, np.eye(3))
         hardly_turns = self._gyro_travel < DEAD_SHARE * self._travel
-        if r > GOOD_FIT or (changed and r_id < 2.0 * r):  # (a good fit has s > 0)
+        better_by = BETTER_THAN_A_FIT if r_id <= GOOD_FIT else BETTER_BY
+        if r > GOOD_FIT or (changed and r_id < better_by * r):  # (a good fit has s > 0)
             if hardly_turns:
                 # Nothing fits, and the gyroscope hardly turns: no gyroscope to speak of
                 # (switched off, or in rad/s and noisy past fitting): on without it.
