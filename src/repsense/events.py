@@ -23,7 +23,9 @@ class RepTempo:
     dwell there *before* this rep started (0 for a set's first rep).
     ``starts_concentric`` says which phase the rep's span opens with: the
     concentric one (a curl from the bottom) or the eccentric one (a deadlift's
-    live rep, lowering first).
+    live rep, lowering first).  ``peak_speed_dps`` is the rep's peak tilt speed,
+    ``concentric_peak_dps``/``eccentric_peak_dps`` each phase's (deg/s): the
+    concentric peak is what velocity loss compares (velocity-based training).
     """
 
     index: int
@@ -36,6 +38,8 @@ class RepTempo:
     tempo: str
     rom_deg: float
     peak_speed_dps: float
+    concentric_peak_dps: float
+    eccentric_peak_dps: float
     partial: bool
     starts_concentric: bool = True
 

@@ -98,8 +98,11 @@ def test_analyze_json_contract(rec):
     rep = s["reps"][0]
     assert set(rep) == {"index", "start_s", "end_s", "concentric_s", "eccentric_s",
                         "top_pause_s", "bottom_pause_s", "tempo", "rom_deg", "peak_speed_dps",
-                        "partial", "starts_concentric"}
+                        "concentric_peak_dps", "eccentric_peak_dps", "partial",
+                        "starts_concentric"}
     assert isinstance(rep["starts_concentric"], bool)
+    assert 0 < rep["concentric_peak_dps"] <= rep["peak_speed_dps"] + 1e-6
+    assert 0 < rep["eccentric_peak_dps"] <= rep["peak_speed_dps"] + 1e-6
 
 
 def test_analyze_table_and_replay(rec):

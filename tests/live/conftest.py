@@ -59,10 +59,13 @@ class Events:
     @staticmethod
     def rep(index: int, start: float, *, ecc: float = 2.0, conc: float = 1.0, top: float = 0.0,
             bottom: float = 0.0, speed: float = 100.0, rom: float = 60.0,
-            partial: bool = False) -> RepTempo:
+            partial: bool = False, conc_speed: float | None = None,
+            ecc_speed: float = 50.0) -> RepTempo:
         end = start + ecc + conc + bottom
         tempo = "-".join(str(int(round(x))) for x in (ecc, bottom, conc, top))
-        return RepTempo(index, start, end, conc, ecc, top, bottom, tempo, rom, speed, partial)
+        conc_speed = speed if conc_speed is None else conc_speed
+        return RepTempo(index, start, end, conc, ecc, top, bottom, tempo, rom, speed,
+                        conc_speed, ecc_speed, partial)
 
     def set_start(self, set_index: int, t: float, exercise: str = "romanian_deadlift") -> SetStart:
         return SetStart(*self._id(), t, set_index, exercise, 1.0, t, None)

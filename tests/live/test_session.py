@@ -61,6 +61,25 @@ def test_superset_goes_straight_to_the_paired_exercise(ev) -> None:
     assert s.expected_exercise == "generic" and s.step.set_number == 2
 
 
+def test_velocity_loss_after_an_undo_is_the_set_ends_own(tiny_plan: Path, ev) -> None:
+    # The set's velocity loss compares concentric peak speeds, fastest against last.  An
+    # undo recomputed it from each rep's overall peak, best of the first three against
+    # the last: here 0 % (the overall peak, while lowering, never changes), where the
+    # set's own measure says 25 %.
+    from repsense.reps.tempo import velocity_loss_pct
+
+    s = LiveSession(load_plan_file(tiny_plan))
+    conc = [80.0, 90.0, 85.0, 100.0, 75.0, 60.0]
+    reps = [ev.rep(i + 1, 10.0 + 4 * i, speed=150.0, conc_speed=c) for i, c in enumerate(conc)]
+    feed_all(s, [ev.set_start(1, 10.0)] + [ev.rep_event(1, r, i + 1) for i, r in enumerate(reps)])
+    feed_all(s, [ev.set_end(1, reps, vl=velocity_loss_pct(reps))])
+    assert s.sets[0].velocity_loss_pct == pytest.approx(40.0)
+    s.act("undo")
+    assert s.sets[0].count == 5
+    assert s.sets[0].velocity_loss_pct == pytest.approx(25.0)
+    assert velocity_loss_pct(reps[:5]) == pytest.approx(25.0)
+
+
 def test_undo_during_a_set_survives_the_final_set_details(tiny_plan: Path, ev) -> None:
     s = LiveSession(load_plan_file(tiny_plan))
     reps = [ev.rep(i + 1, 10.0 + 4 * i, speed=100.0 - 10 * i) for i in range(4)]
@@ -81,10 +100,11 @@ def test_undoing_a_deadlift_rep_undoes_the_same_pull_in_the_set_details(ev) -> N
     # drop the finished rep with pull 2, not the one whose start is nearest.
     s = LiveSession(None, "deadlift")
     pulls = [(10.0 + 8.0 * k, 11.0 + 8.0 * k) for k in range(4)]  # pull k: start, end
-    live = [RepTempo(k + 1, a - 6.0, b, 1.0, 4.0, 2.0, 1.0, "4-1-1-2", 50.0, 100.0, False)
-            for k, (a, b) in enumerate(pulls)]  # 4 s lowering, 1 s at the floor, pull
+    # 4 s lowering, 1 s at the floor, pull
+    live = [RepTempo(k + 1, a - 6.0, b, 1.0, 4.0, 2.0, 1.0, "4-1-1-2", 50.0, 100.0, 100.0,
+                     40.0, False) for k, (a, b) in enumerate(pulls)]
     final = [RepTempo(k + 1, a, b + 6.0, 1.0, 4.0, 2.0, 0.0 if k == 0 else 1.0, "4-1-1-2",
-                      50.0, 100.0, False) for k, (a, b) in enumerate(pulls)]
+                      50.0, 100.0, 100.0, 40.0, False) for k, (a, b) in enumerate(pulls)]
     feed_all(s, [ev.set_start(1, 4.0, "deadlift"), ev.rep_event(1, live[0], 1, "deadlift"),
                  ev.rep_event(1, live[1], 2, "deadlift")])
     s.act("undo")

@@ -130,7 +130,7 @@ def test_a_slow_handler_does_not_stall_event_delivery(mosquitto, mqtt_collector,
     # A flood of bad commands while the handler is stuck is answered or shed, never queued forever.
     for i in range(100):
         sub.client.publish(CMD, b"garbage %d" % i, qos=0)
-    tempo = RepTempo(1, 0.0, 1.0, 0.5, 0.5, 0.0, 0.0, "1-0-1-0", 40.0, 80.0, False)
+    tempo = RepTempo(1, 0.0, 1.0, 0.5, 0.5, 0.0, 0.0, "1-0-1-0", 40.0, 80.0, 80.0, 60.0, False)
     for i in range(20):
         sink.handle(Rep(f"q-{i + 1}", i + 1, float(i), 1, "deadlift", tempo, i + 1))
     msgs = sub.wait_for(lambda m: sum(d["type"] == "rep" for d in events_by_id(m).values()) == 20)

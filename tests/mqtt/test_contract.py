@@ -25,7 +25,7 @@ from repsense.publish.payloads import (
 )
 from repsense.publish.topics import Topics, sanitize_base, sanitize_id
 
-TEMPO = RepTempo(1, 1.0, 4.0, 1.0, 2.0, 0.5, 0.0, "2-0-1-1", 60.0, 90.0, False)
+TEMPO = RepTempo(1, 1.0, 4.0, 1.0, 2.0, 0.5, 0.0, "2-0-1-1", 60.0, 90.0, 90.0, 45.0, False)
 EVENTS = [
     SetStart("s-1", 1, 1.0, 1, "leg_curl", 0.8, 1.0, None),
     Rep("s-2", 2, 4.0, 1, "leg_curl", TEMPO, 1),

@@ -26,7 +26,7 @@ from typing import Any
 from repsense.events import Event, Rep, RepTempo, SessionEnd, SetEnd, SetStart, Warning
 from repsense.exercises import EXERCISES
 from repsense.live.plans import Plan, PlanStep, Tempo
-from repsense.reps.tempo import tempo_string
+from repsense.reps.tempo import tempo_string, velocity_loss_pct
 
 MIN_SET_ROM_DEG = 10.0
 """A "set" whose reps move the segment less than this (median) is walking or fidgeting: no
@@ -225,7 +225,8 @@ def remap_rep(rep: RepTempo, from_ex: str, to_ex: str, final: bool = False) -> R
     top, bottom = rep.bottom_pause_s, rep.top_pause_s
     return replace(rep, eccentric_s=ecc, concentric_s=conc, top_pause_s=top,
                    bottom_pause_s=bottom, tempo=tempo_string(ecc, bottom, conc, top),
-                   starts_concentric=dst)
+                   concentric_peak_dps=rep.eccentric_peak_dps,
+                   eccentric_peak_dps=rep.concentric_peak_dps, starts_concentric=dst)
 
 
 def _final_rep_at(reps: Sequence[RepTempo], t: float) -> int:
@@ -237,15 +238,6 @@ def _final_rep_at(reps: Sequence[RepTempo], t: float) -> int:
     """
     return min(range(len(reps)), key=lambda i: (
         not reps[i].start_s - 1e-6 <= t <= reps[i].end_s + 1e-6, abs(reps[i].end_s - t)))
-
-
-def velocity_loss(reps: list[RepTempo]) -> float | None:
-    """Velocity loss across a set (%): best of the first three reps vs the last rep."""
-    speeds = [r.peak_speed_dps for r in reps if not r.partial]
-    if len(speeds) < 2:
-        return None
-    best = max(speeds[:3])
-    return max(0.0, 100.0 * (1.0 - speeds[-1] / best)) if best > 0 else None
 
 
 # ------------------------------------------------------------------ the session
@@ -496,7 +488,7 @@ class LiveSession:
                 reps.pop(_final_rep_at(reps, t))
         rec.reps = [replace(r, index=i + 1) for i, r in enumerate(reps)]
         rec.velocity_loss_pct = (ev.velocity_loss_pct if not rec.undone_at
-                                 else velocity_loss(rec.reps))
+                                 else velocity_loss_pct(rec.reps))
         if rec.rest_before_s is None:
             rec.rest_before_s = ev.rest_before_s
         rec.start_s = ev.start_s
@@ -640,7 +632,7 @@ class LiveSession:
         rep = rec.reps.pop()
         rec.undone_at.append(rep.end_s)
         if rec.done and not rec.undone_at[:-1]:
-            rec.velocity_loss_pct = velocity_loss(rec.reps)
+            rec.velocity_loss_pct = velocity_loss_pct(rec.reps)
         return [Notice("undo", self.now_s,
                        f"undid rep {rep.index}: set {rec.index} {rec.name} now {rec.count} reps",
                        {"set": rec.index, "reps": rec.count})]

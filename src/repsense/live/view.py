@@ -164,9 +164,9 @@ def _current_block(session: LiveSession) -> RenderableType:
             style = "bold red" if vl >= 30 else ("yellow" if vl >= 20 else "green")
             info.append(f"velocity loss {vl:.0f}%", style=style)
         elif len(rec.reps) >= 2:
-            from repsense.live.session import velocity_loss
+            from repsense.reps.tempo import velocity_loss_pct
 
-            live_vl = velocity_loss(rec.reps)
+            live_vl = velocity_loss_pct(rec.reps)
             if live_vl is not None:
                 info.append(f"velocity loss {live_vl:.0f}%")
         table.add_row(info, Text(""))

@@ -120,6 +120,8 @@ def event_payload(ev: Event, *, session_id: str, sensor_id: str, gateway_id: str
             "eccentric_s": _r(r.eccentric_s), "bottom_pause_s": _r(r.bottom_pause_s),
             "concentric_s": _r(r.concentric_s), "top_pause_s": _r(r.top_pause_s),
             "rom_deg": _r(r.rom_deg, 1), "peak_speed_dps": _r(r.peak_speed_dps, 1),
+            "concentric_peak_dps": _r(r.concentric_peak_dps, 1),
+            "eccentric_peak_dps": _r(r.eccentric_peak_dps, 1),
             "partial": bool(r.partial), "starts_concentric": bool(r.starts_concentric),
         })
     elif isinstance(ev, SetStart):

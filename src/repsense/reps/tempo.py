@@ -56,20 +56,24 @@ def rep_tempo(
     back = cand.end_s - cand.return_start_s
     near = 0.0 if prev_end_s is None else max(0.0, cand.start_s - prev_end_s)
     away_is_concentric = _away_is_concentric(exercise, away_is_concentric)
+    speeds = (cand.away_speed_dps, cand.return_speed_dps)
     if away_is_concentric:
         conc, ecc, top, bottom = away, back, far, near
     else:
         conc, ecc, top, bottom = back, away, near, far
-    return _rep(cand, index, cand.start_s, cand.end_s, (conc, ecc, top, bottom), set_median_rom,
-                away_is_concentric)
+        speeds = speeds[::-1]
+    return _rep(cand, index, cand.start_s, cand.end_s, (conc, ecc, top, bottom), speeds,
+                set_median_rom, away_is_concentric)
 
 
 def _rep(
     cand: RepCandidate, index: int, start_s: float, end_s: float,
-    phases: tuple[float, float, float, float], set_median_rom: float, starts_concentric: bool,
+    phases: tuple[float, float, float, float], speeds: tuple[float, float],
+    set_median_rom: float, starts_concentric: bool,
 ) -> RepTempo:
     """The :class:`RepTempo` of ``cand`` spanning ``start_s``-``end_s`` with ``phases``
-    (concentric, eccentric, top pause, bottom pause)."""
+    (concentric, eccentric, top pause, bottom pause) and the phases' peak ``speeds``
+    (concentric, eccentric)."""
     conc, ecc, top, bottom = phases
     return RepTempo(
         index=index,
@@ -82,17 +86,11 @@ def _rep(
         tempo=tempo_string(ecc, bottom, conc, top),
         rom_deg=cand.rom_deg,
         peak_speed_dps=cand.peak_speed_dps,
+        concentric_peak_dps=speeds[0],
+        eccentric_peak_dps=speeds[1],
         partial=cand.rom_deg < PARTIAL_FRACTION * set_median_rom,
         starts_concentric=starts_concentric,
     )
-
-
-def concentric_speed(cand: RepCandidate, exercise: str,
-                     away_is_concentric: bool | None = None) -> float:
-    """Peak tilt speed of the rep's concentric movement (deg/s)."""
-    if _away_is_concentric(exercise, away_is_concentric):
-        return cand.away_speed_dps
-    return cand.return_speed_dps
 
 
 def pull_tempo(
@@ -112,7 +110,7 @@ def pull_tempo(
     top = max(0.0, after.start_s - cand.end_s)
     ecc = after.away_end_s - after.start_s
     return _rep(cand, index, cand.return_start_s, after.away_end_s, (conc, ecc, top, bottom),
-                set_median_rom, True)
+                (cand.return_speed_dps, after.away_speed_dps), set_median_rom, True)
 
 
 def set_tempos(
@@ -144,18 +142,18 @@ def set_tempos(
     return tuple(out)
 
 
-def velocity_loss_pct(cands: Sequence[RepCandidate], exercise: str,
-                      away_is_concentric: bool | None = None) -> float | None:
+def velocity_loss_pct(reps: Sequence[RepTempo]) -> float | None:
     """Velocity loss across a set: 100 × (fastest − last) / fastest concentric peak speed.
 
     The fatigue marker coaches use (Sánchez-Medina & González-Badillo, "Velocity
     loss as an indicator of neuromuscular fatigue during resistance training",
-    Med Sci Sports Exerc 43(9), 2011); ``None``
-    for sets of fewer than two reps.  ``away_is_concentric`` as in :func:`rep_tempo`.
+    Med Sci Sports Exerc 43(9), 2011); ``None`` for sets of fewer than two reps.
+    From the reps' own ``concentric_peak_dps``, so that a set's reps re-read for
+    another exercise, or with a rep undone, give it the same way.
     """
-    if len(cands) < 2:
+    if len(reps) < 2:
         return None
-    speeds = [concentric_speed(c, exercise, away_is_concentric) for c in cands]
+    speeds = [r.concentric_peak_dps for r in reps]
     best = max(speeds)
     if best <= 0:
         return None

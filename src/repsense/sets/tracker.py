@@ -558,7 +558,7 @@ class SetTracker:
         eid, seq = self.next_id()
         event = SetEnd(
             eid, seq, t, self.sets_done, ex, conf, reps[0].start_s, reps[-1].end_s,
-            rest_before, velocity_loss_pct(self._reps, ex, away_conc), reps, note,
+            rest_before, velocity_loss_pct(reps), reps, note,
         )
         self._last_set_end = reps[-1].end_s
         self._next_rest_tick = math.floor(t) + self.rest_tick_s
