@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from repsense.events import Rep, RepTempo, SetEnd, SetStart
+from repsense.exercises import EXERCISES
 
 TINY_PLAN = """\
 name = "tiny"
@@ -60,12 +61,17 @@ class Events:
     def rep(index: int, start: float, *, ecc: float = 2.0, conc: float = 1.0, top: float = 0.0,
             bottom: float = 0.0, speed: float = 100.0, rom: float = 60.0,
             partial: bool = False, conc_speed: float | None = None,
-            ecc_speed: float = 50.0) -> RepTempo:
+            ecc_speed: float = 50.0, exercise: str = "romanian_deadlift",
+            final: bool = False) -> RepTempo:
+        """A rep laid out as the pipeline lays out one of ``exercise``: live (a ``rep``
+        event), or ``final`` (from ``set_end``)."""
         end = start + ecc + conc + bottom
         tempo = "-".join(str(int(round(x))) for x in (ecc, bottom, conc, top))
         conc_speed = speed if conc_speed is None else conc_speed
+        info = EXERCISES[exercise]
+        first = info.final_rep_starts_concentric if final else info.away_is_concentric
         return RepTempo(index, start, end, conc, ecc, top, bottom, tempo, rom, speed,
-                        conc_speed, ecc_speed, partial)
+                        conc_speed, ecc_speed, partial, first)
 
     def set_start(self, set_index: int, t: float, exercise: str = "romanian_deadlift") -> SetStart:
         return SetStart(*self._id(), t, set_index, exercise, 1.0, t, None)
@@ -83,7 +89,7 @@ class Events:
     def whole_set(self, set_index: int, t0: float, n: int, exercise: str = "romanian_deadlift",
                   **kw: float) -> tuple[list, list[RepTempo]]:
         """SetStart, n Rep events and the SetEnd of a set starting at ``t0``."""
-        reps = [self.rep(i + 1, t0 + 4.0 * i, **kw) for i in range(n)]
+        reps = [self.rep(i + 1, t0 + 4.0 * i, exercise=exercise, **kw) for i in range(n)]
         evs: list = [self.set_start(set_index, t0, exercise)]
         evs += [self.rep_event(set_index, r, i + 1, exercise) for i, r in enumerate(reps)]
         evs.append(self.set_end(set_index, reps, exercise))

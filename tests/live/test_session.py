@@ -228,8 +228,8 @@ def test_tempo_cues(ev) -> None:
     no_pause = ev.rep(2, 0.0, ecc=3.0, conc=1.0, bottom=0.0)
     assert tempo_cues(no_pause, target, "romanian_deadlift") == ("pause at the bottom: 1 s",)
     curl = parse_tempo("3-0-1-1", "t")
-    assert "pause at the top: 1 s" in tempo_cues(ev.rep(1, 0.0, ecc=3.0, conc=1.0), curl,
-                                                 "leg_curl")
+    assert "pause at the top: 1 s" in tempo_cues(
+        ev.rep(1, 0.0, ecc=3.0, conc=1.0, exercise="leg_curl"), curl, "leg_curl")
     # RDL: the top pause is the dwell before the rep, unknown for the first rep
     rdl = parse_tempo("3-0-1-2", "t")
     assert tempo_cues(ev.rep(1, 0.0, ecc=3.0, conc=1.0), rdl, "romanian_deadlift") == ()
@@ -242,13 +242,26 @@ def test_a_finished_deadlift_rep_is_judged_from_the_pull(ev) -> None:
     # Live, a deadlift rep is lowering then pull: its lockout (top) pause is the dwell
     # before it, unknown for the first rep. In set_end the rep starts with the pull and
     # its lockout follows, so the first rep's lockout is judged too.
+    # The rep says which way it is laid out (``starts_concentric``).
     dl = parse_tempo("4-0-1-2", "t")
-    first = ev.rep(1, 0.0, ecc=4.0, conc=1.0, top=0.5)
-    assert tempo_cues(first, dl, "deadlift") == ()
-    assert tempo_cues(first, dl, "deadlift", final=True) == ("pause at the top: 2 s",)
+    live = ev.rep(1, 0.0, ecc=4.0, conc=1.0, top=0.5, exercise="deadlift")
+    done = ev.rep(1, 0.0, ecc=4.0, conc=1.0, top=0.5, exercise="deadlift", final=True)
+    assert not live.starts_concentric and done.starts_concentric
+    assert tempo_cues(live, dl, "deadlift") == ()
+    assert tempo_cues(done, dl, "deadlift", final=True) == ("pause at the top: 2 s",)
     # and a finished deadlift rep already starts concentric, like a curl's
-    assert remap_rep(first, "deadlift", "leg_curl", final=True) is first
-    assert remap_rep(first, "deadlift", "leg_curl") is not first
+    assert remap_rep(done, "deadlift", "leg_curl", final=True) is done
+    assert remap_rep(live, "deadlift", "leg_curl") is not live
+
+
+def test_a_deadlift_set_that_never_stood_up_is_read_as_its_reps_say(ev) -> None:
+    # A deadlift set whose standing-up excursion went unrecognised keeps the live layout
+    # in set_end (lowering first): its reps say so, and the table's "finished deadlift
+    # reps start with the pull" no longer overrules them (the first rep's lockout pause
+    # is then the dwell before it, unknown, and not judged).
+    dl = parse_tempo("4-0-1-2", "t")
+    kept = ev.rep(1, 0.0, ecc=4.0, conc=1.0, top=0.5, exercise="deadlift")
+    assert tempo_cues(kept, dl, "deadlift", final=True) == ()
 
 
 def test_remap_rep_swaps_phases_between_exercise_kinds(ev) -> None:
@@ -266,10 +279,10 @@ def test_a_generic_rep_says_which_phase_it_starts_with(ev) -> None:
     # False): its first rep's top pause is the unknown dwell before it, its bottom
     # pause the measured one, as a Romanian deadlift's.
     target = parse_tempo("3-2-1-2", "t")
-    lowers = replace(ev.rep(1, 0.0, ecc=3.0, conc=1.0), starts_concentric=False)
+    lifts = ev.rep(1, 0.0, ecc=3.0, conc=1.0, exercise="generic")
+    lowers = replace(lifts, starts_concentric=False)
     assert tempo_cues(lowers, target, "generic") == ("pause at the bottom: 2 s",)
-    assert tempo_cues(ev.rep(1, 0.0, ecc=3.0, conc=1.0), target, "generic") == (
-        "pause at the top: 2 s",)
+    assert tempo_cues(lifts, target, "generic") == ("pause at the top: 2 s",)
     # taken for a hinge it keeps its layout; for a curl it is read the other way round
     assert remap_rep(lowers, "generic", "romanian_deadlift") is lowers
     curl = remap_rep(lowers, "generic", "leg_curl")

@@ -156,15 +156,18 @@ def exercise_name(ex_id: str) -> str:
 
 
 def _starts_concentric(exercise: str, final: bool, rep: RepTempo | None = None) -> bool:
-    """Does a rep of ``exercise`` start with its concentric phase?  ``final``: a rep
-    from ``set_end`` (see ``ExerciseInfo.final_rep_starts_concentric``), else a live one.
-    A generic rep says so itself (``RepTempo.starts_concentric``): its set's concentric
-    is the way that lifted the segment, out or back."""
+    """Does a rep of ``exercise`` start with its concentric phase?
+
+    A rep says so itself (``RepTempo.starts_concentric``: a generic set's concentric
+    is the way that lifted the segment, a deadlift's finished rep runs from the pull
+    unless its set never stood up).  Without one, as the exercise's table has it:
+    ``final`` for a rep from ``set_end`` (``ExerciseInfo.final_rep_starts_concentric``),
+    else a live one."""
+    if rep is not None:
+        return rep.starts_concentric
     info = EXERCISES.get(exercise)
     if info is None:
         return True
-    if exercise == "generic" and rep is not None:
-        return rep.starts_concentric
     return info.final_rep_starts_concentric if final else info.away_is_concentric
 
 

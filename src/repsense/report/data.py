@@ -48,10 +48,11 @@ class ReportSet:
 
     @property
     def starts_concentric(self) -> bool:
-        """Do this set's (finished) reps start with the concentric phase?  A generic
-        set's reps say so themselves (the way that lifted the segment)."""
-        if self.exercise == "generic" and self.reps:
-            return bool(self.reps[0].get("starts_concentric", True))
+        """Do this set's (finished) reps start with the concentric phase?  The reps say
+        so themselves (``starts_concentric``); results written before they did go by
+        the exercise's table."""
+        if self.reps and "starts_concentric" in self.reps[0]:
+            return bool(self.reps[0]["starts_concentric"])
         info = EXERCISES.get(self.exercise)
         return info.final_rep_starts_concentric if info else True
 
