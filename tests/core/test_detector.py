@@ -408,3 +408,23 @@ def test_a_rep_on_its_way_back_at_the_12_s_mark_ends_as_a_rep() -> None:
     reps = _run(t, tilt)
     assert [c.start_s for c in reps] == pytest.approx([2.0, 16.0], abs=0.4)
     assert [c.end_s for c in reps] == pytest.approx([12.8, 28.6], abs=0.4)
+
+
+@pytest.mark.parametrize(("seed", "tempo"), [(2, "1-0-1-0"), (5, "1-0-X-0")])
+def test_a_restart_after_a_set_never_runs_the_set_again(seed: int, tempo: str) -> None:
+    # Seated curls at 10 Hz that began from sitting with the shank hanging: after the set
+    # the shank is let down and stays, an "excursion" that runs too long, and the
+    # detector looks back for a still pose to restart from.  None after it at 10 Hz: the
+    # last one in the 40 s kept was before the set, and the set's eight reps were run,
+    # and reported, a second time (16 for 8).  The restart may not reach back past the
+    # last rep reported.
+    from repsense.events import SetEnd
+    from repsense.pipeline import Pipeline
+    from repsense.sim import SimulatedSession
+
+    sim = SimulatedSession(exercise="leg_curl", variant="seated", placement="shank", sets=2,
+                           reps=8, tempo=tempo, rest_s=60.0, rate_hz=10.0, seed=seed,
+                           nuisance="full")
+    pipe = Pipeline(sample_rate_hz=10.0, placement="shank")
+    ends = [e for e in pipe.push(sim.sample()) + pipe.finish() if isinstance(e, SetEnd)]
+    assert [len(e.reps) for e in ends] == [8, 8]

@@ -718,10 +718,14 @@ class RepDetector:
         the change may be holding at its far pose.
         """
         recent = list(self._recent)
-        after = [i for i in range(1, len(recent)) if recent[i][0] > self._exc_t0]
+        # Never from before the last rep reported: its samples were counted already (the
+        # samples kept reach back 16 s at 25 Hz, 40 s at 10 Hz: over a whole set).
+        first = max(1, next((i for i, x in enumerate(recent) if x[0] >= self._last_rep_end),
+                            len(recent)))
+        after = [i for i in range(first, len(recent)) if recent[i][0] > self._exc_t0]
         anchor = _still_for(recent, after, self.cfg.settle_s)
         if anchor is None:
-            anchor = _still_for(recent, range(len(recent) - 1, 0, -1), self.cfg.still_s)
+            anchor = _still_for(recent, range(len(recent) - 1, first - 1, -1), self.cfg.still_s)
         if anchor is None:
             return []
         return self._replay_from(recent, _stretch_end(recent, anchor))
