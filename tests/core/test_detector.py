@@ -428,3 +428,24 @@ def test_a_restart_after_a_set_never_runs_the_set_again(seed: int, tempo: str) -
     pipe = Pipeline(sample_rate_hz=10.0, placement="shank")
     ends = [e for e in pipe.push(sim.sample()) + pipe.finish() if isinstance(e, SetEnd)]
     assert [len(e.reps) for e in ends] == [8, 8]
+
+
+@pytest.mark.parametrize("seed", [0, 4])
+def test_a_quick_return_past_both_thresholds_in_one_sample_leads_in_to_the_next(
+        seed: int) -> None:
+    # Explosive bridges (1-0-X-0) on a shank at 10 Hz, the first rep after lying down:
+    # the shank dips 4° the other way first, and in one sample it comes back through
+    # the rest pose and 17° out the other side.  That sample turned the dip's "excursion"
+    # from away to returning, not on to closing, so the way through the rest zone was
+    # not kept as the lead-in of the rep that followed, which was then measured from
+    # 17° out (13° of its 30°) and dropped as a fidget: 7 of 8 in five seeds of six.
+    from repsense.events import SetEnd
+    from repsense.pipeline import Pipeline
+    from repsense.sim import SimulatedSession
+
+    sim = SimulatedSession(exercise="glute_bridge", variant="floor", placement="shank", sets=2,
+                           reps=8, tempo="1-0-X-0", rest_s=60.0, rate_hz=10.0, seed=seed,
+                           nuisance="full")
+    pipe = Pipeline(sample_rate_hz=10.0, placement="shank")
+    ends = [e for e in pipe.push(sim.sample()) + pipe.finish() if isinstance(e, SetEnd)]
+    assert [len(e.reps) for e in ends] == [8, 8]

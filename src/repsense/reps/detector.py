@@ -852,6 +852,12 @@ class RepDetector:
                 self._state = RETURN
                 self._ret_still = 0.0
                 self._min_after, self._min_after_i = delta, len(exc) - 1
+                if delta <= base + 0.3 * amp:
+                    # One sample past both (10 Hz, a quick return): closing from here, so
+                    # that the way through the rest zone leads in to whatever comes next.
+                    self._state = CLOSING
+                    self._closing_since = t
+                    self._closing_i = len(exc) - 1
             elif delta < base + 0.5 * cfg.start_deg and amp < self._min_rom(t):
                 self._state = IDLE  # a small wobble, not a rep
                 self._idle_hist.extend((x[0], self._dir * x[1], x[2]) for x in exc[-8:])
