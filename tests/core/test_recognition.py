@@ -313,6 +313,17 @@ def test_a_slow_walker_between_sets_adds_no_reps(exercise: str, variant: str, se
     assert [len(e.reps) for e in _ends_of(sim, "shank")] == [8, 8]
 
 
+def test_a_walk_between_standing_curls_at_10_hz_is_walking_from_its_first_strides() -> None:
+    # A walking shank's tilt rate swings, then stands: its autocorrelation has troughs at
+    # 0.3 and 0.9 s of a 1.1 s stride and nothing at half of it, which the stride check
+    # asked for.  At 10 Hz the walk was recognised only 10 s in, and its first strides
+    # were counted as a set of 6.
+    sim = SimulatedSession(exercise="leg_curl", variant="standing", placement="shank", sets=2,
+                           reps=8, rest_s=60.0, rate_hz=10.0, seed=3, nuisance="full")
+    assert any(b.kind == "walk" for b in sim.blocks)
+    assert [len(e.reps) for e in _ends_of(sim, "shank")] == [8, 8]
+
+
 @pytest.mark.parametrize("rate", [25.0, 100.0])
 @pytest.mark.parametrize("exercise", ["romanian_deadlift", "single_leg_deadlift"])
 def test_the_first_stride_ten_seconds_after_quick_hinges_is_no_rep(exercise: str,

@@ -460,9 +460,12 @@ class MovementSignal:
         lag = np.arange(1, lags + 1)
         r = full[:, 1:lags + 1] * (n / (n - lag))
         r /= np.where(ok, energy, 1.0)[:, None]
-        # Periodic, not just smooth: a trough at half a period, a crest at a period.
-        trough = r[:, max(0, lo // 2 - 1):lo - 1].min(axis=1)
+        # Periodic, not just smooth: a crest at a period, and a trough before it.  Not only
+        # at half the period: a walking shank's tilt rate has a strong second harmonic
+        # (swing, then stance), and at 10 Hz its troughs fell at 0.3 and 0.9 s of a
+        # 1.1 s stride, with nothing at 0.55 s.
         at = lo - 1 + r[:, lo - 1:hi].argmax(axis=1)
+        trough = np.where(np.arange(r.shape[1]) < at[:, None], r, np.inf).min(axis=1)
         crest = np.take_along_axis(r, at[:, None], axis=1)[:, 0]
         out = ok & (crest > GAIT_CORRELATION) & (crest - trough > 2 * GAIT_CORRELATION)
         if peaked and lags > hi:
