@@ -220,22 +220,21 @@ def test_free_training_takes_the_pipeline_exercise(ev) -> None:
 def test_tempo_cues(ev) -> None:
     target = parse_tempo("3-1-1-0", "t")
     fast = ev.rep(2, 0.0, ecc=1.0, conc=1.0, bottom=1.0)
-    assert tempo_cues(fast, target, "romanian_deadlift") == ("lower slower: 3 s eccentric",)
+    assert tempo_cues(fast, target) == ("lower slower: 3 s eccentric",)
     slow_up = ev.rep(2, 0.0, ecc=3.0, conc=3.0, bottom=1.0)
-    assert tempo_cues(slow_up, target, "romanian_deadlift") == ("lift faster: 1 s up",)
-    assert tempo_cues(ev.rep(2, 0.0, ecc=3.0, conc=1.0, bottom=1.0), target,
-                      "romanian_deadlift") == ()
+    assert tempo_cues(slow_up, target) == ("lift faster: 1 s up",)
+    assert tempo_cues(ev.rep(2, 0.0, ecc=3.0, conc=1.0, bottom=1.0), target) == ()
     no_pause = ev.rep(2, 0.0, ecc=3.0, conc=1.0, bottom=0.0)
-    assert tempo_cues(no_pause, target, "romanian_deadlift") == ("pause at the bottom: 1 s",)
+    assert tempo_cues(no_pause, target) == ("pause at the bottom: 1 s",)
     curl = parse_tempo("3-0-1-1", "t")
     assert "pause at the top: 1 s" in tempo_cues(
-        ev.rep(1, 0.0, ecc=3.0, conc=1.0, exercise="leg_curl"), curl, "leg_curl")
+        ev.rep(1, 0.0, ecc=3.0, conc=1.0, exercise="leg_curl"), curl)
     # RDL: the top pause is the dwell before the rep, unknown for the first rep
     rdl = parse_tempo("3-0-1-2", "t")
-    assert tempo_cues(ev.rep(1, 0.0, ecc=3.0, conc=1.0), rdl, "romanian_deadlift") == ()
-    assert tempo_cues(ev.rep(2, 0.0, ecc=3.0, conc=1.0), rdl, "romanian_deadlift") == (
+    assert tempo_cues(ev.rep(1, 0.0, ecc=3.0, conc=1.0), rdl) == ()
+    assert tempo_cues(ev.rep(2, 0.0, ecc=3.0, conc=1.0), rdl) == (
         "pause at the top: 2 s",)
-    assert tempo_cues(fast, None, "romanian_deadlift") == ()
+    assert tempo_cues(fast, None) == ()
 
 
 def test_a_finished_deadlift_rep_is_judged_from_the_pull(ev) -> None:
@@ -247,11 +246,11 @@ def test_a_finished_deadlift_rep_is_judged_from_the_pull(ev) -> None:
     live = ev.rep(1, 0.0, ecc=4.0, conc=1.0, top=0.5, exercise="deadlift")
     done = ev.rep(1, 0.0, ecc=4.0, conc=1.0, top=0.5, exercise="deadlift", final=True)
     assert not live.starts_concentric and done.starts_concentric
-    assert tempo_cues(live, dl, "deadlift") == ()
-    assert tempo_cues(done, dl, "deadlift", final=True) == ("pause at the top: 2 s",)
+    assert tempo_cues(live, dl) == ()
+    assert tempo_cues(done, dl) == ("pause at the top: 2 s",)
     # and a finished deadlift rep already starts concentric, like a curl's
-    assert remap_rep(done, "deadlift", "leg_curl", final=True) is done
-    assert remap_rep(live, "deadlift", "leg_curl") is not live
+    assert remap_rep(done, "leg_curl", final=True) is done
+    assert remap_rep(live, "leg_curl") is not live
 
 
 def test_a_deadlift_set_that_never_stood_up_is_read_as_its_reps_say(ev) -> None:
@@ -261,14 +260,14 @@ def test_a_deadlift_set_that_never_stood_up_is_read_as_its_reps_say(ev) -> None:
     # is then the dwell before it, unknown, and not judged).
     dl = parse_tempo("4-0-1-2", "t")
     kept = ev.rep(1, 0.0, ecc=4.0, conc=1.0, top=0.5, exercise="deadlift")
-    assert tempo_cues(kept, dl, "deadlift", final=True) == ()
+    assert tempo_cues(kept, dl) == ()
 
 
 def test_remap_rep_swaps_phases_between_exercise_kinds(ev) -> None:
     rep = ev.rep(1, 0.0, ecc=3.0, conc=1.0, top=0.5, bottom=2.0)
-    same = remap_rep(rep, "romanian_deadlift", "single_leg_deadlift")
+    same = remap_rep(rep, "single_leg_deadlift")
     assert same is rep
-    other = remap_rep(rep, "romanian_deadlift", "leg_curl")
+    other = remap_rep(rep, "leg_curl")
     assert (other.eccentric_s, other.concentric_s, other.top_pause_s, other.bottom_pause_s) == (
         1.0, 3.0, 2.0, 0.5)
     assert other.tempo == "1-0-3-2"
@@ -281,11 +280,11 @@ def test_a_generic_rep_says_which_phase_it_starts_with(ev) -> None:
     target = parse_tempo("3-2-1-2", "t")
     lifts = ev.rep(1, 0.0, ecc=3.0, conc=1.0, exercise="generic")
     lowers = replace(lifts, starts_concentric=False)
-    assert tempo_cues(lowers, target, "generic") == ("pause at the bottom: 2 s",)
-    assert tempo_cues(lifts, target, "generic") == ("pause at the top: 2 s",)
+    assert tempo_cues(lowers, target) == ("pause at the bottom: 2 s",)
+    assert tempo_cues(lifts, target) == ("pause at the top: 2 s",)
     # taken for a hinge it keeps its layout; for a curl it is read the other way round
-    assert remap_rep(lowers, "generic", "romanian_deadlift") is lowers
-    curl = remap_rep(lowers, "generic", "leg_curl")
+    assert remap_rep(lowers, "romanian_deadlift") is lowers
+    curl = remap_rep(lowers, "leg_curl")
     assert (curl.concentric_s, curl.eccentric_s, curl.starts_concentric) == (3.0, 1.0, True)
 
 

@@ -126,7 +126,7 @@ class SetRecord:
             "undone_reps": len(self.undone_at),
             "rep_detail": [
                 {**r.to_dict(),
-                 "cues": list(tempo_cues(r, self.tempo, self.exercise, final=self.done))}
+                 "cues": list(tempo_cues(r, self.tempo))}
                 for r in self.reps
             ],
         }
@@ -155,31 +155,27 @@ def exercise_name(ex_id: str) -> str:
 # ------------------------------------------------------------------ tempo cues
 
 
-def _starts_concentric(exercise: str, final: bool, rep: RepTempo | None = None) -> bool:
-    """Does a rep of ``exercise`` start with its concentric phase?
-
-    A rep says so itself (``RepTempo.starts_concentric``: a generic set's concentric
-    is the way that lifted the segment, a deadlift's finished rep runs from the pull
-    unless its set never stood up).  Without one, as the exercise's table has it:
-    ``final`` for a rep from ``set_end`` (``ExerciseInfo.final_rep_starts_concentric``),
-    else a live one."""
-    if rep is not None:
-        return rep.starts_concentric
+def _starts_concentric(exercise: str, final: bool) -> bool:
+    """Does a rep of ``exercise`` start with its concentric phase, as the exercise's table
+    has it?  ``final``: a rep from ``set_end`` (``ExerciseInfo.final_rep_starts_concentric``),
+    else a live one.  A rep at hand says so itself (``RepTempo.starts_concentric``: a
+    generic set's concentric is the way that lifted the segment, a deadlift's finished
+    rep runs from the pull unless its set never stood up)."""
     info = EXERCISES.get(exercise)
     if info is None:
         return True
     return info.final_rep_starts_concentric if final else info.away_is_concentric
 
 
-def tempo_cues(rep: RepTempo, target: Tempo | None, exercise: str,
-               final: bool = False) -> tuple[str, ...]:
+def tempo_cues(rep: RepTempo, target: Tempo | None) -> tuple[str, ...]:
     """Plain coaching cues when a rep's tempo is off its target, most important first.
 
     Tolerances are loose on purpose (people count seconds in their head): a
     phase is "off" when it misses the target by more than max(0.6 s, 30 %).
     A pause that belongs to the rest pose is not judged on the first rep of a
-    set, where it cannot be measured.  ``final``: the rep is from ``set_end``
-    (a deadlift's then starts with the pull, see ``remap_rep``).
+    set, where it cannot be measured; which pause that is, the rep's own layout
+    says (``RepTempo.starts_concentric``: a deadlift's finished rep starts with the
+    pull, its live one with the lowering).
     """
     if target is None or rep.partial:
         return ()
@@ -193,7 +189,7 @@ def tempo_cues(rep: RepTempo, target: Tempo | None, exercise: str,
             return 1
         return 0
 
-    away_is_conc = _starts_concentric(exercise, final, rep)
+    away_is_conc = rep.starts_concentric
     ecc = off(rep.eccentric_s, target.eccentric_s)
     if ecc < 0:
         cues.append(f"lower slower: {target.eccentric_s:g} s eccentric")
@@ -215,14 +211,15 @@ def tempo_cues(rep: RepTempo, target: Tempo | None, exercise: str,
     return tuple(cues)
 
 
-def remap_rep(rep: RepTempo, from_ex: str, to_ex: str, final: bool = False) -> RepTempo:
+def remap_rep(rep: RepTempo, to_ex: str, final: bool = False) -> RepTempo:
     """Re-read a rep's phases for another exercise (away = concentric or eccentric).
 
-    ``final``: the rep is from ``set_end``, laid out as
-    ``ExerciseInfo.final_rep_starts_concentric`` says, not as a live ``rep`` event.
+    The rep says how it is laid out (``RepTempo.starts_concentric``); ``final``: lay it
+    out as ``to_ex``'s reps from ``set_end`` are
+    (``ExerciseInfo.final_rep_starts_concentric``), not as its live ``rep`` events.
     """
-    src, dst = _starts_concentric(from_ex, final, rep), _starts_concentric(to_ex, final)
-    if src == dst:
+    dst = _starts_concentric(to_ex, final)
+    if rep.starts_concentric == dst:
         return rep
     ecc, conc = rep.concentric_s, rep.eccentric_s
     top, bottom = rep.bottom_pause_s, rep.top_pause_s
@@ -470,7 +467,7 @@ class LiveSession:
             out.append(self._started_notice(rec, ev.time_s))
         out += [Notice("rep", ev.time_s, self._rep_text(rec, rep),
                       {"set": rec.index, "rep": rep.index, "cues": list(
-                          tempo_cues(rep, rec.tempo, rec.exercise))})]
+                          tempo_cues(rep, rec.tempo))})]
         if rec.target is not None and rec.count == rec.target[1]:
             out.append(Notice("target_reached", ev.time_s,
                               f"{rec.count} reps: target reached — rack it",
@@ -483,7 +480,7 @@ class LiveSession:
             rec = self._open_record(ev.set_index, ev.start_s, ev.rest_before_s)
         reps = list(ev.reps)
         if rec.switched_from is not None and ev.exercise in EXERCISES:
-            reps = [remap_rep(r, ev.exercise, rec.exercise, final=True) for r in reps]
+            reps = [remap_rep(r, rec.exercise, final=True) for r in reps]
         elif rec.step is None and self.exercise == "auto" and ev.exercise in EXERCISES:
             rec.exercise, rec.name = ev.exercise, exercise_name(ev.exercise)
         for t in rec.undone_at:  # undo again what the user undid live
@@ -599,7 +596,7 @@ class LiveSession:
     def _rep_text(self, rec: SetRecord, rep: RepTempo) -> str:
         target = "" if rec.target is None else f"/{_range_text(rec.target)}"
         want = f" (target {rec.tempo.text})" if rec.tempo else ""
-        cues = tempo_cues(rep, rec.tempo, rec.exercise)
+        cues = tempo_cues(rep, rec.tempo)
         cue = f" — {'; '.join(cues)}" if cues else ""
         partial = " partial" if rep.partial else ""
         return (f"rep {rep.index}{target} {rec.name}: tempo {rep.tempo}{want}, "
@@ -690,7 +687,7 @@ class LiveSession:
         """The user confirmed that set ``rec`` was really ``ex``."""
         old_step, old_ex = rec.step, rec.exercise
         rec.switched_from = old_ex
-        rec.reps = [remap_rep(r, old_ex, ex, final=rec.done) for r in rec.reps]
+        rec.reps = [remap_rep(r, ex, final=rec.done) for r in rec.reps]
         rec.exercise, rec.name = ex, exercise_name(ex)
         if self.plan is not None and old_step is not None:
             self.done_steps.discard(old_step)

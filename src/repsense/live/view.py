@@ -27,6 +27,7 @@ from rich.text import Text
 from repsense.events import RepTempo
 from repsense.live.plans import Tempo
 from repsense.live.session import LiveSession, Notice, SetRecord, tempo_cues
+from repsense.reps.tempo import velocity_loss_pct
 
 KEYS: dict[str, str] = {
     "n": "next",
@@ -164,8 +165,6 @@ def _current_block(session: LiveSession) -> RenderableType:
             style = "bold red" if vl >= 30 else ("yellow" if vl >= 20 else "green")
             info.append(f"velocity loss {vl:.0f}%", style=style)
         elif len(rec.reps) >= 2:
-            from repsense.reps.tempo import velocity_loss_pct
-
             live_vl = velocity_loss_pct(rec.reps)
             if live_vl is not None:
                 info.append(f"velocity loss {live_vl:.0f}%")
@@ -196,7 +195,7 @@ def _rep_table(rec: SetRecord | None, max_rows: int = 12) -> RenderableType:
         table.add_row("", tempo_bar(rec.tempo), Text(rec.tempo.text, style="dim"), "",
                       Text("target", style="dim"))
     for rep in rec.reps[-max_rows:]:
-        cues = tempo_cues(rep, rec.tempo, rec.exercise, final=rec.done)
+        cues = tempo_cues(rep, rec.tempo)
         # the most important cue; the others are in the session summary
         more = f" (+{len(cues) - 1})" if len(cues) > 1 else ""
         cue = Text(cues[0] + more, style="yellow") if cues else Text(
