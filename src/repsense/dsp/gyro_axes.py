@@ -96,8 +96,9 @@ left out without waiting for ``EVIDENCE_DEG``: a thigh on a lying curl, or explo
 give 20° or less of usable tilt in a whole session.  A share of the travel would not do:
 over the first 15° a working gyroscope may read as little as 12 % of it (the accelerometer's
 direction moves with the limb's own acceleration too), one in rad/s then 0.2 %."""
-DEAD_MESSAGE = ("the gyroscope reads almost nothing while the accelerometer turns: counted "
-                "from the accelerometer alone")
+READS_NOTHING = "the gyroscope reads almost nothing while the accelerometer turns"
+DISAGREES = "gyroscope disagrees with the accelerometer"
+DEAD_MESSAGE = f"{READS_NOTHING}: counted from the accelerometer alone"
 DEAD_FIX = ("(check that the sensor's gyroscope is on and writes deg/s, or leave out the "
             "gyr_* columns)")
 
@@ -146,6 +147,15 @@ class GyroFinding:
     def dead(self) -> bool:
         """The gyroscope reads nothing: go on without it."""
         return not np.any(self.matrix)
+
+
+def _mixup_scale(s: float) -> float | None:
+    """The known mix-up of units or range (``KNOWN_SCALES``) within ``SCALE_SLACK`` of the
+    fitted scale ``s``, or ``None``."""
+    if s <= 0.0:
+        return None
+    known = min(KNOWN_SCALES, key=lambda k: abs(math.log(s / k)))
+    return known if abs(math.log(s / known)) < math.log(SCALE_SLACK) else None
 
 
 def _describe(p: np.ndarray, scale: float) -> str:
@@ -254,16 +264,15 @@ class GyroAxesCheck:
             return None
         self.decided_ = True
         s, r = self._fit(np.eye(3))
-        known = min(KNOWN_SCALES, key=lambda k: abs(math.log(s / k))) if s > 0 else 1.0
-        if (r <= GOOD_FIT and not SCALE_RANGE[0] <= known <= SCALE_RANGE[1]
-                and abs(math.log(s / known)) < math.log(SCALE_SLACK)):
+        known = _mixup_scale(s)
+        if r <= GOOD_FIT and known is not None:
             self._matrix = known * np.eye(3)
             self._how = _describe(np.eye(3), known)
             self._unexplained = (r, r)
-            what = f"gyroscope disagrees with the accelerometer: {self._how}"
+            what = f"{DISAGREES}: {self._how}"
         else:
             self._leave_out(r)
-            what = "the gyroscope reads almost nothing while the accelerometer turns"
+            what = READS_NOTHING
         self.finding_ = GyroFinding(
             t_end, self._matrix, self._unexplained[0], self._unexplained[1],
             f"{what} (seen by the end of the stream, {t_end:.1f} s: reps may be missing; "
@@ -278,9 +287,8 @@ class GyroAxesCheck:
         if not np.any(self._matrix):
             message = f"{DEAD_MESSAGE} from {when:.1f} s {DEAD_FIX}"
         else:
-            message = (f"gyroscope disagrees with the accelerometer: {self._how}; corrected "
-                       f"from {when:.1f} s (fix the sensor's axis/units setting or the "
-                       "gyr_*_dps columns)")
+            message = (f"{DISAGREES}: {self._how}; corrected from {when:.1f} s (fix the "
+                       "sensor's axis/units setting or the gyr_*_dps columns)")
         self.finding_ = GyroFinding(when, self._matrix, self._unexplained[0],
                                     self._unexplained[1], message)
 
@@ -380,8 +388,7 @@ class GyroAxesCheck:
         self.decided_ = True
         scale = 1.0
         if not SCALE_RANGE[0] <= s <= SCALE_RANGE[1]:
-            known = min(KNOWN_SCALES, key=lambda k: abs(math.log(s / k)))
-            scale = known if abs(math.log(s / known)) < math.log(SCALE_SLACK) else 1.0
+            scale = _mixup_scale(s) or 1.0
             if scale == 1.0 and hardly_turns:
                 # It fits, but reads far too little, by a factor no known mix-up explains
                 # (uci-pt subject 2's shank in rad/s: 1/31 of the tilt rate).
