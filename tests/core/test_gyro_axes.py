@@ -80,6 +80,23 @@ def test_a_flip_of_an_axis_the_movement_does_not_use_changes_nothing() -> None:
     assert check.decided_ and check.looks_ >= 1 and check.finding_ is None
 
 
+def test_tilt_seen_through_impacts_is_no_evidence() -> None:
+    """A walk's heel strikes average out to 1 g over a block, but the block means then
+    carry the limb's own acceleration: on a real shank walk they "fitted" swapped axes
+    to a right gyroscope.  Blocks whose readings scatter like that are not weighed."""
+    chunk, _ = make(sets=2, reps=5, mount=Rotation.random(random_state=15), seed=15)
+    bad = wronged(chunk, SWAP_XZ)
+    clean, _ = check_all(bad, 50.0)
+    assert clean.finding_ is not None  # the same swap, seen without impacts
+    # Every other sample 40 % harder or softer: each 10-sample block's mean is as before,
+    # the readings' size scatters by 0.4 g inside it.
+    jolt = np.where(np.arange(len(bad)) % 2 == 0, 1.4, 0.6)[:, None]
+    jolted = SampleChunk(bad.t, bad.acc * jolt, bad.gyr)
+    check, out = check_all(jolted, 50.0)
+    assert check.finding_ is None and not check.decided_
+    assert np.array_equal(out, jolted.gyr)
+
+
 def test_how_the_stream_is_chunked_does_not_move_the_correction() -> None:
     chunk, _ = make(sets=2, reps=5, mount=Rotation.random(random_state=4), rate=40.0)
     bad = wronged(chunk, SWAP_XZ)
