@@ -8,22 +8,27 @@ from scipy.spatial.transform import Rotation
 
 from repsense.events import Rep, SetEnd, SetStart
 from repsense.pipeline import Pipeline
+from repsense.reps.detector import RepCandidate
 from repsense.reps.lever_arm import G, LeverArmEstimator, elevation_deg, solve_lever
 from repsense.reps.phases import minimum_jerk
+from repsense.reps.recognize import lever_features
 from repsense.samples import SampleChunk
 from repsense.sim import SimulatedSession
 
 
 def rigid_rotation(r_seg: np.ndarray, mount: Rotation, rate: float = 100.0, rom: float = 90.0,
-                   reps: int = 4) -> tuple[SampleChunk, list[tuple[float, float]]]:
-    """A segment turning about a fixed pivot (world x axis), sensor at ``r_seg`` on it."""
-    t = np.arange(0.0, 2.0 + reps * 4.0, 1.0 / rate)
+                   reps: int = 4, pace: float = 1.0,
+                   ) -> tuple[SampleChunk, list[tuple[float, float]]]:
+    """A segment turning about a fixed pivot (world x axis), sensor at ``r_seg`` on it
+    (``pace`` times as fast as a 1.2 s lift and a 1.6 s lowering)."""
+    t = np.arange(0.0, 2.0 + reps * 4.0 / pace, 1.0 / rate)
     theta = np.zeros_like(t)
     bounds = []
     for k in range(reps):
-        s0 = 1.0 + 4.0 * k
-        theta += rom * (minimum_jerk((t - s0) / 1.2) - minimum_jerk((t - s0 - 1.6) / 1.6))
-        bounds.append((s0, s0 + 3.2))
+        s0 = 1.0 + 4.0 * k / pace
+        theta += rom * (minimum_jerk((t - s0) * pace / 1.2)
+                        - minimum_jerk((t - s0 - 1.6 / pace) * pace / 1.6))
+        bounds.append((s0, s0 + 3.2 / pace))
     seg = Rotation.from_euler("x", theta[:, None], degrees=True)
     pos = seg.apply(r_seg)  # world position of the sensor, pivot at the origin
     acc_world = np.gradient(np.gradient(pos, t, axis=0), t, axis=0)
@@ -54,6 +59,35 @@ def test_lever_arm_is_recovered_in_any_mounting(seed: int, r_seg: list[float]) -
     up_rest = mount.inv().apply([0.0, 0.0, 1.0])
     want = np.degrees(np.arcsin(r_seg[2] / np.linalg.norm(r_seg)))
     assert elevation_deg(r, up_rest) == pytest.approx(want, abs=5.0)
+
+
+def _slots(chunk: SampleChunk, bounds: list[tuple[float, float]]) -> list:
+    est = LeverArmEstimator(100.0)
+    est.push(chunk.t, chunk.acc, chunk.gyr)
+    slots = [est.watch(a, b) for a, b in bounds]
+    est.settle(chunk.t[-1], final=True)
+    return slots
+
+
+def test_one_quick_excursion_does_not_outweigh_the_set() -> None:
+    """A rep's fit grows with the square of its speed (and its normal equations with the
+    fourth power): pooled as they came, one quick swing about another point (a stride
+    joined to the set) named the lever of three reps as its own."""
+    mount = Rotation.random(random_state=3)
+    up = tuple(mount.inv().apply([0.0, 0.0, 1.0]))
+    reps = []
+    for r_seg, pace, n in (([0.0, 0.1, 0.25], 1.0, 3), ([0.0, 0.0, -0.45], 3.0, 1)):
+        chunk, bounds = rigid_rotation(np.array(r_seg), mount, rom=40.0, reps=n, pace=pace)
+        for slot in _slots(chunk, bounds):
+            reps.append(RepCandidate(slot.start_s, slot.start_s + 1.0, slot.start_s + 1.5,
+                                     slot.end_s, slot.end_s, 40.0, 50.0 * pace, 40.0, 40.0,
+                                     up, up, lever=slot))
+    assert all(c.lever is not None and c.lever.fit is not None for c in reps)
+    feats = lever_features(reps)
+    assert feats is not None
+    # the three reps' sensor sits 68° above its pivot, the quick swing's straight below it
+    assert feats.rest > 30.0
+    assert lever_features(reps[:3]) is not None and lever_features(reps[:3]).rest > 60.0
 
 
 def test_lever_fit_does_not_depend_on_chunking() -> None:
