@@ -1,0 +1,247 @@
+"""Real walking spliced between real sets: does a walk between sets cost reps?
+
+The simulator's walks are the only walks the accuracy corpora hold.  This script
+takes a real recording of walking with the sensor on the shank and inserts a piece
+of it into the middle of every rest of each labelled recording in DIR (recordings
+whose sets carry ``start_s``/``end_s``, such as uci-pt subject 1, and whose sidecar
+places the sensor on the shank, as the walk's was), then shifts the labels.  Run
+``benchmarks/accuracy.py`` on the output.
+
+Each piece starts and ends at the stillest moment of a stride within a second of
+where it was asked to, and is turned into the recording's sensor frame so that it
+meets the leg as a walk would:
+
+* ``along`` (sagittal exercises: knee extensions, leg raises, hip extensions,
+  curls, hinges): the walk's own movement axis (the principal axis of its
+  gyroscope, the knee's and hip's flexion axis) along the recording's, and the
+  walk's first up vector as near the recording's up at the cut as that allows;
+* ``across`` (a side-lying abduction): the walk's flexion axis along the
+  recording's up at the cut (lying on the side, the flexion axis is vertical) and
+  the walk's up (the shank's long axis) across the recording's movement axis.
+
+``--mode auto`` takes ``across`` for a recording whose sidecar ``movement`` names
+an abduction, else ``along``.  After the piece, a smooth 1.5 s turn (its gyroscope
+consistent with the turn) takes the leg from the walk's last pose back to the
+recording's.  Nothing is written into the repository.
+
+The walk: a canonical recording (``--walk``), or the two CSV files of the
+RealWorld HAR dataset (Sztyler & Stuckenschmidt, PerCom 2016; a phone strapped to
+the shin, 50 Hz, ``id,attr_time,attr_x,attr_y,attr_z`` in m/s² and rad/s) given as
+``--realworld ACC GYR``; the gyroscope is interpolated onto the accelerometer's
+timestamps.
+
+Usage::
+
+    python benchmarks/walk_splice.py --realworld acc_walking_shin.csv \\
+        Gyroscope_walking_shin.csv --out /tmp/walk-splice ../shared/datasets/uci-pt
+    python benchmarks/accuracy.py --no-baseline /tmp/walk-splice
+
+``--walk-out FILE`` also writes the walk as a recording of its own (no sets), for
+``repsense analyze``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+HEADER_6 = "time_s,acc_x_g,acc_y_g,acc_z_g,gyr_x_dps,gyr_y_dps,gyr_z_dps"
+G = 9.80665
+TURN_S = 1.5
+"""The turn from the walk's last pose back to the recording's."""
+
+
+class BadInput(Exception):
+    """An input this script cannot use: one line for the user."""
+
+
+def load_realworld(acc_path: Path, gyr_path: Path) -> tuple[np.ndarray, float]:
+    """RealWorld HAR accelerometer and gyroscope files as ``(t, acc g, gyr deg/s)`` rows."""
+    acc = np.loadtxt(acc_path, delimiter=",", skiprows=1)
+    gyr = np.loadtxt(gyr_path, delimiter=",", skiprows=1)
+    t = (acc[:, 1] - acc[0, 1]) / 1000.0
+    tg = (gyr[:, 1] - acc[0, 1]) / 1000.0
+    inside = (t >= tg[0]) & (t <= tg[-1])
+    rows = np.column_stack([t, acc[:, 2:5] / G]
+                           + [np.degrees(np.interp(t, tg, gyr[:, k])) for k in (2, 3, 4)])
+    rows = rows[inside]
+    rows[:, 0] -= rows[0, 0]
+    return rows, 1.0 / float(np.median(np.diff(rows[:, 0])))
+
+
+def load_walk(path: Path) -> tuple[np.ndarray, float]:
+    """A canonical recording of walking with a gyroscope."""
+    rows = np.loadtxt(path, delimiter=",", skiprows=1)
+    if rows.ndim != 2 or rows.shape[1] != 7:
+        raise BadInput(f"{path}: needs the seven columns {HEADER_6}")
+    return rows, 1.0 / float(np.median(np.diff(rows[:, 0])))
+
+
+def _resampled(walk: np.ndarray, fs: float) -> np.ndarray:
+    """The walk at ``fs``: averaged over the span of one new sample, then interpolated."""
+    t = np.arange(walk[0, 0], walk[-1, 0], 1.0 / fs)
+    width = max(1, int(round((1.0 / fs) / float(np.median(np.diff(walk[:, 0]))))))
+    kernel = np.ones(width) / width
+    cols = [np.interp(t, walk[:, 0], np.convolve(walk[:, c], kernel, "same")) for c in range(1, 7)]
+    return np.column_stack(cols)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v)
+
+
+def _main_axis(gyr: np.ndarray) -> np.ndarray:
+    return np.linalg.eigh(gyr.T @ gyr)[1][:, -1]
+
+
+def _turn(u0: np.ndarray, u1: np.ndarray, n: int, fs: float) -> tuple[np.ndarray, np.ndarray]:
+    """Up vectors and gyroscope (deg/s) of a smooth turn from ``u0`` to ``u1`` in ``n`` samples.
+
+    For ``u(t) = R(f(t) v) u0``, ``du/dt = u × ω`` gives ``ω = -f'(t) v``.
+    """
+    rotvec = Rotation.align_vectors([u1], [u0])[0].as_rotvec()
+    f = 0.5 - 0.5 * np.cos(np.pi * np.arange(1, n + 1) / n)
+    ups = Rotation.from_rotvec(f[:, None] * rotvec).apply(u0)
+    gyr = -np.gradient(f)[:, None] * fs * rotvec
+    return ups, np.degrees(gyr)
+
+
+def splice(data: np.ndarray, fs: float, labels: dict, walk: np.ndarray, seconds: float,
+           offset_s: float, mode: str) -> tuple[np.ndarray, dict]:
+    """The recording with a piece of walk in the middle of each rest, and its labels."""
+    sets = labels["sets"]
+    labels = json.loads(json.dumps(labels))
+    speed = np.convolve(np.linalg.norm(walk[:, 3:6], axis=1),
+                        np.ones(max(1, int(0.2 * fs))) / max(1, int(0.2 * fs)), "same")
+    axis = _main_axis(data[:, 4:7])
+
+    def stillest(i: int) -> int:
+        a, b = max(0, i - int(fs)), min(len(walk) - 1, i + int(fs))
+        return a + int(np.argmin(speed[a:b]))
+
+    shift, pos = 0.0, int(offset_s * fs)
+    need = (len(sets) - 1) * (seconds + 6.0) * fs
+    if pos + need + fs > len(walk):
+        raise BadInput(f"the walk ({len(walk) / fs:.0f} s) is too short for {len(sets) - 1} "
+                       f"pieces of {seconds:g} s from {offset_s:g} s: give smaller --offsets "
+                       "or --seconds")
+    for k, (before, after) in enumerate(zip(sets[:-1], sets[1:], strict=False)):
+        cut = 0.5 * (before["end_s"] + after["start_s"]) + shift
+        i = int(np.searchsorted(data[:, 0], cut))
+        a = stillest(pos)
+        b = stillest(pos + int(seconds * fs))
+        pos = b + int(5 * fs)
+        piece = walk[a:b]
+        up_here = _unit(data[max(0, i - int(fs)):i, 1:4].mean(axis=0))
+        up_walk = _unit(piece[: max(1, int(0.1 * fs)), 0:3].mean(axis=0))
+        walk_axis = _main_axis(piece[:, 3:6])
+        if mode == "across":
+            along_leg = _unit(np.cross(axis, up_here))
+            rot = Rotation.align_vectors([up_here, along_leg], [walk_axis, up_walk])[0]
+        else:
+            rot = min((Rotation.align_vectors([s * axis, up_here], [walk_axis, up_walk],
+                                              weights=[100.0, 1.0])[0] for s in (1.0, -1.0)),
+                      key=lambda r: -float(r.apply(up_walk) @ up_here))
+        acc, gyr = rot.apply(piece[:, 0:3]), rot.apply(piece[:, 3:6])
+        ups, turn_gyr = _turn(_unit(acc[-max(1, int(0.1 * fs)):].mean(axis=0)), up_here,
+                              int(TURN_S * fs), fs)
+        acc, gyr = np.vstack([acc, ups]), np.vstack([gyr, turn_gyr])
+        t0 = data[i - 1, 0] + 1.0 / fs
+        inserted = np.column_stack([t0 + np.arange(len(acc)) / fs, acc, gyr])
+        dt = len(acc) / fs
+        rest = data[i:].copy()
+        rest[:, 0] += dt
+        data = np.concatenate([data[:i], inserted, rest])
+        shift += dt
+        for s in labels["sets"][k + 1:]:
+            s["start_s"] += dt
+            s["end_s"] += dt
+            if "rep_bounds_s" in s:
+                s["rep_bounds_s"] = [[x + dt, y + dt] for x, y in s["rep_bounds_s"]]
+    return data, labels
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("dirs", nargs="*", type=Path, metavar="DIR")
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--walk", type=Path, help="canonical recording of walking (shank)")
+    src.add_argument("--realworld", nargs=2, type=Path, metavar=("ACC", "GYR"),
+                     help="RealWorld HAR accelerometer and gyroscope CSV files")
+    ap.add_argument("--out", type=Path, help="directory for the spliced recordings")
+    ap.add_argument("--walk-out", type=Path, metavar="CSV",
+                    help="also write the walk itself as a recording (labelled: no sets)")
+    ap.add_argument("--seconds", default="20,60", help="walk lengths, s (default 20,60)")
+    ap.add_argument("--offsets", default="0,50,100,200,250,350,400,500",
+                    help="where in the walk the pieces start, s (default 0,50,100,200,250,350,"
+                         "400,500)")
+    ap.add_argument("--mode", choices=("auto", "along", "across"), default="auto")
+    args = ap.parse_args(argv)
+    try:
+        return run(args)
+    except (BadInput, OSError, ValueError) as e:
+        print(f"walk_splice.py: {e}", file=sys.stderr)
+        return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    """Splice every recording first, then write them all (nothing half written)."""
+    if args.dirs and args.out is None:
+        raise BadInput("--out: give a directory for the spliced recordings")
+    walk, walk_fs = load_realworld(*args.realworld) if args.realworld else load_walk(args.walk)
+    lengths = [float(x) for x in args.seconds.split(",")]
+    offsets = [float(x) for x in args.offsets.split(",")]
+    made: list[tuple[str, np.ndarray, dict]] = []
+    for d in args.dirs:
+        for csv in sorted(d.glob("*.csv")):
+            side = csv.with_suffix(".json")
+            if not side.exists():
+                continue
+            meta = json.loads(side.read_text())
+            if meta.get("placement") != "shank":
+                continue  # the walk is a shank's
+            sets = (meta.get("labels") or {}).get("sets") or []
+            if len(sets) < 2 or not all("start_s" in s and "end_s" in s for s in sets):
+                continue
+            data = np.loadtxt(csv, delimiter=",", skiprows=1)
+            if data.ndim != 2 or data.shape[1] != 7:
+                continue
+            fs = float(meta.get("sample_rate_hz") or 1.0 / np.median(np.diff(data[:, 0])))
+            mode = args.mode
+            if mode == "auto":
+                mode = "across" if "abduct" in str(meta.get("movement", "")) else "along"
+            piece = _resampled(walk, fs) if abs(fs - walk_fs) > 0.01 else walk[:, 1:7]
+            for seconds in lengths:
+                for offset in offsets:
+                    out, labels = splice(data, fs, meta["labels"], piece, seconds, offset, mode)
+                    what = f"a real shank walk ({seconds:g} s from {offset:g} s, {mode})"
+                    made.append((f"{csv.stem}_walk{seconds:g}s_at{offset:g}s_{mode}", out,
+                                 dict(meta, labels=labels, synthetic=True,
+                                      source=f"{meta.get('source', csv.name)} + {what} "
+                                             "in each rest")))
+    if args.dirs and not made:
+        raise BadInput("no labelled shank recording with set times in the directories given")
+    if args.walk_out is not None:
+        np.savetxt(args.walk_out, walk, delimiter=",", fmt="%.6f", header=HEADER_6, comments="")
+        args.walk_out.with_suffix(".json").write_text(json.dumps(
+            {"sample_rate_hz": round(walk_fs, 3), "placement": "shank", "synthetic": False,
+             "movement": "walking", "labels": {"sets": []}}, indent=1))
+        print(f"the walk written to {args.walk_out}")
+    if not made:
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, out, meta_out in made:
+        np.savetxt(args.out / f"{name}.csv", out, delimiter=",", fmt="%.6f", header=HEADER_6,
+                   comments="")
+        (args.out / f"{name}.json").write_text(json.dumps(meta_out, indent=1))
+    print(f"{len(made)} recordings written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
