@@ -100,6 +100,32 @@ def test_a_far_quicker_movement_long_after_the_set_waits_to_see_if_walking_follo
     assert [type(e).__name__ for e in tracker.add_rep(quick)] == ["Rep"]
 
 
+@pytest.mark.parametrize("walking", [False, True])
+def test_a_stride_held_as_the_quiet_period_ends_waits_for_walking(walking: bool) -> None:
+    # The first stride away came just before the set's 15 quiet seconds were up, and the
+    # gait detector knows it a second later: the set waits for that before counting it.
+    ids = itertools.count()
+    tracker = SetTracker("generic", "shank", lambda: (f"e{next(ids)}", next(ids)))
+    for k in range(6):
+        tracker.add_rep(_rep(3.2 * k, 0.0))
+    quiet_end = 3.2 * 5 + 3.0 + tracker.set_gap_s  # 34.0 s
+    stride = RepCandidate(quiet_end - 1.3, quiet_end - 0.9, quiet_end - 0.7, quiet_end - 0.3,
+                          quiet_end - 0.2, 50.0, 360.0, 300.0, 300.0, (0.0, 0.0, 1.0),
+                          (0.0, -math.sin(1.0), math.cos(1.0)))
+    assert tracker.add_rep(stride) == []
+    events = []
+    for t in (quiet_end, quiet_end + 0.5, quiet_end + 1.0):
+        events += tracker.tick(t) if tracker.due(t) else []
+    assert not [e for e in events if isinstance(e, SetEnd)]  # still waiting
+    if walking:
+        tracker.walking()
+    t = quiet_end + 1.9
+    events += tracker.tick(t) if tracker.due(t) else []
+    (end,) = [e for e in events if isinstance(e, SetEnd)]
+    assert len(end.reps) == (6 if walking else 7)
+    assert end.time_s == pytest.approx(quiet_end)  # ended as of the quiet period's end
+
+
 def test_a_tired_partial_rep_in_the_sets_rhythm_counts() -> None:
     reps = [_rep(3.2 * k, 0.0) for k in range(6)]
     tired = replace(_rep(3.2 * 6, 0.0), rom_deg=25.0)

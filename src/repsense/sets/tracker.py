@@ -439,10 +439,19 @@ class SetTracker:
             soon = self._held[-1].end_s + self.set_gap_s
         soon = min(soon, self._wait_release_s())
         if self._reps:
-            soon = min(soon, self._reps[-1].end_s + self.set_gap_s)
+            soon = min(soon, self._quiet_end())
         elif self._next_rest_tick is not None:
             soon = min(soon, self._next_rest_tick)
         return soon
+
+    def _quiet_end(self) -> float:
+        """When the set ends if nothing more comes: ``set_gap_s`` after its last rep, but
+        not before quick reps held since (maybe the first strides of walking away) have
+        waited ``SNAP_WAIT_S`` for walking; walking discards them (:meth:`walking`)."""
+        end = self._reps[-1].end_s + self.set_gap_s
+        if self._pending:
+            end = max(end, self._pending[-1].detected_s + SNAP_WAIT_S)
+        return end
 
     @staticmethod
     def _rep_coming(t: float, rep_since: float | None, reps: list[RepCandidate]) -> bool:
@@ -467,7 +476,7 @@ class SetTracker:
         if t >= self._wait_release_s():
             return True
         if self._reps:
-            return t - self._reps[-1].end_s >= self.set_gap_s
+            return t >= self._quiet_end()
         return self._next_rest_tick is not None and t >= self._next_rest_tick
 
     def tick(self, t: float, rep_since: float | None = None) -> list[Event]:
@@ -479,7 +488,7 @@ class SetTracker:
         events: list[Event] = []
         if t >= self._wait_release_s():
             events += self._open_after_wait(t)  # no walking followed: it was a rep
-        if (self._reps and t - self._reps[-1].end_s >= self.set_gap_s
+        if (self._reps and t >= self._quiet_end()
                 and not self._rep_coming(t, rep_since, self._reps)):
             events += self.end_set(self._reps[-1].end_s + self.set_gap_s)
             if self._next_rest_tick is not None:
