@@ -51,11 +51,11 @@ MAX_SCATTER_G = 0.25
 """A block whose readings' size scatters by more than this (standard deviation) holds
 impacts: a shank walking strikes the ground each step, and the block means between the
 strikes still come to about 1 g.  On a real walk (a phone strapped to the shin, 10 min at
-50 Hz, RealWorld HAR) the usable blocks scattered by 0.10-0.80 g (median 0.52, the most of
-three neighbours) and their tilt "fitted" a gyroscope with x and y swapped, a right one
-leaving 0.7 of it (the shank's acceleration in a stride turns the block means); real
-exercise blocks (uci-pt) scatter by 0.02-0.05 g (median), up to 0.64 g where the leg knocks
-the bench, 0-13 % of their tilt past 0.25 g."""
+50 Hz, RealWorld HAR) the usable blocks scattered by 0.02-0.80 g (median 0.52, 95 % over
+0.33, the most of three neighbours) and their tilt "fitted" a gyroscope with x and y
+swapped, a right one leaving 0.7 of it (the shank's acceleration in a stride turns the
+block means); real exercise blocks (uci-pt) scatter by 0.02-0.05 g (median), up to
+0.64 g where the leg knocks the bench, 0-13 % of their tilt past 0.25 g."""
 MIN_TURN_DPS = 5.0
 """Blocks whose up vector turns slower than this say nothing about the gyroscope."""
 EVIDENCE_DEG = 120.0

@@ -209,9 +209,9 @@ def lever_features(cands: Sequence[RepCandidate]) -> LeverFeatures | None:
     fits = [(c, c.lever.fit) for c in cands if c.lever is not None and c.lever.fit is not None]
     if not fits:
         return None
-    # Each rep weighs the same: its normal equations grow with the square of its turn
-    # speed, and pooled as they were, one quick excursion (a first stride joined to the
-    # set, a rep done faster) outweighed the rest of the set.
+    # Each rep weighs the same: its normal equations grow with the fourth power of its
+    # turn speed (per sample), and pooled as they were, one quick excursion (a first
+    # stride joined to the set, a rep done faster) outweighed the rest of the set.
     used = [(f, float(np.trace(f.ata))) for _, f in fits]
     used = [(f, n) for f, n in used if n > 0.0]
     if not used:
