@@ -59,16 +59,19 @@ PIVOT_MAX_G = 0.18
 turning about a fixed point explains to within this much (RMS of what is left of the
 accelerometer, g) is a curl about a knee that stays put, not walking (see
 ``_about_fixed_pivot``)."""
-WALK_ROLLBACK = 4
+WALK_ROLLBACK = 5
 """Axis windows (``AXIS_UPDATE_SAMPLES`` decimated samples: 1 s from 25 Hz up, 2.5 s at
-10 Hz) of strides the gait flag takes to rise (its window is ``GAIT_WINDOW_S``): once it
-does, the movement axis's evidence goes back to before them."""
+10 Hz) of strides the gait flag takes to rise (its window is ``GAIT_WINDOW_S``, and on a
+real shank walk it rose 4-5 s after the first stride): once it does, the movement axis's
+evidence goes back to before them.  With 4, the first second of a real walk was left in
+and turned the axis of the low-amplitude abductions after it (8 for 10)."""
 WALK_TAIL = 4
 """Axis windows after the gait flag falls that still teach the axis nothing: the last
 strides, and a flag that falls for a window inside a walk.  Real side-lying abductions
 after a real shank walk (``benchmarks/walk_splice.py``): 45 of 48 sets exact with no tail,
-47 with 4 windows; on another cut of the same walk (interpolated to 25 Hz without the
-averaging) 69 % of 36 sets, 92 % with 1, 97 % with 4."""
+46 with 1, all with 4; on another cut of the same walk (interpolated to 25 Hz without the
+averaging) 69 % of 36 sets, 89 % with 1, 100 % with 4.  With no tail the simulated
+hamstrings programme in ``recordings/`` gained a 3-rep set of the strap being moved."""
 FIRST_AXIS_AGREE = math.cos(math.radians(20.0))
 """The first movement axis is taken once two successive windows' estimates agree this
 well (20°)."""
@@ -510,7 +513,7 @@ class MovementSignal:
         flag.  A walk turns the leg faster than most reps, about the knee's and hip's own
         axis, and its weight held the axis for a minute and more: real side-lying
         abductions after a real walk (``benchmarks/walk_splice.py``) were measured about
-        the walk's axis, and 32 of 48 of their sets came out exact (47 now).
+        the walk's axis, and 32 of 48 of their sets came out exact (48 now).
         """
         size = AXIS_UPDATE_SAMPLES
         k = up_end.shape[0]
