@@ -220,12 +220,16 @@ def run(args: argparse.Namespace) -> int:
                 for offset in offsets:
                     out, labels = splice(data, fs, meta["labels"], piece, seconds, offset, mode)
                     what = f"a real shank walk ({seconds:g} s from {offset:g} s, {mode})"
-                    made.append((f"{csv.stem}_walk{seconds:g}s_at{offset:g}s_{mode}", out,
+                    stem = csv.stem if len(args.dirs) == 1 else f"{d.name}_{csv.stem}"
+                    made.append((f"{stem}_walk{seconds:g}s_at{offset:g}s_{mode}", out,
                                  dict(meta, labels=labels, synthetic=True,
                                       source=f"{meta.get('source', csv.name)} + {what} "
                                              "in each rest")))
     if args.dirs and not made:
         raise BadInput("no labelled shank recording with set times in the directories given")
+    names = [name for name, _, _ in made]
+    if len(set(names)) != len(names):
+        raise BadInput("two directories given share a name: give their recordings one run each")
     if args.walk_out is not None:
         np.savetxt(args.walk_out, walk, delimiter=",", fmt="%.6f", header=HEADER_6, comments="")
         args.walk_out.with_suffix(".json").write_text(json.dumps(
