@@ -43,14 +43,18 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
+import copy
 import sys
 from pathlib import Path
 
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-HEADER_6 = "time_s,acc_x_g,acc_y_g,acc_z_g,gyr_x_dps,gyr_y_dps,gyr_z_dps"
+from repsense.errors import InputError
+from repsense.io.csv_recording import CsvRecording
+from repsense.io.csv_writer import write_recording
+from repsense.samples import SampleChunk
+
 G = 9.80665
 TURN_S = 1.5
 """The turn from the walk's last pose back to the recording's."""
@@ -74,12 +78,27 @@ def load_realworld(acc_path: Path, gyr_path: Path) -> tuple[np.ndarray, float]:
     return rows, 1.0 / float(np.median(np.diff(rows[:, 0])))
 
 
+def read_rows(rec: CsvRecording) -> np.ndarray | None:
+    """A canonical recording as ``(t, acc g, gyr deg/s)`` rows, read as ``analyze`` reads
+    it (any column order and units its header allows); ``None`` without a gyroscope."""
+    if not rec.has_gyro:
+        return None
+    chunks = list(rec.chunks())
+    return np.vstack([np.column_stack([c.t, c.acc, c.gyr]) for c in chunks])
+
+
 def load_walk(path: Path) -> tuple[np.ndarray, float]:
     """A canonical recording of walking with a gyroscope."""
-    rows = np.loadtxt(path, delimiter=",", skiprows=1)
-    if rows.ndim != 2 or rows.shape[1] != 7:
-        raise BadInput(f"{path}: needs the seven columns {HEADER_6}")
+    rows = read_rows(CsvRecording(path))
+    if rows is None:
+        raise BadInput(f"{path}: the walk needs gyroscope columns")
     return rows, 1.0 / float(np.median(np.diff(rows[:, 0])))
+
+
+def write(path: Path, rows: np.ndarray, meta: dict) -> None:
+    """``rows`` as a canonical recording with its sidecar, written the project's way."""
+    write_recording(path, [SampleChunk(rows[:, 0], rows[:, 1:4], rows[:, 4:7])], meta,
+                    has_gyro=True)
 
 
 def _resampled(walk: np.ndarray, fs: float) -> np.ndarray:
@@ -115,7 +134,7 @@ def splice(data: np.ndarray, fs: float, labels: dict, walk: np.ndarray, seconds:
            offset_s: float, mode: str) -> tuple[np.ndarray, dict]:
     """The recording with a piece of walk in the middle of each rest, and its labels."""
     sets = labels["sets"]
-    labels = json.loads(json.dumps(labels))
+    labels = copy.deepcopy(labels)
     speed = np.convolve(np.linalg.norm(walk[:, 3:6], axis=1),
                         np.ones(max(1, int(0.2 * fs))) / max(1, int(0.2 * fs)), "same")
     axis = _main_axis(data[:, 4:7])
@@ -184,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         return run(args)
-    except (BadInput, OSError, ValueError) as e:
+    except (BadInput, InputError, OSError, ValueError) as e:
         print(f"walk_splice.py: {e}", file=sys.stderr)
         return 2
 
@@ -199,17 +218,15 @@ def run(args: argparse.Namespace) -> int:
     made: list[tuple[str, np.ndarray, dict]] = []
     for d in args.dirs:
         for csv in sorted(d.glob("*.csv")):
-            side = csv.with_suffix(".json")
-            if not side.exists():
-                continue
-            meta = json.loads(side.read_text())
+            rec = CsvRecording(csv)
+            meta = rec.meta
             if meta.get("placement") != "shank":
                 continue  # the walk is a shank's
             sets = (meta.get("labels") or {}).get("sets") or []
             if len(sets) < 2 or not all("start_s" in s and "end_s" in s for s in sets):
                 continue
-            data = np.loadtxt(csv, delimiter=",", skiprows=1)
-            if data.ndim != 2 or data.shape[1] != 7:
+            data = read_rows(rec)
+            if data is None:
                 continue
             fs = float(meta.get("sample_rate_hz") or 1.0 / np.median(np.diff(data[:, 0])))
             mode = args.mode
@@ -231,18 +248,15 @@ def run(args: argparse.Namespace) -> int:
     if len(set(names)) != len(names):
         raise BadInput("two directories given share a name: give their recordings one run each")
     if args.walk_out is not None:
-        np.savetxt(args.walk_out, walk, delimiter=",", fmt="%.6f", header=HEADER_6, comments="")
-        args.walk_out.with_suffix(".json").write_text(json.dumps(
-            {"sample_rate_hz": round(walk_fs, 3), "placement": "shank", "synthetic": False,
-             "movement": "walking", "labels": {"sets": []}}, indent=1))
+        write(args.walk_out, walk, {"sample_rate_hz": round(walk_fs, 3), "placement": "shank",
+                                    "synthetic": False, "movement": "walking",
+                                    "labels": {"sets": []}})
         print(f"the walk written to {args.walk_out}")
     if not made:
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
     for name, out, meta_out in made:
-        np.savetxt(args.out / f"{name}.csv", out, delimiter=",", fmt="%.6f", header=HEADER_6,
-                   comments="")
-        (args.out / f"{name}.json").write_text(json.dumps(meta_out, indent=1))
+        write(args.out / f"{name}.csv", out, meta_out)
     print(f"{len(made)} recordings written to {args.out}")
     return 0
 
