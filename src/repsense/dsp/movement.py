@@ -141,11 +141,10 @@ class MovementSignal:
         self.moving_dps = moving_dps
         self._cov = np.zeros((3, 3))
         self._cov_up = np.zeros((3, 3))  # scatter of the up vectors while moving
-        # Walking and its tail teach the axis nothing (see ``_axis_updates``): the windows
-        # of tail left, whether the last window was walking's, and the covariances at the
-        # start of the last ``WALK_ROLLBACK`` windows.
-        self._walk_tail = 0
-        self._walk_held = False
+        # Walking and its tail teach the axis nothing (see ``_axis_updates``): how many
+        # windows, the last one included, still count as walking's, and the covariances
+        # at the start of the last ``WALK_ROLLBACK`` windows.
+        self._walk_left = 0
         self._cov_hist: list[np.ndarray] = []
         self._cov_up_hist: list[np.ndarray] = []
         self.axis_: np.ndarray | None = None
@@ -604,14 +603,12 @@ class MovementSignal:
         """Which windows teach the axis nothing: the gait flags ``gait`` (``k + 1``, the
         flag before the first window and after each) held up ``WALK_TAIL`` windows more."""
         out = np.empty_like(gait)
-        out[0] = self._walk_held
-        tail = self._walk_tail
+        out[0] = self._walk_left > 0
+        left = self._walk_left
         for j in range(1, gait.shape[0]):
-            if gait[j]:
-                out[j], tail = True, WALK_TAIL
-            else:
-                out[j], tail = tail > 0, max(0, tail - 1)
-        self._walk_tail, self._walk_held = tail, bool(out[-1])
+            left = WALK_TAIL + 1 if gait[j] else max(0, left - 1)
+            out[j] = left > 0
+        self._walk_left = left
         return out
 
     def _decayed(self, cov: np.ndarray, scatter: np.ndarray, walking: np.ndarray,
