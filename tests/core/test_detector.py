@@ -410,6 +410,21 @@ def test_a_rep_on_its_way_back_at_the_12_s_mark_ends_as_a_rep() -> None:
     assert [c.end_s for c in reps] == pytest.approx([12.8, 28.6], abs=0.4)
 
 
+def _shank_sets_at_10_hz(exercise: str, variant: str, tempo: str, seed: int) -> list[int]:
+    """Reps per set of a simulated session on the shank at 10 Hz (WitMotion's default):
+    two sets of 8, walking between them."""
+    from repsense.events import SetEnd
+    from repsense.pipeline import Pipeline
+    from repsense.sim import SimulatedSession
+
+    sim = SimulatedSession(exercise=exercise, variant=variant, placement="shank", sets=2,
+                           reps=8, tempo=tempo, rest_s=60.0, rate_hz=10.0, seed=seed,
+                           nuisance="full")
+    pipe = Pipeline(sample_rate_hz=10.0, placement="shank")
+    return [len(e.reps) for e in pipe.push(sim.sample()) + pipe.finish()
+            if isinstance(e, SetEnd)]
+
+
 @pytest.mark.parametrize(("seed", "tempo"), [(2, "1-0-1-0"), (5, "1-0-X-0")])
 def test_a_restart_after_a_set_never_runs_the_set_again(seed: int, tempo: str) -> None:
     # Seated curls at 10 Hz that began from sitting with the shank hanging: after the set
@@ -418,16 +433,7 @@ def test_a_restart_after_a_set_never_runs_the_set_again(seed: int, tempo: str) -
     # last one in the 40 s kept was before the set, and the set's eight reps were run,
     # and reported, a second time (16 for 8).  The restart may not reach back past the
     # last rep reported.
-    from repsense.events import SetEnd
-    from repsense.pipeline import Pipeline
-    from repsense.sim import SimulatedSession
-
-    sim = SimulatedSession(exercise="leg_curl", variant="seated", placement="shank", sets=2,
-                           reps=8, tempo=tempo, rest_s=60.0, rate_hz=10.0, seed=seed,
-                           nuisance="full")
-    pipe = Pipeline(sample_rate_hz=10.0, placement="shank")
-    ends = [e for e in pipe.push(sim.sample()) + pipe.finish() if isinstance(e, SetEnd)]
-    assert [len(e.reps) for e in ends] == [8, 8]
+    assert _shank_sets_at_10_hz("leg_curl", "seated", tempo, seed) == [8, 8]
 
 
 @pytest.mark.parametrize("seed", [0, 4])
@@ -439,13 +445,4 @@ def test_a_quick_return_past_both_thresholds_in_one_sample_leads_in_to_the_next(
     # from away to returning, not on to closing, so the way through the rest zone was
     # not kept as the lead-in of the rep that followed, which was then measured from
     # 17° out (13° of its 30°) and dropped as a fidget: 7 of 8 in five seeds of six.
-    from repsense.events import SetEnd
-    from repsense.pipeline import Pipeline
-    from repsense.sim import SimulatedSession
-
-    sim = SimulatedSession(exercise="glute_bridge", variant="floor", placement="shank", sets=2,
-                           reps=8, tempo="1-0-X-0", rest_s=60.0, rate_hz=10.0, seed=seed,
-                           nuisance="full")
-    pipe = Pipeline(sample_rate_hz=10.0, placement="shank")
-    ends = [e for e in pipe.push(sim.sample()) + pipe.finish() if isinstance(e, SetEnd)]
-    assert [len(e.reps) for e in ends] == [8, 8]
+    assert _shank_sets_at_10_hz("glute_bridge", "floor", "1-0-X-0", seed) == [8, 8]
