@@ -58,6 +58,8 @@ from repsense.samples import SampleChunk
 G = 9.80665
 TURN_S = 1.5
 """The turn from the walk's last pose back to the recording's."""
+GAP_PERIODS = 2.5
+"""A walk's samples further apart than this many of its median periods leave a gap."""
 
 
 class BadInput(Exception):
@@ -65,15 +67,20 @@ class BadInput(Exception):
 
 
 def load_realworld(acc_path: Path, gyr_path: Path) -> tuple[np.ndarray, float]:
-    """RealWorld HAR accelerometer and gyroscope files as ``(t, acc g, gyr deg/s)`` rows."""
+    """RealWorld HAR accelerometer and gyroscope files as ``(t, acc g, gyr deg/s)`` rows.
+
+    The gyroscope is interpolated onto the accelerometer's timestamps only between
+    samples of its own that are no gap apart (see :func:`_in_gaps`): an accelerometer
+    row inside a gap of the gyroscope's is left out, not given made-up rates.
+    """
     acc = np.loadtxt(acc_path, delimiter=",", skiprows=1)
     gyr = np.loadtxt(gyr_path, delimiter=",", skiprows=1)
     t = (acc[:, 1] - acc[0, 1]) / 1000.0
     tg = (gyr[:, 1] - acc[0, 1]) / 1000.0
-    inside = (t >= tg[0]) & (t <= tg[-1])
+    keep = (t >= tg[0]) & (t <= tg[-1]) & ~_in_gaps(tg, t)
     rows = np.column_stack([t, acc[:, 2:5] / G]
                            + [np.degrees(np.interp(t, tg, gyr[:, k])) for k in (2, 3, 4)])
-    rows = rows[inside]
+    rows = rows[keep]
     rows[:, 0] -= rows[0, 0]
     return rows, 1.0 / float(np.median(np.diff(rows[:, 0])))
 
@@ -101,13 +108,24 @@ def write(path: Path, rows: np.ndarray, meta: dict) -> None:
                     has_gyro=True)
 
 
+def _in_gaps(src_t: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Which of the times ``t`` fall inside a gap of ``src_t``: an interval between
+    samples longer than ``GAP_PERIODS`` of its median (the phone's stream drops up to
+    1.5 s at a time; an interpolation across that would be a made-up movement)."""
+    dt = np.diff(src_t)
+    i = np.clip(np.searchsorted(src_t, t, side="right") - 1, 0, len(dt) - 1)
+    return (dt[i] > GAP_PERIODS * float(np.median(dt))) & (t > src_t[i]) & (t < src_t[i + 1])
+
+
 def _resampled(walk: np.ndarray, fs: float) -> np.ndarray:
-    """The walk at ``fs``: averaged over the span of one new sample, then interpolated."""
+    """The walk at ``fs`` as ``(t, acc, gyr)`` rows: averaged over the span of one new
+    sample, then interpolated; times inside the walk's gaps are left out, so that the
+    spliced recording has the gap (``analyze`` warns of it) and nothing made up."""
     t = np.arange(walk[0, 0], walk[-1, 0], 1.0 / fs)
     width = max(1, int(round((1.0 / fs) / float(np.median(np.diff(walk[:, 0]))))))
     kernel = np.ones(width) / width
     cols = [np.interp(t, walk[:, 0], np.convolve(walk[:, c], kernel, "same")) for c in range(1, 7)]
-    return np.column_stack(cols)
+    return np.column_stack([t, *cols])[~_in_gaps(walk[:, 0], t)]
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -135,30 +153,33 @@ def splice(data: np.ndarray, fs: float, labels: dict, walk: np.ndarray, seconds:
     """The recording with a piece of walk in the middle of each rest, and its labels."""
     sets = labels["sets"]
     labels = copy.deepcopy(labels)
-    speed = np.convolve(np.linalg.norm(walk[:, 3:6], axis=1),
+    speed = np.convolve(np.linalg.norm(walk[:, 4:7], axis=1),
                         np.ones(max(1, int(0.2 * fs))) / max(1, int(0.2 * fs)), "same")
     axis = _main_axis(data[:, 4:7])
 
-    def stillest(i: int) -> int:
-        a, b = max(0, i - int(fs)), min(len(walk) - 1, i + int(fs))
-        return a + int(np.argmin(speed[a:b]))
+    def stillest(at_s: float) -> int:
+        """The stillest sample within a second of ``at_s`` (times, not indices: the
+        walk has gaps)."""
+        a, b = np.searchsorted(walk[:, 0], [at_s - 1.0, at_s + 1.0])
+        b = min(int(b), len(walk) - 1)
+        return int(a) + int(np.argmin(speed[a:b]))
 
-    shift, pos = 0.0, int(offset_s * fs)
-    need = (len(sets) - 1) * (seconds + 6.0) * fs
-    if pos + need + fs > len(walk):
-        raise BadInput(f"the walk ({len(walk) / fs:.0f} s) is too short for {len(sets) - 1} "
-                       f"pieces of {seconds:g} s from {offset_s:g} s: give smaller --offsets "
-                       "or --seconds")
+    shift, pos = 0.0, walk[0, 0] + offset_s
+    need = (len(sets) - 1) * (seconds + 6.0)
+    if pos + need + 1.0 > walk[-1, 0]:
+        raise BadInput(f"the walk ({walk[-1, 0] - walk[0, 0]:.0f} s) is too short for "
+                       f"{len(sets) - 1} pieces of {seconds:g} s from {offset_s:g} s: give "
+                       "smaller --offsets or --seconds")
     for k, (before, after) in enumerate(zip(sets[:-1], sets[1:], strict=False)):
         cut = 0.5 * (before["end_s"] + after["start_s"]) + shift
         i = int(np.searchsorted(data[:, 0], cut))
         a = stillest(pos)
-        b = stillest(pos + int(seconds * fs))
-        pos = b + int(5 * fs)
+        b = stillest(walk[a, 0] + seconds)
+        pos = walk[b, 0] + 5.0
         piece = walk[a:b]
         up_here = _unit(data[max(0, i - int(fs)):i, 1:4].mean(axis=0))
-        up_walk = _unit(piece[: max(1, int(0.1 * fs)), 0:3].mean(axis=0))
-        walk_axis = _main_axis(piece[:, 3:6])
+        up_walk = _unit(piece[: max(1, int(0.1 * fs)), 1:4].mean(axis=0))
+        walk_axis = _main_axis(piece[:, 4:7])
         if mode == "across":
             along_leg = _unit(np.cross(axis, up_here))
             rot = Rotation.align_vectors([up_here, along_leg], [walk_axis, up_walk])[0]
@@ -166,13 +187,16 @@ def splice(data: np.ndarray, fs: float, labels: dict, walk: np.ndarray, seconds:
             rot = min((Rotation.align_vectors([s * axis, up_here], [walk_axis, up_walk],
                                               weights=[100.0, 1.0])[0] for s in (1.0, -1.0)),
                       key=lambda r: -float(r.apply(up_walk) @ up_here))
-        acc, gyr = rot.apply(piece[:, 0:3]), rot.apply(piece[:, 3:6])
+        acc, gyr = rot.apply(piece[:, 1:4]), rot.apply(piece[:, 4:7])
         ups, turn_gyr = _turn(_unit(acc[-max(1, int(0.1 * fs)):].mean(axis=0)), up_here,
                               int(TURN_S * fs), fs)
+        # The piece keeps its own times, and so its gaps; the turn follows its last sample.
+        t_piece = piece[:, 0] - piece[0, 0]
+        t_turn = t_piece[-1] + np.arange(1, len(ups) + 1) / fs
         acc, gyr = np.vstack([acc, ups]), np.vstack([gyr, turn_gyr])
         t0 = data[i - 1, 0] + 1.0 / fs
-        inserted = np.column_stack([t0 + np.arange(len(acc)) / fs, acc, gyr])
-        dt = len(acc) / fs
+        inserted = np.column_stack([t0 + np.concatenate([t_piece, t_turn]), acc, gyr])
+        dt = t_turn[-1] + 1.0 / fs
         rest = data[i:].copy()
         rest[:, 0] += dt
         data = np.concatenate([data[:i], inserted, rest])
@@ -232,7 +256,7 @@ def run(args: argparse.Namespace) -> int:
             mode = args.mode
             if mode == "auto":
                 mode = "across" if "abduct" in str(meta.get("movement", "")) else "along"
-            piece = _resampled(walk, fs) if abs(fs - walk_fs) > 0.01 else walk[:, 1:7]
+            piece = _resampled(walk, fs)
             for seconds in lengths:
                 for offset in offsets:
                     out, labels = splice(data, fs, meta["labels"], piece, seconds, offset, mode)
