@@ -227,6 +227,7 @@ class Pipeline:
         # A slower sensor's lever arm is coarse: recognition then leaves out the rule
         # it could turn into a wrong name.
         self.tracker.coarse_lever = rate < MIN_RATE_HZ
+        self.tracker.walk_judged_s = self.movement.walk_judged_s
         self.tracker.partial_min = self.detector.partial_share
         self.lever = self._lever_for(rate)
 

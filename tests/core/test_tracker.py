@@ -103,7 +103,8 @@ def test_a_far_quicker_movement_long_after_the_set_waits_to_see_if_walking_follo
 @pytest.mark.parametrize("walking", [False, True])
 def test_a_stride_held_as_the_quiet_period_ends_waits_for_walking(walking: bool) -> None:
     # The first stride away came just before the set's 15 quiet seconds were up, and the
-    # gait detector knows it a second later: the set waits for that before counting it.
+    # gait detector knows it once it has judged a whole window of the walk (at most 4 s
+    # after the stride began): the set waits for that before counting it.
     ids = itertools.count()
     tracker = SetTracker("generic", "shank", lambda: (f"e{next(ids)}", next(ids)))
     for k in range(6):
@@ -114,16 +115,42 @@ def test_a_stride_held_as_the_quiet_period_ends_waits_for_walking(walking: bool)
                           (0.0, -math.sin(1.0), math.cos(1.0)))
     assert tracker.add_rep(stride) == []
     events = []
-    for t in (quiet_end, quiet_end + 0.5, quiet_end + 1.0):
+    for t in (quiet_end, quiet_end + 1.0, quiet_end + 2.6):
         events += tracker.tick(t) if tracker.due(t) else []
     assert not [e for e in events if isinstance(e, SetEnd)]  # still waiting
     if walking:
         tracker.walking()
-    t = quiet_end + 1.9
+    t = quiet_end + 2.8
     events += tracker.tick(t) if tracker.due(t) else []
     (end,) = [e for e in events if isinstance(e, SetEnd)]
     assert len(end.reps) == (6 if walking else 7)
     assert end.time_s == pytest.approx(quiet_end)  # ended as of the quiet period's end
+
+
+@pytest.mark.parametrize("walking", [False, True])
+def test_quick_movements_after_a_set_wait_until_the_gait_check_has_judged_them(
+        walking: bool) -> None:
+    # At 10 Hz the gait flag speaks once every 2.5 s on a 3-s window, so the first strides
+    # away are judged up to 5.5 s after the first began, later than 2 s after the last.
+    ids = itertools.count()
+    tracker = SetTracker("generic", "shank", lambda: (f"e{next(ids)}", next(ids)))
+    tracker.walk_judged_s = 5.5
+    for k in range(6):
+        tracker.add_rep(_rep(3.2 * k, 0.0))
+    first = replace(_rep(32.0, 0.0), return_start_s=32.6, end_s=33.0, detected_s=33.1,
+                    rom_deg=50.0, peak_speed_dps=360.0)
+    second = replace(first, start_s=33.0, away_end_s=33.5, return_start_s=33.6, end_s=34.0,
+                     detected_s=34.1)
+    assert tracker.add_rep(first) == [] and tracker.add_rep(second) == []
+    events = []
+    for t in (34.0, 36.2, 37.4):  # the set's quiet end, 2 s after the last, before 37.5
+        events += tracker.tick(t) if tracker.due(t) else []
+    assert not [e for e in events if isinstance(e, SetEnd)]  # still waiting
+    if walking:
+        tracker.walking()
+    events += tracker.tick(37.6) if tracker.due(37.6) else []
+    (end,) = [e for e in events if isinstance(e, SetEnd)]
+    assert len(end.reps) == (6 if walking else 8)
 
 
 def test_a_tired_partial_rep_in_the_sets_rhythm_counts() -> None:

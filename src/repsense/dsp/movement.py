@@ -178,6 +178,13 @@ class MovementSignal:
         self._seen = 0  # decimated samples so far
 
     @property
+    def walk_judged_s(self) -> float:
+        """How long after a walk begins the gait flag has judged a whole window of it, at
+        the latest: ``GAIT_WINDOW_S`` of strides, then the end of the window in progress
+        (the flag changes once every ``AXIS_UPDATE_SAMPLES`` decimated samples)."""
+        return GAIT_WINDOW_S + AXIS_UPDATE_SAMPLES / self._dec_rate
+
+    @property
     def sos(self) -> np.ndarray:
         """Second-order sections of the tilt-rate low-pass (the phase timer calibrates on it)."""
         return self._rate_lp.sos

@@ -35,6 +35,8 @@ SNAP_WAIT_S = 2.0
 """A first rep whose way back was LONE_SNAP_BACK times faster than its way out waits this
 long for walking (getting up slowly and the first stride's swing look like that) before it
 opens the set; an alike rep sooner opens it at once."""
+WALK_JUDGED_S = 4.0
+"""Default of ``SetTracker.walk_judged_s`` (a 3-s gait window judged once a second)."""
 REP_COMING_S = 8.0
 """A movement alike a set's reps that begins this soon after its last rep holds the set
 open past ``set_gap_s`` while it lasts: a slow rep (6 s up, 2 s held, 6 s down) ends more
@@ -178,6 +180,10 @@ class SetTracker:
         self.mounting_up = mounting_up
         self.coarse_lever = False
         """The lever arm comes from a sensor under 20 Hz (see ``recognize``)."""
+        self.walk_judged_s = WALK_JUDGED_S
+        """How long after a walk begins the gait check has judged a whole window of it
+        (the movement signal's ``walk_judged_s``: longer at 10 Hz, where it judges less
+        often)."""
         self.partial_min = 0.30
         """Smallest share of a rep's range a partial rep goes (the detector's inside a set)."""
         self.confident_rom_deg = confident_rom_deg
@@ -447,10 +453,13 @@ class SetTracker:
     def _quiet_end(self) -> float:
         """When the set ends if nothing more comes: ``set_gap_s`` after its last rep, but
         not before quick reps held since (maybe the first strides of walking away) have
-        waited ``SNAP_WAIT_S`` for walking; walking discards them (:meth:`walking`)."""
+        waited ``SNAP_WAIT_S`` for walking, nor before the gait check has judged a whole
+        window of what followed the first of them (``walk_judged_s``); walking discards
+        them (:meth:`walking`)."""
         end = self._reps[-1].end_s + self.set_gap_s
         if self._pending:
-            end = max(end, self._pending[-1].detected_s + SNAP_WAIT_S)
+            end = max(end, self._pending[-1].detected_s + SNAP_WAIT_S,
+                      self._pending[0].start_s + self.walk_judged_s)
         return end
 
     @staticmethod
