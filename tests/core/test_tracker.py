@@ -153,6 +153,33 @@ def test_quick_movements_after_a_set_wait_until_the_gait_check_has_judged_them(
     assert len(end.reps) == (6 if walking else 8)
 
 
+def _small_between(prev_end: float, start_after: float, dur: float) -> RepCandidate:
+    """A 15° movement starting ``start_after`` s after a rep that ended at ``prev_end``."""
+    start = prev_end + start_after
+    return replace(_rep(start, 0.0), away_end_s=start + 0.4 * dur,
+                   return_start_s=start + 0.5 * dur, end_s=start + dur,
+                   detected_s=start + dur + 0.1, rom_deg=15.0)
+
+
+@pytest.mark.parametrize(("start_after", "dur", "counted"), [
+    # begun once the rep had ended and over before the next began: a partial rep
+    (0.1, 1.2, 8),
+    # begun 0.4 s (a third of its time) before the rep had ended: the leg swaying back
+    # past the rest pose and up again, part of that rep
+    (-0.4, 1.2, 7),
+    # over 0.3 s after the next rep began: a sway into it
+    (0.5, 1.3, 7),
+])
+def test_a_small_movement_overlapping_a_rep_is_its_rebound(
+        start_after: float, dur: float, counted: int) -> None:
+    # Touch-and-go reps 4.5 s apart, each taking 3 s: the next begins 1.5 s after one ends.
+    reps = [_rep(4.5 * k, 0.0) for k in range(7)]
+    small = _small_between(reps[3].end_s, start_after, dur)
+    (n, note), = _sizes_and_notes([*reps[:4], small, *reps[4:]])
+    assert n == counted
+    assert ("rebound" in note) == (counted == 7)
+
+
 def test_a_tired_partial_rep_in_the_sets_rhythm_counts() -> None:
     reps = [_rep(3.2 * k, 0.0) for k in range(6)]
     tired = replace(_rep(3.2 * 6, 0.0), rom_deg=25.0)

@@ -20,7 +20,7 @@ from repsense.events import Event, Rep, Rest, SetEnd, SetStart
 from repsense.exercises import EXERCISES
 from repsense.reps.detector import RepCandidate
 from repsense.reps.recognize import away_lifts, recognize, rests_standing, set_up_at_the_bar
-from repsense.reps.tempo import rep_tempo, set_tempos, velocity_loss_pct
+from repsense.reps.tempo import PARTIAL_FRACTION, rep_tempo, set_tempos, velocity_loss_pct
 
 IdMaker = Callable[[], tuple[str, int]]
 STRAY_GAP_S = 8.0
@@ -37,6 +37,14 @@ long for walking (getting up slowly and the first stride's swing look like that)
 opens the set; an alike rep sooner opens it at once."""
 WALK_JUDGED_S = 4.0
 """Default of ``SetTracker.walk_judged_s`` (a 3-s gait window judged once a second)."""
+REBOUND_OVERLAP = 0.15
+"""Inside a set, a movement under the partial share of the set's range that began more
+than this share of its own duration before the last rep ended, or ended as much after the
+next rep began, is a rebound of that rep (the leg swaying back past the rest pose and up
+again between touch-and-go reps), not a rep: a movement begins once the one before it has
+ended.  Real shank squats sway so, overlapping a rep by up to 1.4 times their own duration;
+the simulator's partial reps never began more than 0.10 of theirs early (197 labelled
+partial reps, fresh seeds 11-31)."""
 REP_COMING_S = 8.0
 """A movement alike a set's reps that begins this soon after its last rep holds the set
 open past ``set_gap_s`` while it lasts: a slow rep (6 s up, 2 s held, 6 s down) ends more
@@ -197,6 +205,7 @@ class SetTracker:
         self._waiting: RepCandidate | None = None
         self._pending: list[RepCandidate] = []  # quick reps inside a set, maybe strides
         self._found_inside = 0  # reps this set cut from far dips as their excursions ended
+        self._rebounds = 0  # rebounds between this set's reps, not counted
         self.max_lone_hold_s = max_lone_hold_s
         self.sets_done = 0
         self.total_reps = 0
@@ -226,6 +235,9 @@ class SetTracker:
             # Another posture takes a pause to get into; reps that follow each other
             # without one are the same set, whichever end of them the detector rests at.
             events += self.end_set(cand.start_s)
+        if self._reps and self._rebound(cand):
+            self._rebounds += 1
+            return events
         if self._reps:
             durs = [c.end_s - c.start_s for c in self._reps]
             if len(durs) >= 2 and (cand.end_s - cand.start_s < 0.5 * min(durs)
@@ -235,7 +247,7 @@ class SetTracker:
                 # counts only if a rep like the set's follows (or see end_set).
                 self._pending.append(cand)
                 return events
-            events += self._release(cand.detected_s)
+            events += self._release(cand)
             pieces = self._pieces(cand)
             self._found_inside += len(pieces) - 1
             for piece in pieces:
@@ -371,6 +383,17 @@ class SetTracker:
             return []
         return [c]
 
+    def _rebound(self, cand: RepCandidate, next_start: float | None = None) -> bool:
+        """Is ``cand`` a rebound of the set's last rep, or into the rep that began at
+        ``next_start`` (see ``REBOUND_OVERLAP``)?"""
+        rom = float(np.median([c.rom_deg for c in self._reps]))
+        if cand.rom_deg >= PARTIAL_FRACTION * rom:
+            return False
+        early = self._reps[-1].end_s - cand.start_s
+        if next_start is not None:
+            early = max(early, cand.end_s - next_start)
+        return early > REBOUND_OVERLAP * (cand.end_s - cand.start_s)
+
     def _stray(self, cand: RepCandidate) -> bool:
         """A movement unlike the set's reps and out of its rhythm: held far longer, or
         long after.
@@ -430,12 +453,17 @@ class SetTracker:
         self._waiting = None
         self._pending = []
 
-    def _release(self, t: float) -> list[Event]:
-        """A rep like the set's followed the quick ones held before it: they were reps."""
+    def _release(self, cand: RepCandidate) -> list[Event]:
+        """A rep like the set's (``cand``) followed the quick ones held before it: they
+        were reps -- but for one that ``cand`` began before it had ended, a rebound
+        into it (see ``REBOUND_OVERLAP``)."""
         pending, self._pending = self._pending, []
         events: list[Event] = []
-        for cand in pending:
-            events += self._rep_events(cand, t)
+        for c in pending:
+            if self._rebound(c, cand.start_s):
+                self._rebounds += 1
+            else:
+                events += self._rep_events(c, cand.detected_s)
         return events
 
     def next_due_s(self) -> float:
@@ -534,6 +562,11 @@ class SetTracker:
             note = (note + "; " if note else "") + (
                 f"{n} movement{'s' if n > 1 else ''} after the last rep not counted "
                 "(quicker or smaller than the set's reps)")
+        if self._rebounds:
+            n, self._rebounds = self._rebounds, 0
+            note = (note + "; " if note else "") + (
+                f"{n} rebound{'s' if n > 1 else ''} between reps not counted (small "
+                "movements overlapping a rep)")
         standing_up = None
         live, self._found_inside = self._found_inside, 0  # cut as their excursions ended
         if _from_standing(ex, self._reps):
