@@ -59,7 +59,10 @@ swung from the hip (leg raises, abductions; |r| 0.5-0.7 m at the shank) from a
 curl (|r| ~0.2 m), and a leg raise or abduction turning the thigh about the
 hip (|r| ~0.1-0.3 m) from a bridge.  With the placement unknown, a hinge is
 taken as the thigh's, where the plans put the sensor for hinges (a shank on a
-planted foot would look the same; the set's note says what was assumed).
+planted foot would look the same; the set's note says what was assumed).  A planted
+shank's set-up pause is only a longer first hold at the far pose: a real set of squats
+whose first squat was held 1.65 s at the bottom (0.8-0.9 s after) was named ``deadlift``
+this way, and its last squat taken for standing up (BENCHMARKS.md, "Real squats").
 
 Everything else — a shank hanging below the knee (a standing curl and a
 seated knee extension are mirror images to one sensor, and so are a
