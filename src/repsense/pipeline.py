@@ -209,6 +209,8 @@ class Pipeline:
                     f"no samples for {g.end_s - g.start_s:.2f} s "
                     f"(about {g.lost_samples} lost) at {g.start_s:.2f} s",
                     gap_s=g.end_s - g.start_s, lost_samples=g.lost_samples))
+                if self.movement is not None:
+                    self.movement.gap(g.end_s - g.start_s)
             part = chunk.slice(bounds[k], bounds[k + 1])
             if len(part):
                 events += self._process_part(part)

@@ -187,3 +187,17 @@ def test_walking_does_not_hold_the_axis_of_the_set_after_it(seed: int) -> None:
     assert walked and axis_at is not None
     off = float(np.degrees(np.arccos(min(1.0, abs(float(axis_at @ lift_axis))))))
     assert off < 15.0
+
+
+def test_a_walk_stays_a_walk_through_a_dropout() -> None:
+    # After a gap longer than GAIT_GAP_S the gait check starts its window again (reps on
+    # either side of a gap, joined at a random phase, passed for strides); until it has
+    # judged the new window, the verdict before the gap stays: a walk is still one.
+    t, acc, gyr = _swinging_shank(Rotation.random(random_state=4), True, 1.2)
+    up = GravityEstimator(100.0).push(acc, gyr, t)
+    sig = MovementSignal(100.0, placement="shank")
+    before = (t < 12.0)
+    assert sig.push(t[before], up[before], gyr[before], acc[before]).gait[-1]
+    sig.gap(1.4)
+    after = (t >= 13.4) & (t < 15.4)  # shorter than the window needs to judge again
+    assert sig.push(t[after], up[after], gyr[after], acc[after]).gait.all()

@@ -417,3 +417,31 @@ def test_a_generic_sets_concentric_is_the_way_that_lifts(variant: str, placement
     assert np.median([abs(got.eccentric_s - want["eccentric_s"]) for got, want in pairs]) < 0.4
     live = [e.rep for e in events if isinstance(e, Rep)]
     assert live[-1].starts_concentric is lifts_first  # once the lever arm is known
+
+
+def _holed(sim: SimulatedSession, at: list[float], gap_s: float) -> SampleChunk:
+    """The session's samples with ``gap_s`` of them lost from each time in ``at``."""
+    c = sim.sample()
+    keep = np.ones(len(c.t), dtype=bool)
+    for t0 in at:
+        keep &= ~((c.t > t0) & (c.t < t0 + gap_s))
+    return SampleChunk(c.t[keep], c.acc[keep], c.gyr[keep])
+
+
+@pytest.mark.parametrize(("exercise", "variant", "seed", "rep", "frac", "gap_s"), [
+    ("single_leg_deadlift", "free", 43, 3, 0.3, 1.44),
+    ("leg_curl", "standing", 13, 1, 0.2, 2.0),
+])
+def test_reps_after_a_dropout_inside_a_rep_are_not_taken_for_walking(
+        exercise, variant, seed, rep, frac, gap_s):
+    # A gait window across the gap joined the reps either side at a random phase, and they
+    # passed for strides: the set's later reps were dropped as walking (4 and 2 of 6).
+    sim = SimulatedSession(exercise=exercise, variant=variant, placement="shank", sets=2,
+                           reps=6, tempo="2-0-1-0", rest_s=30.0, rate_hz=25.0, seed=seed)
+    at = []
+    for s in sim.labels["sets"]:
+        r = s["rep_detail"][rep]
+        at.append(r["start_s"] + frac * (r["end_s"] - r["start_s"]))
+    events = run(_holed(sim, at, gap_s), sample_rate_hz=25.0, placement="shank")
+    assert set_counts(events) == [6, 6]
+

@@ -42,6 +42,9 @@ SLOW_STRIDE_S = 1.7
 """With a gyroscope on a shank (or the placement unknown), strides are looked for up to
 this period too, 70 steps a minute: a slow walker's, which the fixed-pivot test keeps
 apart from curls (see ``_about_fixed_pivot``)."""
+GAIT_GAP_S = 0.4
+"""A sensor gap longer than half the shortest stride breaks the gait check's window (see
+``MovementSignal.gap``); shorter ones (a phone's late samples) leave it whole."""
 GAIT_MIN_SPEED_DPS = 20.0
 GAIT_CORRELATION = 0.5
 STEP_PERIOD_S = (0.4, 0.8)
@@ -176,6 +179,23 @@ class MovementSignal:
         # that decimating does not alias the heel strikes and soft-tissue wobble.
         self._pivot_means = BlockMeans(self.step, end_at_first=True)
         self._seen = 0  # decimated samples so far
+
+    def gap(self, seconds: float) -> None:
+        """The stream lost ``seconds`` of samples here (the pipeline's ``sensor_gap``).
+
+        A gait window across a gap longer than ``GAIT_GAP_S`` is no continuous series:
+        its halves join at a random phase of the leg's swing, and reps on either side
+        of a 1.4 s gap passed for strides (a set's last two reps lost as walking).  The
+        gait check starts its window again after such a gap, keeping its last verdict
+        until it has judged the new one (a walk stays a walk through a dropout).
+        """
+        if seconds <= GAIT_GAP_S:
+            return
+        self._hist_rate = self._hist_rate[:0]
+        self._hist_sp = self._hist_sp[:0]
+        self._hist_mag = self._hist_mag[:0]
+        self._hist_pivot = self._hist_pivot[:0]
+        self._seen = 0
 
     @property
     def walk_judged_s(self) -> float:
@@ -381,6 +401,9 @@ class MovementSignal:
                         flags[j] = not self._about_fixed_pivot(hist_piv[None, a:e], period)[0]
                 if hist_mag is not None:
                     flags[j] = bool(self._with_steps(flags[j:j + 1], hist_mag[None, a:e])[0])
+            # Not yet judged (the stream's first seconds, or a long gap's: see ``gap``):
+            # the flag in force before stays.
+            flags[seen < 2 * hi] = gait[0]
             gait[1:] = flags
             self.gait_ = bool(flags[-1])
         self._hist_rate = hist_rate[-n_max:].copy()
