@@ -1,0 +1,93 @@
+"""Bluetooth dropouts inside reps: copies of labelled recordings with samples taken out.
+
+A link that drops for a second or two takes samples out of the middle of a rep.
+Nothing is made up for them (``analyze`` warns of each gap); the question is
+what the gap costs the count.  For every labelled set of every recording in DIR
+whose sidecar gives the reps' bounds (``rep_detail`` of the simulator or
+``rep_bounds_s`` of uci-pt subject 1), this takes ``--gap`` seconds of samples
+out of rep ``--rep`` (0 = the first), starting ``--at`` of the way into it, and
+writes the copies to OUT with their sidecars unchanged::
+
+    python benchmarks/dropouts.py recordings /tmp/drop --gap 2.0 --at 0.2 --rep 1
+    python benchmarks/accuracy.py --no-baseline /tmp/drop
+
+Sets with fewer reps than ``--rep`` are left whole.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from repsense.errors import InputError
+from repsense.io.csv_recording import CsvRecording
+from repsense.io.csv_writer import write_recording
+from repsense.samples import SampleChunk
+
+
+def rep_bounds(labels: dict) -> list[list[list[float]]] | None:
+    """Each labelled set's reps as ``[start_s, end_s]``, or ``None`` without them."""
+    sets = (labels or {}).get("sets") or []
+    out = []
+    for s in sets:
+        bounds = s.get("rep_bounds_s") or [[r["start_s"], r["end_s"]]
+                                           for r in s.get("rep_detail") or []]
+        if not bounds:
+            return None
+        out.append(bounds)
+    return out or None
+
+
+def holed(path: Path, gap_s: float, at: float, rep: int) -> tuple[SampleChunk, dict, bool] | None:
+    """The recording with the dropouts, its sidecar and whether it has a gyroscope."""
+    rec = CsvRecording(path)
+    sets = rep_bounds(rec.meta.get("labels") or {})
+    if sets is None:
+        return None
+    chunks = list(rec.chunks())
+    t = np.concatenate([c.t for c in chunks])
+    acc = np.vstack([c.acc for c in chunks])
+    gyr = np.vstack([c.gyr for c in chunks]) if rec.has_gyro else None
+    keep = np.ones(t.size, dtype=bool)
+    for bounds in sets:
+        if rep < len(bounds):
+            start, end = bounds[rep]
+            t0 = start + at * (end - start)
+            keep &= ~((t > t0) & (t < t0 + gap_s))
+    chunk = SampleChunk(t[keep], acc[keep], None if gyr is None else gyr[keep])
+    return chunk, dict(rec.meta), rec.has_gyro
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("dir", type=Path, help="labelled recordings")
+    ap.add_argument("out", type=Path, help="directory for the copies")
+    ap.add_argument("--gap", type=float, default=1.4, help="seconds lost (default 1.4)")
+    ap.add_argument("--at", type=float, default=0.3,
+                    help="where in the rep the gap starts, 0-1 (default 0.3)")
+    ap.add_argument("--rep", type=int, default=0, help="which rep of each set (default 0)")
+    args = ap.parse_args(argv)
+    try:
+        if not 0.0 < args.gap <= 30.0 or not 0.0 <= args.at < 1.0 or args.rep < 0:
+            raise InputError("--gap must be in (0, 30] s, --at in [0, 1), --rep 0 or more")
+        made = [(csv.name, holed(csv, args.gap, args.at, args.rep))
+                for csv in sorted(args.dir.glob("*.csv"))]
+        made = [(name, h) for name, h in made if h is not None]
+        if not made:
+            raise InputError(f"{args.dir}: no recording whose sidecar gives its reps' bounds "
+                             "(rep_detail or rep_bounds_s)")
+        args.out.mkdir(parents=True, exist_ok=True)
+        for name, (chunk, meta, has_gyro) in made:
+            write_recording(args.out / name, [chunk], meta, has_gyro=has_gyro)
+    except (InputError, OSError) as e:
+        print(f"dropouts.py: {e}", file=sys.stderr)
+        return 2
+    print(f"{len(made)} recordings written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
