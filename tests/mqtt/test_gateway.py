@@ -81,8 +81,12 @@ def test_commands_reach_the_sensor_they_are_for(tmp_path, mosquitto, mqtt_collec
     seen: dict[str, list[str]] = {s: [] for s in SENSORS}
     for s in SENSORS:
         gw.sink(s).on_command = lambda cmd, s=s: seen[s].append(cmd["command"]) or {"who": s}
-    sub = mqtt_collector(topics=["repsense/+/command/response"])
+    info = gw.topics.gateway_info
+    sub = mqtt_collector(topics=["repsense/+/command/response", info])
     sub.wait_subscribed()
+    # The gateway publishes its sensor list after subscribing to the last sensor's commands,
+    # on the same connection: once the list has both, a command cannot arrive too early.
+    sub.wait_json(info, lambda d: sorted(d["sensors"]) == sorted(SENSORS))
     sub.publish(f"repsense/{SENSORS[1]}/command",
                 json.dumps({"command": "next_exercise", "request_id": "a"}))
     r = sub.wait_json(f"repsense/{SENSORS[1]}/command/response", lambda d: d["request_id"] == "a")
