@@ -135,6 +135,11 @@ def _from_standing(ex: str, reps: Sequence[RepCandidate]) -> bool:
         set_up_at_the_bar(reps) or rests_standing(reps))
 
 
+def _noted(note: str, more: str) -> str:
+    """A set's ``note`` with ``more`` added to it."""
+    return f"{note}; {more}" if note else more
+
+
 def _at_the_end(n: int) -> str:
     """The note's tail for ``n`` reps counted only at the set's end."""
     return "" if n == 0 else f" ({n} at the set's end)"
@@ -559,20 +564,18 @@ class SetTracker:
         if self._pending:
             n = len(self._pending)
             self._pending = []
-            note = (note + "; " if note else "") + (
-                f"{n} movement{'s' if n > 1 else ''} after the last rep not counted "
-                "(quicker or smaller than the set's reps)")
+            note = _noted(note, f"{n} movement{'s' if n > 1 else ''} after the last rep not "
+                                "counted (quicker or smaller than the set's reps)")
         if self._rebounds:
             n, self._rebounds = self._rebounds, 0
-            note = (note + "; " if note else "") + (
-                f"{n} rebound{'s' if n > 1 else ''} between reps not counted (small "
-                "movements overlapping a rep)")
+            note = _noted(note, f"{n} rebound{'s' if n > 1 else ''} between reps not counted "
+                                "(small movements overlapping a rep)")
         standing_up = None
         live, self._found_inside = self._found_inside, 0  # cut as their excursions ended
         if _from_standing(ex, self._reps):
             # Lowering the bar and standing up without it looks like one more rep; its
             # lowering is the last rep's eccentric.
-            note = (note + "; " if note else "") + "last movement (standing up) not counted"
+            note = _noted(note, "last movement (standing up) not counted")
             # From standing, a partial pull is a dip inside the excursion that lowered
             # the bar and pulled it (or stood up without it): one rep more.
             split = [p for c in self._reps for p in _split_far_dips(c)]
@@ -595,9 +598,8 @@ class SetTracker:
             late = len(split) - len(self._reps)
             if late + live:
                 n = late + live
-                note = (note + "; " if note else "") + (
-                    f"{n} rep{'s' if n > 1 else ''} found inside longer movements"
-                    + _at_the_end(late))
+                note = _noted(note, f"{n} rep{'s' if n > 1 else ''} found inside longer "
+                                    "movements" + _at_the_end(late))
                 self._reps = split
         away_conc = self._away_conc(ex)
         reps = set_tempos(self._reps, ex, standing_up, away_conc)
