@@ -41,16 +41,14 @@ def rep_bounds(labels: dict) -> list[list[list[float]]] | None:
     return out or None
 
 
-def holed(path: Path, gap_s: float, at: float, rep: int) -> tuple[SampleChunk, dict, bool] | None:
-    """The recording with the dropouts, its sidecar and whether it has a gyroscope."""
+def holed(path: Path, gap_s: float, at: float, rep: int) -> tuple[SampleChunk, dict] | None:
+    """The recording with the dropouts, and its sidecar."""
     rec = CsvRecording(path)
     sets = rep_bounds(rec.meta.get("labels") or {})
     if sets is None:
         return None
-    chunks = list(rec.chunks())
-    t = np.concatenate([c.t for c in chunks])
-    acc = np.vstack([c.acc for c in chunks])
-    gyr = np.vstack([c.gyr for c in chunks]) if rec.has_gyro else None
+    whole = SampleChunk.concat(list(rec.chunks()))
+    t, acc, gyr = whole.t, whole.acc, whole.gyr
     keep = np.ones(t.size, dtype=bool)
     for bounds in sets:
         if rep < len(bounds):
@@ -58,7 +56,7 @@ def holed(path: Path, gap_s: float, at: float, rep: int) -> tuple[SampleChunk, d
             t0 = start + at * (end - start)
             keep &= ~((t > t0) & (t < t0 + gap_s))
     chunk = SampleChunk(t[keep], acc[keep], None if gyr is None else gyr[keep])
-    return chunk, dict(rec.meta), rec.has_gyro
+    return chunk, dict(rec.meta)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             raise InputError(f"{args.dir}: no recording whose sidecar gives its reps' bounds "
                              "(rep_detail or rep_bounds_s)")
         args.out.mkdir(parents=True, exist_ok=True)
-        for name, (chunk, meta, has_gyro) in made:
-            write_recording(args.out / name, [chunk], meta, has_gyro=has_gyro)
+        for name, (chunk, meta) in made:
+            write_recording(args.out / name, [chunk], meta, has_gyro=chunk.has_gyro)
     except (InputError, OSError) as e:
         print(f"dropouts.py: {e}", file=sys.stderr)
         return 2

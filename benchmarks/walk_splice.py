@@ -90,8 +90,8 @@ def read_rows(rec: CsvRecording) -> np.ndarray | None:
     it (any column order and units its header allows); ``None`` without a gyroscope."""
     if not rec.has_gyro:
         return None
-    chunks = list(rec.chunks())
-    return np.vstack([np.column_stack([c.t, c.acc, c.gyr]) for c in chunks])
+    c = SampleChunk.concat(list(rec.chunks()))
+    return np.column_stack([c.t, c.acc, c.gyr])
 
 
 def load_walk(path: Path) -> tuple[np.ndarray, float]:
@@ -240,6 +240,7 @@ def run(args: argparse.Namespace) -> int:
     lengths = [float(x) for x in args.seconds.split(",")]
     offsets = [float(x) for x in args.offsets.split(",")]
     made: list[tuple[str, np.ndarray, dict]] = []
+    at_rate: dict[float, np.ndarray] = {}  # the walk resampled, once per recording rate
     for d in args.dirs:
         for csv in sorted(d.glob("*.csv")):
             rec = CsvRecording(csv)
@@ -256,7 +257,9 @@ def run(args: argparse.Namespace) -> int:
             mode = args.mode
             if mode == "auto":
                 mode = "across" if "abduct" in str(meta.get("movement", "")) else "along"
-            piece = _resampled(walk, fs)
+            if fs not in at_rate:
+                at_rate[fs] = _resampled(walk, fs)
+            piece = at_rate[fs]
             for seconds in lengths:
                 for offset in offsets:
                     out, labels = splice(data, fs, meta["labels"], piece, seconds, offset, mode)
