@@ -155,10 +155,7 @@ def test_quick_movements_after_a_set_wait_until_the_gait_check_has_judged_them(
 
 def _small_between(prev_end: float, start_after: float, dur: float) -> RepCandidate:
     """A 15° movement starting ``start_after`` s after a rep that ended at ``prev_end``."""
-    start = prev_end + start_after
-    return replace(_rep(start, 0.0), away_end_s=start + 0.4 * dur,
-                   return_start_s=start + 0.5 * dur, end_s=start + dur,
-                   detected_s=start + dur + 0.1, rom_deg=15.0)
+    return replace(_small(prev_end + start_after, dur), rom_deg=15.0)
 
 
 @pytest.mark.parametrize(("start_after", "dur", "counted"), [
