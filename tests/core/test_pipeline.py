@@ -307,6 +307,17 @@ def test_gap_becomes_warning_not_samples():
     assert gaps[0]["gap_s"] == pytest.approx(2.0, abs=0.05)
 
 
+@pytest.mark.parametrize("rate", [25.0, 100.0])
+def test_a_rep_begins_no_earlier_than_the_stream(rate: float) -> None:
+    # A recording cut 0.1 s after its first rep began: the rep counts, and it begins at
+    # the first sample, not at a time its speed profile would put before any sample.
+    chunk, sched = make(sets=1, reps=6, rate=rate)
+    cut = chunk.slice(int(np.searchsorted(chunk.t, sched[0][0] + 0.1)), len(chunk))
+    (done,) = [e for e in run(cut, sample_rate_hz=rate) if e["type"] == "set_end"]
+    assert len(done["reps"]) == 6
+    assert done["reps"][0]["start_s"] == pytest.approx(cut.t[0])
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_phases_are_never_negative_and_stay_in_order(seed):
     rng = np.random.default_rng(seed)

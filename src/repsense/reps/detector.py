@@ -380,6 +380,7 @@ class RepDetector:
         self._state = IDLE
         self._still_s = 0.0
         self._last_t: float | None = None
+        self._first_t: float | None = None  # the stream's first sample
         self._idle_hist: deque[tuple[float, float, float]] = deque(maxlen=64)
         self._exc: list[tuple[float, float, float]] = []  # (t, delta, speed)
         self._exc_t0 = 0.0
@@ -636,6 +637,8 @@ class RepDetector:
             slow = self._watch_lapsed(t, up, theta, speed, still, gait)
             if slow is not None:
                 return [slow]
+        if self._first_t is None:
+            self._first_t = t
         dt = 0.0 if self._last_t is None else t - self._last_t
         # The angle's own rate: after a jolt the gravity estimate may still be settling
         # while the gyroscope already says the leg is still.
@@ -1108,6 +1111,9 @@ class RepDetector:
                 away, ret = away_a, ret_a
         start, away_end = away
         return_start, end = ret
+        # A movement timed from its speed profile may begin before the first sample (a
+        # recording cut at a rep's start); no sample says when, so it began there.
+        start = max(start, self._first_t if self._first_t is not None else start)
         if return_start < away_end:  # no pause: the turn point splits the two
             mid = 0.5 * (return_start + away_end)
             away_end = return_start = mid
