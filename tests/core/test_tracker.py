@@ -207,6 +207,10 @@ def _partial_first(end: float, turn_rad: float, rom: float = 22.0) -> RepCandida
     (_partial_first(-0.1, -0.38), 6),
     # a 2 s pause before the set: getting ready, not its first rep
     (_partial_first(-2.0, 0.38), 6),
+    # touch and go: timed to end 0.15 s after the full rep began (under 15 % of its time)
+    (_partial_first(0.15, 0.38), 7),
+    # overlapping it by 0.5 s (31 %): no movement of its own
+    (_partial_first(0.5, 0.38), 6),
     # under the detector's 30 % share of a rep's range: no partial rep either
     (_partial_first(-0.1, 0.24, rom=14.0), 6),
 ])

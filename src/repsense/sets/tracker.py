@@ -372,13 +372,18 @@ class SetTracker:
         it was dropped.  It counts when it went at least ``partial_min`` of the
         way toward ``cand``'s far pose from the same rest pose, took at least half
         as long, and ``cand`` followed it at once (within a quarter of its own
-        duration: a movement before a pause was more likely getting ready).
+        duration: a movement before a pause was more likely getting ready).  The
+        two may overlap as a set's reps may (``REBOUND_OVERLAP`` of the partial
+        rep's duration): touch-and-go reps' bounds are timed apart, and meet to
+        within that (a real first squat, shallow beside the next, ended 0.13 s
+        after it began).
         """
         if not self._dropped:
             return []
         c = self._dropped[-1]
         dur = cand.end_s - cand.start_s
-        if not (0.0 <= cand.start_s - c.end_s <= 0.25 * dur
+        slop = REBOUND_OVERLAP * (c.end_s - c.start_s)
+        if not (-slop <= cand.start_s - c.end_s <= 0.25 * dur
                 and c.end_s - c.start_s >= 0.5 * dur
                 and self.partial_min * cand.rom_deg <= c.rom_deg < cand.rom_deg):
             return []
