@@ -201,3 +201,39 @@ def test_a_walk_stays_a_walk_through_a_dropout() -> None:
     sig.gap(1.4)
     after = (t >= 13.4) & (t < 15.4)  # shorter than the window needs to judge again
     assert sig.push(t[after], up[after], gyr[after], acc[after]).gait.all()
+
+
+def _bouncing_thigh(mount: Rotation, period: float, swing_deg: float,
+                    bounce_s: float) -> tuple[np.ndarray, ...]:
+    """A thigh turning about the world's y axis once every ``period`` seconds by up to
+    ``swing_deg`` (from 0, a squat; around 0, a walking thigh's swing when negative), its
+    accelerometer bouncing 0.3 g up and down every ``bounce_s`` seconds, 100 Hz."""
+    rate = 100.0
+    t = np.arange(0.0, 20.0, 1.0 / rate)
+    if swing_deg > 0:
+        phi = np.radians(0.5 * swing_deg * (1.0 - np.cos(2 * np.pi * t / period)))
+    else:
+        phi = np.radians(-swing_deg * np.sin(2 * np.pi * t / period))
+    swing = Rotation.from_rotvec(np.column_stack([0 * t, phi, 0 * t]))
+    sensor = swing * mount
+    lin = np.zeros((t.size, 3))
+    lin[:, 2] = 0.3 * np.sin(2 * np.pi * t / bounce_s)
+    acc = sensor.inv().apply(lin + [0.0, 0.0, 1.0])
+    gyr = sensor.inv().apply(np.column_stack([0 * t, np.degrees(np.gradient(phi, t)), 0 * t]))
+    return t, acc, gyr
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_bouncing_thigh_walks_only_when_it_swings_like_a_stride(seed: int) -> None:
+    # Quick real squats bounced a thigh twice or three times a squat, which repeated like
+    # steps over 2 s (a set's last two squats lost as walking).  With a gyroscope, a
+    # named thigh walks when it bounces with a step's period and swings with a stride's.
+    mount = Rotation.random(random_state=seed)
+    flags = {}
+    for name, period, swing, bounce in (("squats", 2.6, 60.0, 0.65),
+                                        ("walk", 1.1, -20.0, 0.55)):
+        t, acc, gyr = _bouncing_thigh(mount, period, swing, bounce)
+        up = GravityEstimator(100.0).push(acc, gyr, t)
+        flags[name] = bool(MovementSignal(100.0, placement="thigh").push(
+            t, up, gyr, acc).gait.any())
+    assert flags == {"squats": False, "walk": True}

@@ -364,8 +364,9 @@ class MovementSignal:
         hist_sp = np.concatenate([self._hist_sp, speed])
         hist_mag = None if mag is None else np.concatenate([self._hist_mag, mag])
         hist_piv = None if pivot is None else np.concatenate([self._hist_pivot, pivot])
-        # On a thigh the steps alone decide (``_with_steps``): no stride to look for.
-        stride = hist_mag is None or self.placement != "thigh"
+        # On a thigh without a gyroscope the steps alone decide (``_with_steps``): no
+        # stride to look for.
+        stride = hist_mag is None or self.placement != "thigh" or bool(self.has_gyro)
         longest = GAIT_PERIOD_S[1] if hist_piv is None else SLOW_STRIDE_S
         if k:
             ends = h0 + np.arange(1, k + 1) * AXIS_UPDATE_SAMPLES - p  # exclusive, in hist_*
@@ -470,11 +471,15 @@ class MovementSignal:
         """The gait flags of windows whose stride cue is ``stride``, given the steps in
         their accelerometer-magnitude histories ``mag`` (one ``(n,)`` row each).
 
-        On a thigh the steps alone decide: continuous reps as quick as strides (1-0-X-0)
+        On a thigh the steps decide: continuous reps as quick as strides (1-0-X-0)
         swing the tilt with a stride's period, but a thigh only walks with steps, and
-        their 2 s show the start of a walk sooner.  With the placement unknown they
-        add to the stride, over the stride's window: a shank's quick curls can repeat
-        within 2 s, and a shank's walk shows its swing more than its steps.
+        their 2 s show the start of a walk sooner.  With a gyroscope the thigh must
+        swing with a stride's period too (``stride``): quick real squats bounce the
+        thigh twice or three times a rep, and a 2 s window of such bounces repeated
+        like steps (the gait flag dropped a set's last two squats).  With the
+        placement unknown the steps add to the stride, over the stride's window: a
+        shank's quick curls can repeat within 2 s, and a shank's walk shows its swing
+        more than its steps.
         """
         if self.placement == "thigh":
             mag = mag[:, -int(round(STEP_WINDOW_S * self._dec_rate)):]
@@ -487,7 +492,9 @@ class MovementSignal:
         if strong.any():
             steps[strong] = self._periodic(mag[strong][:, :, None], STEP_PERIOD_S,
                                            peaked=True)[0]
-        return steps if self.placement == "thigh" else stride | steps
+        if self.placement == "thigh":
+            return steps & stride if self.has_gyro else steps
+        return stride | steps
 
     def _periodic(self, x: np.ndarray, period_s: tuple[float, float],
                   peaked: bool = False) -> tuple[np.ndarray, np.ndarray]:
