@@ -15,9 +15,15 @@ that ended at its lockout).  A rep with no such event was first shown by its
 so this is the algorithmic delay alone (no batching or transport; see
 ``latency.py`` for those).
 
+With ``--labelled`` the delay is measured from the end of the labelled rep
+instead (the sidecar's ``rep_detail`` or ``rep_bounds_s``; each finished rep
+paired with the labelled rep it overlaps most, unpaired ones left out): where
+the rep's end as found is early or late, this is the delay a lifter sees.
+
 Usage::
 
     python benchmarks/rep_delay.py recordings /tmp/fresh11 [--json] [--list 1.0]
+    python benchmarks/rep_delay.py --labelled /tmp/real-squats/thigh
 """
 
 from __future__ import annotations
@@ -38,9 +44,30 @@ MATCH_S = 0.5
 """A live rep and a finished one are the same rep when they end this close."""
 
 
-def rep_delays(path: Path) -> list[dict[str, Any]]:
-    """One row per finished rep of ``path``: how it was first shown, and how late."""
+def labelled_bounds(meta: dict[str, Any]) -> list[tuple[float, float]]:
+    """(start, end) of every labelled rep in a sidecar, in seconds (none if unlabelled)."""
+    out: list[tuple[float, float]] = []
+    for s in (meta.get("labels") or {}).get("sets", []):
+        if "rep_detail" in s:
+            out += [(float(r["start_s"]), float(r["end_s"])) for r in s["rep_detail"]]
+        else:
+            out += [(float(a), float(b)) for a, b in s.get("rep_bounds_s", [])]
+    return out
+
+
+def _labelled_end(start: float, end: float, labels: list[tuple[float, float]]) -> float | None:
+    """The end of the labelled rep that ``start``-``end`` overlaps most (``None``: none)."""
+    overlaps = [min(end, b) - max(start, a) for a, b in labels]
+    if not overlaps or max(overlaps) <= 0.0:
+        return None
+    return labels[int(np.argmax(overlaps))][1]
+
+
+def rep_delays(path: Path, labelled: bool = False) -> list[dict[str, Any]]:
+    """One row per finished rep of ``path``: how it was first shown, and how late (from
+    its end as found, or with ``labelled`` from its labelled rep's end)."""
     source = open_recording(path)
+    labels = labelled_bounds(source.meta) if labelled else []
     events = list(run_events(source, pipeline_for(source)))
     live: dict[int, list[Rep]] = {}
     for ev in events:
@@ -57,6 +84,11 @@ def rep_delays(path: Path) -> list[dict[str, Any]]:
                 end = rep.start_s + rep.concentric_s  # shown live at its lockout
             shown = [r.time_s for r in live.get(ev.set_index, [])
                      if abs(r.rep.end_s - end) < MATCH_S]
+            if labelled:
+                paired = _labelled_end(rep.start_s, rep.end_s, labels)
+                if paired is None:
+                    continue
+                end = paired
             rows.append({"file": path.name, "set": ev.set_index, "rep": rep.index,
                          "exercise": ev.exercise, "shown_by": "rep" if shown else "set_end",
                          "delay_s": (min(shown) if shown else ev.time_s) - end})
@@ -83,16 +115,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.add_argument("--list", type=float, default=None, metavar="S",
                    help="also list every rep shown more than S seconds late")
+    p.add_argument("--labelled", action="store_true",
+                   help="measure from the end of the labelled rep each rep overlaps most")
     args = p.parse_args(argv)
     groups, every = [], []
     for d in args.dirs:
-        rows = [row for f in sorted(d.glob("*.csv")) for row in rep_delays(f)]
+        rows = [row for f in sorted(d.glob("*.csv")) for row in rep_delays(f, args.labelled)]
         groups.append(summary(str(d), rows))
         every += [{**r, "group": str(d)} for r in rows]
     late = [r for r in every if args.list is not None and r["delay_s"] > args.list]
     cols = ["group", "reps", "median_s", "p90_s", "over_0.3_s", "over_1_s", "over_5_s",
             "only_in_set_end"]
-    text = table(groups, cols, "Delay from a rep's end to its first showing (signal time, s)")
+    what = "its labelled end" if args.labelled else "a rep's end"
+    text = table(groups, cols, f"Delay from {what} to its first showing (signal time, s)")
     if late:
         text += "\n\n" + table(late, ["file", "set", "rep", "exercise", "shown_by", "delay_s"],
                                f"Reps shown more than {args.list:g} s late")
