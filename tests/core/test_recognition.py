@@ -104,8 +104,29 @@ def test_lever_fit_does_not_depend_on_chunking() -> None:
                 slots.append(est.watch(*bounds[len(slots)]))
             est.settle(float(part.t[-1]))
         est.settle(float(chunk.t[-1]), final=True)
-        results.append(np.array([s.fit.atb for s in slots]))
+        results.append(np.array([[*s.fit.atb, s.fit.rest_g] for s in slots]))
     assert np.allclose(results[0], results[1]) and np.allclose(results[0], results[2])
+    assert np.allclose(results[0][:, 3], 1.0, atol=0.01)  # a calibrated sensor, still 1 s
+
+
+@pytest.mark.parametrize(("scale", "named"), [(1.05, True), (1.3, False), (0.8, False)])
+def test_an_accelerometer_far_from_1_g_when_still_names_nothing(scale: float,
+                                                               named: bool) -> None:
+    # A real squat recorder's accelerometer read 1.23-1.49 g when still, and the lever
+    # fitted to it named squats a deadlift and a bridge.  Off by more than 15 %, the
+    # lever arm is not read: the set is generic, the note says why; counts are kept.
+    sim = SimulatedSession(exercise="leg_curl", variant="prone", placement="shank", sets=2,
+                           reps=6, rest_s=30.0, rate_hz=50.0, seed=21)
+    chunk = sim.sample()
+    off = SampleChunk(chunk.t, chunk.acc * scale, chunk.gyr)
+    pipe = Pipeline(sample_rate_hz=50.0, placement="shank")
+    ends = [e for e in pipe.push(off) + pipe.finish() if isinstance(e, SetEnd)]
+    assert [len(e.reps) for e in ends] == [6, 6]
+    if named:
+        assert {e.exercise for e in ends} == {"leg_curl"}
+    else:
+        assert {e.exercise for e in ends} == {"generic"}
+        assert all("g when still, not 1 g" in e.note for e in ends)
 
 
 def _ends_of(sim: SimulatedSession, placement: str, exercise: str = "auto",

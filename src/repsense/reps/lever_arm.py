@@ -34,6 +34,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
 from repsense.dsp.filters import BlockMeans
 from repsense.dsp.orientation import skew
@@ -52,6 +53,21 @@ abduction a glute bridge, so slower sensors get only the rules that a longer lev
 cannot turn into a name (see ``repsense.reps.recognize``)."""
 COARSE_RATE_HZ = 10.0
 """From here to ``MIN_RATE_HZ`` the lever arm is estimated, coarsely."""
+STILL_S = 0.5
+STILL_SPREAD = (25.0, 0.2)
+"""A block ends ``STILL_S`` of stillness when over that time the block means of the
+gyroscope and of the accelerometer spread by less than this (deg/s, g; the norm of their
+per-axis ranges).  Spreads, not levels: a cheap gyroscope's bias (5 °/s at rest on a real
+ESP32 recorder) does not matter, and real lifters between touch-and-go squats are still
+only that loosely."""
+STILL_MIN_S = 1.0
+"""The accelerometer's magnitude at rest is judged once this much stillness was seen."""
+REST_G_TOL = 0.15
+"""An accelerometer whose mean magnitude while still is further than this from 1 g is off
+in scale or offset, and by as much in other poses: the error swamps a rep's lever
+accelerations (0.05-0.3 g), so the fit says nothing.  Calibrated sensors read 0.97-1.06 g
+still (uci-pt's Xsens units, the simulator's); a real ESP32 squat recorder's read
+1.23-1.49 g, and its fitted levers named squats a deadlift and a glute bridge."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,11 +81,17 @@ class LeverFit:
         sums over reps combine them.
     r
         This rep's own estimate (``None`` when its movement was too small).
+    rest_g
+        The accelerometer's mean magnitude while the leg was still (see
+        :data:`STILL_S`), from the stream's start to the end of the rep's window, g:
+        1 for a calibrated sensor, whose reading the model takes for gravity (see
+        :data:`REST_G_TOL`); ``None`` before ``STILL_MIN_S`` of stillness.
     """
 
     ata: np.ndarray
     atb: np.ndarray
     r: np.ndarray | None
+    rest_g: float | None = None
 
 
 def solve_lever(ata: np.ndarray, atb: np.ndarray, min_excitation: float = 0.5) -> np.ndarray | None:
@@ -124,7 +146,15 @@ class LeverArmEstimator:
 
     def __init__(self, rate_hz: float) -> None:
         self.step = max(1, int(round(rate_hz / BLOCK_RATE_HZ)))
-        self._buf = np.zeros((0, 7))  # t, acc (m/s^2), gyr (rad/s)
+        # t, acc (m/s^2), gyr (rad/s), and from the stream's start to each block the sum
+        # of |acc| (g) over the blocks that ended STILL_S of stillness, and their count.
+        self._buf = np.zeros((0, 9))
+        block_rate = rate_hz / self.step
+        self._run = max(2, int(round(STILL_S * block_rate)))
+        self._still_min = STILL_MIN_S * block_rate
+        self._tail = np.zeros((0, 6))  # the last blocks' acc (g) and gyr (deg/s)
+        self._still_sum = 0.0
+        self._still_n = 0.0
         self._blocks = BlockMeans(self.step)
         self._pending: list[LeverSlot] = []
         self._next_due = float("inf")
@@ -159,10 +189,34 @@ class LeverArmEstimator:
         blocks = self._blocks(np.column_stack([t, acc_g * G, np.radians(gyr_dps)]))
         if not blocks.shape[0]:
             return
+        blocks = np.column_stack([blocks, self._stillness(blocks)])
         # Keep KEEP_S before this chunk as well as the whole chunk: the detector
         # asks for reps inside it only after the chunk has been pushed.
         old = self._buf[self._buf[:, 0] >= blocks[0, 0] - KEEP_S]
         self._buf = np.concatenate([old, blocks])
+
+    def _stillness(self, blocks: np.ndarray) -> np.ndarray:
+        """The running sum of |acc| (g) over still blocks and their count, ``(n, 2)``.
+
+        A block is still when it ends ``STILL_S`` whose block means spread less than
+        ``STILL_SPREAD``: judged on the past alone, so chunking changes nothing.
+        """
+        units = np.column_stack([blocks[:, 1:4] / G, np.degrees(blocks[:, 4:7])])
+        hist = np.concatenate([self._tail, units])
+        self._tail = hist[-(self._run - 1):].copy()
+        # Spread over the run ending at each block (origin: windows end at their sample).
+        k = self._run
+        spread = (maximum_filter1d(hist, k, axis=0, origin=(k - 1) // 2)
+                  - minimum_filter1d(hist, k, axis=0, origin=(k - 1) // 2))[-blocks.shape[0]:]
+        still = ((np.einsum("ij,ij->i", spread[:, :3], spread[:, :3]) < STILL_SPREAD[1] ** 2)
+                 & (np.einsum("ij,ij->i", spread[:, 3:], spread[:, 3:]) < STILL_SPREAD[0] ** 2))
+        # The stream's first blocks end no whole run.
+        still[:max(0, k - 1 - (hist.shape[0] - blocks.shape[0]))] = False
+        mag = np.where(still, np.sqrt(np.einsum("ij,ij->i", units[:, :3], units[:, :3])), 0.0)
+        sums = self._still_sum + np.cumsum(mag)
+        counts = self._still_n + np.cumsum(still)
+        self._still_sum, self._still_n = float(sums[-1]), float(counts[-1])
+        return np.column_stack([sums, counts])
 
     def _window(self, t0: float, t1: float) -> np.ndarray:
         i, j = np.searchsorted(self._buf[:, 0], [t0, t1], side="right")
@@ -184,6 +238,7 @@ class LeverArmEstimator:
 
     def _fit(self, w: np.ndarray, start_s: float, end_s: float) -> LeverFit | None:
         t, acc, gyr = w[:, 0], w[:, 1:4], w[:, 4:7]
+        rest_g = float(w[-1, 7] / w[-1, 8]) if w[-1, 8] >= self._still_min else None
         pre = t < start_s
         post = t > end_s
         if not pre.any() or not post.any():
@@ -217,7 +272,7 @@ class LeverArmEstimator:
         atb = np.einsum("nij,ni->j", a_mat, lin)
         if not (np.isfinite(ata).all() and np.isfinite(atb).all()):
             return None
-        return LeverFit(ata, atb, solve_lever(ata, atb))
+        return LeverFit(ata, atb, solve_lever(ata, atb), rest_g)
 
 
 def elevation_deg(r: np.ndarray, up: tuple[float, float, float] | np.ndarray) -> float:

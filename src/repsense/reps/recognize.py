@@ -83,6 +83,11 @@ Under 20 Hz the fitted lever comes out too long (real side-lying abductions and
 prone hip extensions at 10 and 12.5 Hz passed for thigh bridges), so from 10 to
 20 Hz the one row that asks for a long lever, the thigh bridge, is left out.
 
+The lever arm reads the accelerometer's dynamic part as what is left after gravity, so
+it needs an accelerometer that reads 1 g when still: one further than ``REST_G_TOL`` from
+it (``uncalibrated_g``; a real ESP32 squat recorder read 1.23-1.49 g) has its set left
+``generic`` with a note, rather than named from a lever its error made up.
+
 Accelerometer-only sensors were tried with a lever arm fitted from the tilt
 alone (the specific force's magnitude against the tilt's rate and
 acceleration): it recognised the simulator's curls and hinges, but on real
@@ -100,7 +105,7 @@ import numpy as np
 
 from repsense.dsp.orientation import angle_deg
 from repsense.reps.detector import RepCandidate
-from repsense.reps.lever_arm import elevation_deg, solve_lever
+from repsense.reps.lever_arm import REST_G_TOL, elevation_deg, solve_lever
 
 MAX_SPREAD_DEG = 60.0
 """Reps whose own lever-arm elevations spread more than this (IQR) are not trusted."""
@@ -203,14 +208,25 @@ def _towards(a: np.ndarray, b: np.ndarray, frac: float) -> np.ndarray:
     return (math.sin((1 - frac) * ang) * a + math.sin(frac * ang) * b) / math.sin(ang)
 
 
+def uncalibrated_g(cands: Sequence[RepCandidate]) -> float | None:
+    """The accelerometer's magnitude while still (g, as the set's last lever fit has it)
+    when it is further than ``REST_G_TOL`` from 1 g, else ``None``."""
+    mags = [c.lever.fit.rest_g for c in cands if c.lever is not None
+            and c.lever.fit is not None and c.lever.fit.rest_g is not None]
+    if not mags or abs(mags[-1] - 1.0) <= REST_G_TOL:
+        return None
+    return mags[-1]
+
+
 def lever_features(cands: Sequence[RepCandidate]) -> LeverFeatures | None:
     """The set's :class:`LeverFeatures`.
 
-    ``None`` without lever-arm fits (no gyroscope) or when the set's movement
-    did not excite the estimate.
+    ``None`` without lever-arm fits (no gyroscope), when the set's movement
+    did not excite the estimate, or when the accelerometer is too far off to
+    read the lever from (:func:`uncalibrated_g`).
     """
     fits = [(c, c.lever.fit) for c in cands if c.lever is not None and c.lever.fit is not None]
-    if not fits:
+    if not fits or uncalibrated_g(cands) is not None:
         return None
     # Each rep weighs the same: its normal equations grow with the fourth power of its
     # turn speed (per sample), and pooled as they were, one quick excursion (a first
@@ -279,6 +295,11 @@ def recognize(
         # the segment's centre of rotation, the mounting only says how far from
         # vertical the segment leans, not which way.
         return _from_mounting(cands, placement, mounting_up, rom)
+    off_g = uncalibrated_g(cands) if feats is None else None
+    if off_g is not None:
+        return "generic", 0.5, (f"the accelerometer reads {off_g:.2f} g when still, not 1 g: "
+                                "too far off to tell the exercise from it; calibrate the "
+                                "sensor or name the exercise")
     if feats is None:
         if (placement == "thigh" and DEADLIFT_ROM_DEG[0] <= rom <= DEADLIFT_ROM_DEG[1]
                 and set_up_at_the_bar(cands)):
