@@ -62,7 +62,9 @@ taken as the thigh's, where the plans put the sensor for hinges (a shank on a
 planted foot would look the same; the set's note says what was assumed).  A planted
 shank's set-up pause is only a longer first hold at the far pose: a real set of squats
 whose first squat was held 1.65 s at the bottom (0.8-0.9 s after) was named ``deadlift``
-this way, and its last squat taken for standing up (BENCHMARKS.md, "Real squats").
+this way, and its last squat taken for standing up (BENCHMARKS.md, "Real squats"; its
+recorder's accelerometer read 1.4 g when still, and such a set is no longer read for a
+lever at all, see below, but a calibrated sensor would name it the same way).
 
 Everything else — a shank hanging below the knee (a standing curl and a
 seated knee extension are mirror images to one sensor, and so are a
