@@ -34,7 +34,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
 from repsense.dsp.filters import BlockMeans
 from repsense.dsp.orientation import skew
@@ -68,6 +67,18 @@ in scale or offset, and by as much in other poses: the error swamps a rep's leve
 accelerations (0.05-0.3 g), so the fit says nothing.  Calibrated sensors read 0.97-1.06 g
 still (uci-pt's Xsens units, the simulator's); a real ESP32 squat recorder's read
 1.23-1.49 g, and its fitted levers named squats a deadlift and a glute bridge."""
+
+
+def _trailing(op: np.ufunc, x: np.ndarray, k: int) -> np.ndarray:
+    """``op`` (``np.maximum`` or ``np.minimum``) over each run of ``k`` rows of ``x``, for
+    the runs ending at rows ``k - 1`` onward: ``(n - k + 1, ...)``.  Spans double, so it
+    takes ``log2(k)`` passes, not ``k`` (scipy's filters would load scipy for ``analyze``)."""
+    out, span = np.asarray(x), 1
+    while 2 * span <= k:
+        out, span = op(out[span:], out[:-span]), 2 * span
+    if span < k:
+        out = op(out[k - span:], out[:-(k - span)])
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -204,14 +215,14 @@ class LeverArmEstimator:
         units = np.column_stack([blocks[:, 1:4] / G, np.degrees(blocks[:, 4:7])])
         hist = np.concatenate([self._tail, units])
         self._tail = hist[-(self._run - 1):].copy()
-        # Spread over the run ending at each block (origin: windows end at their sample).
-        k = self._run
-        spread = (maximum_filter1d(hist, k, axis=0, origin=(k - 1) // 2)
-                  - minimum_filter1d(hist, k, axis=0, origin=(k - 1) // 2))[-blocks.shape[0]:]
-        still = ((np.einsum("ij,ij->i", spread[:, :3], spread[:, :3]) < STILL_SPREAD[1] ** 2)
-                 & (np.einsum("ij,ij->i", spread[:, 3:], spread[:, 3:]) < STILL_SPREAD[0] ** 2))
-        # The stream's first blocks end no whole run.
-        still[:max(0, k - 1 - (hist.shape[0] - blocks.shape[0]))] = False
+        still = np.zeros(blocks.shape[0], dtype=bool)
+        if hist.shape[0] >= self._run:
+            # The runs ending at the last blocks (the stream's first blocks end none).
+            spread = (_trailing(np.maximum, hist, self._run)
+                      - _trailing(np.minimum, hist, self._run))[-blocks.shape[0]:]
+            still[blocks.shape[0] - spread.shape[0]:] = (
+                (np.einsum("ij,ij->i", spread[:, :3], spread[:, :3]) < STILL_SPREAD[1] ** 2)
+                & (np.einsum("ij,ij->i", spread[:, 3:], spread[:, 3:]) < STILL_SPREAD[0] ** 2))
         mag = np.where(still, np.sqrt(np.einsum("ij,ij->i", units[:, :3], units[:, :3])), 0.0)
         sums = self._still_sum + np.cumsum(mag)
         counts = self._still_n + np.cumsum(still)
