@@ -14,7 +14,8 @@ OUT/mirrored, OUT/clipped, OUT/gyro_swapped, OUT/gyro_rad and OUT/gyro_zero:
   digital filter is), then sampled every 0.1 s (linear interpolation).
 * ``lossy``: the rotated samples as a Bluetooth link delivers them on a bad
   day: 20 bursts of 2-10 lost samples and 1 % single losses at random, and
-  3 ms of timestamp jitter (clamped so that time does not run backwards).
+  3 ms of timestamp jitter (clamped so that time goes on by at least a tenth of a
+  sample period).
 * ``slower`` / ``faster``: the rotated samples as a person moving 1.4 times
   slower or 0.7 times the time (faster) would give them: the time axis
   stretched and the gyroscope scaled by ``1/k``, then resampled at the
@@ -197,7 +198,11 @@ def _lossy(data: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         keep[start:start + int(rng.integers(2, 11))] = False
     keep &= rng.random(len(data)) > 0.01
     out = data[keep].copy()
-    out[:, 0] = np.maximum.accumulate(out[:, 0] + rng.normal(0.0, 0.003, len(out)))
+    # Time never stands still either: three equal stamps are a broken file to the reader
+    # (at 200 Hz, 3 ms of jitter clamped only against running backwards made them).
+    step = 0.1 * float(np.median(np.diff(data[:, 0])))
+    ramp = step * np.arange(len(out))
+    out[:, 0] = np.maximum.accumulate(out[:, 0] + rng.normal(0.0, 0.003, len(out)) - ramp) + ramp
     return out
 
 
