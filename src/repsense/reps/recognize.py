@@ -85,8 +85,8 @@ Under 20 Hz the fitted lever comes out too long (real side-lying abductions and
 prone hip extensions at 10 and 12.5 Hz passed for thigh bridges), so from 10 to
 20 Hz the one row that asks for a long lever, the thigh bridge, is left out.
 
-The lever arm reads the accelerometer's dynamic part as what is left after gravity, so
-it needs an accelerometer that reads 1 g when still: one further than ``REST_G_TOL`` from
+The lever arm is fitted to the accelerometer's dynamic part, what is left after gravity,
+so it needs an accelerometer that reads 1 g when still: one further than ``REST_G_TOL`` from
 it (``uncalibrated_g``; a real ESP32 squat recorder read 1.23-1.49 g) has its set left
 ``generic`` with a note, rather than named from a lever its error made up.
 
