@@ -106,6 +106,19 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value)}")
 
 
+def set_rep_bounds(meta: dict[str, Any]) -> list[list[tuple[float, float]]]:
+    """Each labelled set's reps as ``(start_s, end_s)`` from a sidecar: the simulator's
+    ``rep_detail`` or a real recording's ``rep_bounds_s`` (an empty list for a set with
+    neither; none for an unlabelled recording)."""
+    out: list[list[tuple[float, float]]] = []
+    for s in (meta.get("labels") or {}).get("sets") or []:
+        if s.get("rep_detail"):
+            out.append([(float(r["start_s"]), float(r["end_s"])) for r in s["rep_detail"]])
+        else:
+            out.append([(float(a), float(b)) for a, b in s.get("rep_bounds_s") or []])
+    return out
+
+
 def command_line() -> str:
     """The command that is running, for the record."""
     return " ".join([Path(sys.executable).name, *sys.argv])

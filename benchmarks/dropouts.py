@@ -22,30 +22,19 @@ from pathlib import Path
 
 import numpy as np
 
-from repsense.errors import InputError
-from repsense.io.csv_recording import CsvRecording
-from repsense.io.csv_writer import write_recording
-from repsense.samples import SampleChunk
-
-
-def rep_bounds(labels: dict) -> list[list[list[float]]] | None:
-    """Each labelled set's reps as ``[start_s, end_s]``, or ``None`` without them."""
-    sets = (labels or {}).get("sets") or []
-    out = []
-    for s in sets:
-        bounds = s.get("rep_bounds_s") or [[r["start_s"], r["end_s"]]
-                                           for r in s.get("rep_detail") or []]
-        if not bounds:
-            return None
-        out.append(bounds)
-    return out or None
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import set_rep_bounds  # noqa: E402
+from repsense.errors import InputError  # noqa: E402
+from repsense.io.csv_recording import CsvRecording  # noqa: E402
+from repsense.io.csv_writer import write_recording  # noqa: E402
+from repsense.samples import SampleChunk  # noqa: E402
 
 
 def holed(path: Path, gap_s: float, at: float, rep: int) -> tuple[SampleChunk, dict] | None:
     """The recording with the dropouts, and its sidecar."""
     rec = CsvRecording(path)
-    sets = rep_bounds(rec.meta.get("labels") or {})
-    if sets is None:
+    sets = set_rep_bounds(rec.meta)
+    if not sets or not all(sets):  # every set's reps' bounds, or no copy
         return None
     whole = SampleChunk.concat(list(rec.chunks()))
     t, acc, gyr = whole.t, whole.acc, whole.gyr

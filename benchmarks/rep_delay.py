@@ -36,23 +36,12 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import command_line, emit, machine_info, table  # noqa: E402
+from _common import command_line, emit, machine_info, set_rep_bounds, table  # noqa: E402
 from repsense.analysis import open_recording, pipeline_for, run_events  # noqa: E402
 from repsense.events import Rep, SetEnd  # noqa: E402
 
 MATCH_S = 0.5
 """A live rep and a finished one are the same rep when they end this close."""
-
-
-def labelled_bounds(meta: dict[str, Any]) -> list[tuple[float, float]]:
-    """(start, end) of every labelled rep in a sidecar, in seconds (none if unlabelled)."""
-    out: list[tuple[float, float]] = []
-    for s in (meta.get("labels") or {}).get("sets", []):
-        if "rep_detail" in s:
-            out += [(float(r["start_s"]), float(r["end_s"])) for r in s["rep_detail"]]
-        else:
-            out += [(float(a), float(b)) for a, b in s.get("rep_bounds_s", [])]
-    return out
 
 
 def _labelled_end(start: float, end: float, labels: list[tuple[float, float]]) -> float | None:
@@ -67,7 +56,7 @@ def rep_delays(path: Path, labelled: bool = False) -> list[dict[str, Any]]:
     """One row per finished rep of ``path``: how it was first shown, and how late (from
     its end as found, or with ``labelled`` from its labelled rep's end)."""
     source = open_recording(path)
-    labels = labelled_bounds(source.meta) if labelled else []
+    labels = [b for s in set_rep_bounds(source.meta) for b in s] if labelled else []
     events = list(run_events(source, pipeline_for(source)))
     live: dict[int, list[Rep]] = {}
     for ev in events:

@@ -26,7 +26,7 @@ import numpy as np
 from scipy import signal
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, emit, table  # noqa: E402
+from _common import REPO, emit, set_rep_bounds, table  # noqa: E402
 from repsense.io.csv_recording import CsvRecording  # noqa: E402
 from repsense.samples import SampleChunk  # noqa: E402
 from repsense.sim import SimulatedSession  # noqa: E402
@@ -71,16 +71,6 @@ def rest_noise(c: SampleChunk, fs: float) -> tuple[float, float | None]:
         return acc, None
     g = c.gyr[: n * w].reshape(n, w, 3)
     return acc, float(np.percentile(np.linalg.norm(g.std(axis=1), axis=1), 10))
-
-
-def rep_bounds(meta: dict[str, Any]) -> list[tuple[float, float]]:
-    out: list[tuple[float, float]] = []
-    for s in (meta.get("labels") or {}).get("sets", []):
-        if "rep_bounds_s" in s:
-            out += [tuple(b) for b in s["rep_bounds_s"]]
-        for r in s.get("rep_detail", []):
-            out.append((r["start_s"], r["end_s"]))
-    return out
 
 
 def movement(c: SampleChunk, fs: float, bounds: list[tuple[float, float]]
@@ -139,7 +129,7 @@ def simulate(settings: dict[str, Any], rate: float, seed: int) -> tuple[SampleCh
 def measure(c: SampleChunk, meta: dict[str, Any]) -> dict[str, Any]:
     fs = 1.0 / float(np.median(np.diff(c.t)))
     acc_n, gyr_n = rest_noise(c, fs)
-    bounds = rep_bounds(meta)
+    bounds = [b for s in set_rep_bounds(meta) for b in s]
     rng_deg, speed = movement(c, fs, bounds) if bounds else (float("nan"), float("nan"))
     if not bounds:  # unlabelled (MEx): the whole recording's tilt spread and speed
         rng_deg, speed = movement(c, fs, [(c.t[0], c.t[-1])])
