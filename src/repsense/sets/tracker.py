@@ -15,6 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from repsense.dsp.movement import AXIS_UPDATE_SAMPLES, DETECTOR_RATE_HZ, GAIT_WINDOW_S
 from repsense.dsp.orientation import angle_deg
 from repsense.events import Event, Rep, Rest, SetEnd, SetStart
 from repsense.exercises import EXERCISES
@@ -35,8 +36,9 @@ SNAP_WAIT_S = 2.0
 """A first rep whose way back was LONE_SNAP_BACK times faster than its way out waits this
 long for walking (getting up slowly and the first stride's swing look like that) before it
 opens the set; an alike rep sooner opens it at once."""
-WALK_JUDGED_S = 4.0
-"""Default of ``SetTracker.walk_judged_s`` (a 3-s gait window judged once a second)."""
+WALK_JUDGED_S = GAIT_WINDOW_S + AXIS_UPDATE_SAMPLES / DETECTOR_RATE_HZ
+"""Default of ``SetTracker.walk_judged_s``: ``MovementSignal.walk_judged_s`` from 25 Hz up
+(a 3-s gait window judged once a second)."""
 REBOUND_OVERLAP = 0.15
 """Inside a set, a movement under the partial share of the set's range that began more
 than this share of its own duration before the last rep ended, or ended as much after the
