@@ -194,6 +194,52 @@ def test_a_gyroscope_that_reads_almost_nothing_is_left_out(reads: str, tmp_path)
     assert "gyr_* columns" in warning["message"]
 
 
+UNCALIBRATED = {"reading 1.4 g": lambda acc: acc * 1.4,
+                "offset by 0.35 g": lambda acc: acc + np.array([0.2, -0.2, 0.2])}
+
+
+@pytest.mark.parametrize("off", list(UNCALIBRATED))
+def test_an_uncalibrated_accelerometer_still_judges_the_gyroscope(off: str, tmp_path) -> None:
+    """A real ESP32 squat recorder's accelerometer read 1.38-1.46 g at rest: no block was
+    within 8 % of 1 g, so the check never saw a usable one, and with the gyroscope's
+    columns zero every rep was lost without a warning.  It now judges such an
+    accelerometer against the mean size of its quiet blocks: a dead gyroscope is left
+    out (and the recording counted as an accelerometer-only one), one in rad/s
+    corrected, a right one kept."""
+    chunk, _ = make(sets=3, reps=6, mount=Rotation.random(random_state=7), seed=7)
+    assert chunk.gyr is not None
+    acc = UNCALIBRATED[off](chunk.acc)
+    check, _ = check_all(SampleChunk(chunk.t, acc, np.zeros_like(chunk.gyr)), 50.0)
+    assert check.finding_ is not None and check.finding_.dead
+    check, out = check_all(SampleChunk(chunk.t, acc, chunk.gyr / 57.2958), 50.0)
+    assert check.finding_ is not None and not check.finding_.dead
+    assert np.allclose(out[-10:], chunk.gyr[-10:], rtol=1e-3, atol=1e-6)
+    check, out = check_all(SampleChunk(chunk.t, acc, chunk.gyr), 50.0)
+    assert check.decided_ and check.finding_ is None and np.array_equal(out, chunk.gyr)
+    dead, acc_only = tmp_path / "dead.csv", tmp_path / "acc.csv"
+    write_csv(dead, SampleChunk(chunk.t, acc, np.zeros_like(chunk.gyr)))
+    np.savetxt(acc_only, np.column_stack([chunk.t, acc]), delimiter=",", fmt="%.9f",
+               header="time_s,acc_x_g,acc_y_g,acc_z_g", comments="")
+    acc_only.with_suffix(".json").write_text(json.dumps({"sample_rate_hz": 50.0}))
+    got, want = analyze_recording(dead), analyze_recording(acc_only)
+    assert sum(len(s["reps"]) for s in want["sets"]) > 0
+    assert got["sets"] == want["sets"]
+
+
+def test_a_dead_gyroscope_beside_a_noisy_uncalibrated_accelerometer_is_left_out() -> None:
+    """Three real squat files (continuous movement, an accelerometer reading 1.4 g and
+    scattering by 0.06-0.08 g inside most blocks) left the check so few usable blocks
+    that a gyroscope of zeros was never judged.  Readings that never change while the
+    accelerometer's direction travels 15° through any blocks are enough."""
+    chunk, _ = make(sets=3, reps=6, mount=Rotation.random(random_state=7), seed=7)
+    assert chunk.gyr is not None
+    noisy = chunk.acc * 1.4 + np.random.default_rng(1).normal(0.0, 0.08, chunk.acc.shape)
+    check, _ = check_all(SampleChunk(chunk.t, noisy, np.zeros_like(chunk.gyr)), 50.0)
+    assert check.finding_ is not None and check.finding_.dead and check.looks_ == 0
+    check, _ = check_all(SampleChunk(chunk.t, noisy, chunk.gyr), 50.0, sizes=[17, 250])
+    assert check.finding_ is None
+
+
 def test_a_live_stream_goes_on_without_a_gyroscope_that_reads_nothing() -> None:
     """Live, the samples before the finding are gone; from it on the pipeline counts
     as an accelerometer-only one does, and it says so once."""

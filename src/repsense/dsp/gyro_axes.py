@@ -14,8 +14,12 @@ of the exact counts and rad/s nearly all of them.
 :class:`GyroAxesCheck` fits ``du/dt = u × (s P ω)`` by least squares for each of
 the 48 signed permutations ``P`` of the sensor axes and a scale ``s > 0``, over
 0.2 s blocks where the segment turns slowly enough for the accelerometer to read
-gravity (size within 0.08 g of 1 g, and not scattering by more than
+gravity (size within 8 % of 1 g, and not scattering by more than
 ``MAX_SCATTER_G`` inside the block: a walk's heel strikes average out to 1 g).
+An accelerometer whose quiet blocks read further than 8 % from 1 g on average
+(an uncalibrated one reads 1.4 g at rest) is judged against their mean instead
+(:class:`~repsense.dsp.orientation.OwnOneG`: before, no block of a real squat
+recorder's was usable, and a gyroscope of zeros lost every rep without a warning).
 Once the up vector has travelled ``EVIDENCE_DEG`` through such blocks it
 decides, once: the identity stays unless another ``P`` explains the tilt far
 better, or the scale is one of the usual mix-ups (``KNOWN_SCALES``). From then
@@ -41,12 +45,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from repsense.dsp.filters import BlockMeans
-from repsense.dsp.orientation import skew
+from repsense.dsp.orientation import OwnOneG, skew
 
 BLOCK_S = 0.2
 """Block length: long enough to average sensor noise, short against a rep."""
 MAX_DYNAMIC_G = 0.08
-"""A block whose mean size is further from 1 g carries the limb's own acceleration."""
+"""A block whose mean size is further than this share from the accelerometer's 1 g carries
+the limb's own acceleration."""
 MAX_SCATTER_G = 0.25
 """A block whose readings' size scatters by more than this (standard deviation) holds
 impacts: a shank walking strikes the ground each step, and the block means between the
@@ -101,10 +106,12 @@ DEAD_SHARE = 0.1
 """A gyroscope whose own turn through the usable blocks is under this share of the up
 vector's travel reads (almost) nothing: real units read 0.2-4 times the tilt rate."""
 FLAT_EVIDENCE_DEG = 15.0
-"""Up-vector travel after which a gyroscope whose readings have not changed at all since the
-first sample (a stuck or switched-off one: a working one's noise flickers its last bits) is
-left out without waiting for ``EVIDENCE_DEG``: a thigh on a lying curl, or explosive reps,
-give 20° or less of usable tilt in a whole session.  A share of the travel would not do:
+"""Up-vector travel (through every block, usable or not) after which a gyroscope whose
+readings have not changed at all since the first sample (a stuck or switched-off one: a
+working one's noise flickers its last bits) is left out without waiting for
+``EVIDENCE_DEG``: a thigh on a lying curl, or explosive reps, give 20° or less of usable
+tilt in a whole session, and an uncalibrated accelerometer whose error shifts with the pose
+(real squats, 1.4 g) may give none.  A share of the travel would not do:
 over the first 15° a working gyroscope may read as little as 12 % of it (the accelerometer's
 direction moves with the limb's own acceleration too), one in rad/s then 0.2 %."""
 READS_NOTHING = "the gyroscope reads almost nothing while the accelerometer turns"
@@ -209,7 +216,9 @@ class GyroAxesCheck:
     def __init__(self, rate_hz: float, known: np.ndarray | None = None) -> None:
         self._step = max(1, int(rate_hz * BLOCK_S + 0.5))
         self._blocks = BlockMeans(self._step)
-        self._prev: np.ndarray | None = None  # the last two blocks (t, acc, gyr, |acc|, |acc|²)
+        # The last two blocks (t, acc, gyr, |acc|, |acc|², the accelerometer's 1 g then).
+        self._prev: np.ndarray | None = None
+        self._one_g = OwnOneG(rate_hz)  # fed this check's blocks (the same 0.2 s grid)
         self._h = np.zeros((9, 9))
         self._g = np.zeros(9)
         self._c = 0.0
@@ -217,6 +226,7 @@ class GyroAxesCheck:
         self._gyro_travel = 0.0  # the gyroscope's own turn through the same blocks
         self._first_gyr: np.ndarray | None = None
         self._flat = True  # every gyroscope reading so far equals the first
+        self._seen_travel = 0.0  # the up vector's travel through every block (radians)
         self.looks_ = 0
         self._matrix: np.ndarray | None = None
         self._how = ""
@@ -312,6 +322,7 @@ class GyroAxesCheck:
         """
         if blocks.shape[0] == 0:
             return NEVER
+        blocks = np.column_stack([blocks, self._one_g.blocks(blocks[:, 7], blocks[:, 8])])
         rows = blocks if self._prev is None else np.concatenate([self._prev, blocks])
         self._prev = rows[-2:].copy()
         if rows.shape[0] < 3:
@@ -320,7 +331,8 @@ class GyroAxesCheck:
         size = np.sqrt(np.einsum("ij,ij->i", ab, ab))
         u = ab / np.maximum(size, 1e-9)[:, None]
         scatter = np.sqrt(np.maximum(rows[:, 8] - rows[:, 7] ** 2, 0.0))
-        calm = (np.abs(size - 1.0) < MAX_DYNAMIC_G) & (scatter <= MAX_SCATTER_G)
+        one_g = rows[:, 9]
+        calm = (np.abs(size - one_g) < MAX_DYNAMIC_G * one_g) & (scatter <= MAX_SCATTER_G)
         dt = tb[2:] - tb[:-2]
         du = (u[2:] - u[:-2]) / np.maximum(dt, 1e-9)[:, None]
         speed = np.sqrt(np.einsum("ij,ij->i", du, du))
@@ -337,21 +349,23 @@ class GyroAxesCheck:
         # the local sample row where that happened.
         n_prev = rows.shape[0] - blocks.shape[0]
         ends = first_end + self._step * (np.arange(y.shape[0]) + 2 - n_prev)
+        # A gyroscope whose readings never changed is known long before the fits can be
+        # weighed, by the up vector's travel through every block, calm or not: a working
+        # one's readings change as soon as the leg turns, and an accelerometer whose
+        # error shifts with the pose (an uncalibrated 1.4 g one) may leave few calm blocks.
+        moved = speed * (dt < 3.0 * BLOCK_S * 1.5) * (speed > math.radians(MIN_TURN_DPS))
+        seen = np.cumsum(np.concatenate([[self._seen_travel], moved * (dt / 2.0)]))[1:]
+        flat = np.flatnonzero((seen >= math.radians(FLAT_EVIDENCE_DEG)) & (ends < flat_until))
+        if flat.size:
+            self._leave_out(1.0)
+            return int(ends[int(flat[0])]) + 1
+        self._seen_travel = float(seen[-1]) if seen.size else self._seen_travel
         start = 0
         while start < y.shape[0]:
             need = math.radians(EVIDENCE_DEG * 2 ** self.looks_) - self._travel
             reach = np.flatnonzero(np.cumsum(step_travel[start:]) >= need)
             stop = y.shape[0] if reach.size == 0 else start + int(reach[0]) + 1
             part = slice(start, stop)
-            # Block by block (so that chunking does not move it): a gyroscope whose
-            # readings never changed is known long before the fits can be weighed.
-            ct = self._travel + np.cumsum(step_travel[part])
-            flat = np.flatnonzero((ct >= math.radians(FLAT_EVIDENCE_DEG))
-                                  & (ends[part] < flat_until))
-            if flat.size:
-                self._travel = float(ct[flat[0]])
-                self._leave_out(1.0)
-                return int(ends[start + int(flat[0])]) + 1
             self._h += np.einsum("nak,nal->kl", jac[part], jac[part])
             self._g += np.einsum("nak,na->k", jac[part], y[part])
             self._c += float(np.einsum("na,na->", y[part], y[part]))

@@ -16,7 +16,22 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from repsense.dsp.filters import StreamingLowpass, hold_last_valid
+from repsense.dsp.filters import BlockMeans, StreamingLowpass, hold_last_valid
+
+QUIET_BLOCK_S = 0.2
+"""Blocks over which the accelerometer's size is averaged to find its own 1 g."""
+QUIET_SCATTER_G = 0.03
+"""A block whose readings' size scatters by no more than this (standard deviation) is
+quiet: the segment still or turning slowly, the accelerometer reading gravity alone."""
+ONE_G_MIN_S = 1.0
+"""Quiet time after which an accelerometer's own 1 g may replace 1 g."""
+ONE_G_TOL = 0.08
+"""An accelerometer whose quiet blocks read within this share of 1 g on average counts as
+calibrated, and 1 g stays its 1 g.  Over whole files calibrated units read 0.96-1.03 g
+there (uci-pt, `recordings/`, fresh simulated seeds), a real accelerometer-only thigh
+sensor 0.92-1.00 g (mex-bridging); a real ESP32 squat recorder's uncalibrated
+accelerometers 1.27-1.49 g, and an accelerometer whose range was decoded wrongly reads
+0.5 or 2 g."""
 
 
 def skew(v: np.ndarray) -> np.ndarray:
@@ -34,6 +49,69 @@ def angle_deg(a: Sequence[float], b: Sequence[float]) -> float:
     """Angle in degrees between two unit 3-vectors (plain floats: called per rep)."""
     dot = a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
     return math.degrees(math.acos(max(-1.0, min(1.0, dot))))
+
+
+class OwnOneG:
+    """What an accelerometer reads for 1 g: the mean size of its quiet blocks so far.
+
+    Stages that tell gravity from the limb's own acceleration by the accelerometer's
+    size (samples near 1 g read gravity) compare it with this instead of 1 g, so that
+    an uncalibrated accelerometer (1.4 g at rest) or one decoded with the wrong range
+    (0.5 or 2 g) does not look dynamic throughout.  It stays exactly 1 g for an
+    accelerometer within ``ONE_G_TOL`` of it, and before ``ONE_G_MIN_S`` of quiet
+    blocks; blocks lie on a fixed grid of samples, so chunking cannot move it.
+
+    Parameters
+    ----------
+    rate_hz
+        Sample rate.
+    """
+
+    def __init__(self, rate_hz: float) -> None:
+        self.step = max(1, int(rate_hz * QUIET_BLOCK_S + 0.5))
+        self._blocks = BlockMeans(self.step)
+        self._sum = 0.0
+        self._n = 0.0
+        self._min = max(1.0, ONE_G_MIN_S / QUIET_BLOCK_S)
+        self.one_g_ = 1.0
+        """The value in force after the last complete block."""
+        self.mean_: float | None = None
+        """The mean size of the quiet blocks so far, once ``ONE_G_MIN_S`` of them were seen
+        (whether or not it is within ``ONE_G_TOL`` of 1 g)."""
+
+    def blocks(self, mean: np.ndarray, mean_sq: np.ndarray) -> np.ndarray:
+        """The value in force at the end of each new block, given the blocks' mean size
+        and mean squared size (g, g²)."""
+        if mean.shape[0] == 0:
+            return mean
+        quiet = np.sqrt(np.maximum(mean_sq - mean * mean, 0.0)) <= QUIET_SCATTER_G
+        # The carried sum first, so that the additions come in the same order however
+        # the stream was chunked (and the result is the same to the last bit).
+        sums = np.cumsum(np.concatenate([[self._sum], np.where(quiet, mean, 0.0)]))[1:]
+        counts = self._n + np.cumsum(quiet)
+        self._sum, self._n = float(sums[-1]), float(counts[-1])
+        if self._n >= self._min:
+            self.mean_ = self._sum / self._n
+        avg = np.where(counts >= self._min, sums / np.maximum(counts, 1.0), 1.0)
+        out = np.where(np.abs(avg - 1.0) > ONE_G_TOL, avg, 1.0)
+        self.one_g_ = float(out[-1])
+        return out
+
+    def push(self, size: np.ndarray) -> np.ndarray:
+        """The value in force at each of these samples (sizes in g): each block's from
+        its last sample on."""
+        n = size.shape[0]
+        before = self.one_g_
+        first_end = self.step - self._blocks.pending - 1  # where the first new block ends
+        b = self._blocks(np.column_stack([size, size * size]))
+        vals = self.blocks(b[:, 0], b[:, 1])
+        out = np.full(n, before)
+        if vals.shape[0]:
+            ends = first_end + self.step * np.arange(vals.shape[0])
+            which = np.searchsorted(ends, np.arange(n), side="right") - 1
+            has = which >= 0
+            out[has] = vals[which[has]]
+        return out
 
 
 class GravityEstimator:
