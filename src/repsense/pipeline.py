@@ -275,6 +275,8 @@ class Pipeline:
         def on_rep(cand: RepCandidate) -> None:
             if lever is not None:
                 cand = replace(cand, lever=lever.watch(cand.start_s, cand.end_s))
+            elif gyr is None:
+                cand = replace(cand, quiet_g=self.gravity.own_g.mean_)
             events.extend(tracker.add_rep(cand))
 
         if self.lever is not None and gyr is not None:

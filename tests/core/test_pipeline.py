@@ -456,3 +456,24 @@ def test_reps_after_a_dropout_inside_a_rep_are_not_taken_for_walking(
     events = run(_holed(sim, at, gap_s), sample_rate_hz=25.0, placement="shank")
     assert set_counts(events) == [6, 6]
 
+
+
+@pytest.mark.parametrize("scale", [0.5, 1.4, 2.0])
+def test_an_accelerometer_only_sensor_off_in_scale_counts_live_as_whole(scale: float) -> None:
+    """An accelerometer decoded with the wrong range (0.5 or 2 g at rest) or uncalibrated
+    (1.4 g) had no sample near 1 g: the gravity estimate held its last valid sample, so
+    a stream fed in chunks froze after the first one and gave no rep at all, while the
+    same samples in one chunk counted.  Its own 1 g (the mean size of its quiet moments)
+    now stands for 1 g, and the counts are those of the calibrated sensor either way."""
+    sim = SimulatedSession(exercise="leg_curl", variant="prone", placement="shank", sets=2,
+                           reps=6, rest_s=30.0, rate_hz=25.0, seed=4, accel_only=True)
+    chunk = sim.sample()
+    off = SampleChunk(chunk.t, chunk.acc * scale, None)
+
+    def counts(c: SampleChunk, size: int) -> list[int]:
+        p = Pipeline(sample_rate_hz=25.0, placement="shank", exercise="leg_curl")
+        events = [e for k in range(0, len(c), size) for e in p.push(c.slice(k, k + size))]
+        return [len(e.reps) for e in events + p.finish() if isinstance(e, SetEnd)]
+
+    assert counts(chunk, 10**9) == [6, 6]
+    assert counts(off, 10**9) == counts(off, 7) == [6, 6]

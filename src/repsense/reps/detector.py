@@ -179,6 +179,9 @@ class RepCandidate:
     it turned without slowing), more when the leg swung to and fro."""
     lever: LeverSlot | None = field(default=None, compare=False)
     """Lever-arm fit of this rep, filled in shortly after it (pipelines with a gyro)."""
+    quiet_g: float | None = field(default=None, compare=False)
+    """Without a gyroscope, the accelerometer's mean size over its quiet moments so far
+    (:attr:`repsense.dsp.orientation.OwnOneG.mean_`), filled in by the pipeline."""
     far_dips: tuple[FarDip, ...] = ()
     """Dips of at least the partial share of the range toward the rest pose and back,
     between the way out and the way back (see :func:`far_dips`)."""

@@ -88,7 +88,10 @@ prone hip extensions at 10 and 12.5 Hz passed for thigh bridges), so from 10 to
 The lever arm is fitted to the accelerometer's dynamic part, what is left after gravity,
 so it needs an accelerometer that reads 1 g when still: one further than ``REST_G_TOL`` from
 it (``uncalibrated_g``; a real ESP32 squat recorder read 1.23-1.49 g) has its set left
-``generic`` with a note, rather than named from a lever its error made up.
+``generic`` with a note, rather than named from a lever its error made up.  So has an
+accelerometer-only sensor's set, by the mean size of its quiet moments
+(``RepCandidate.quiet_g``): with its gyroscope left out, the same recorder's thigh had 8
+of 60 squat sets named deadlifts by the set-up pause rule below.
 
 Accelerometer-only sensors were tried with a lever arm fitted from the tilt
 alone (the specific force's magnitude against the tilt's rate and
@@ -211,10 +214,16 @@ def _towards(a: np.ndarray, b: np.ndarray, frac: float) -> np.ndarray:
 
 
 def uncalibrated_g(cands: Sequence[RepCandidate]) -> float | None:
-    """The accelerometer's magnitude while still (g, as the set's last lever fit has it)
-    when it is further than ``REST_G_TOL`` from 1 g, else ``None``."""
-    mags = [c.lever.fit.rest_g for c in cands if c.lever is not None
-            and c.lever.fit is not None and c.lever.fit.rest_g is not None]
+    """The accelerometer's magnitude while still (g, as the set's last lever fit has it,
+    or without a gyroscope its last rep's ``quiet_g``) when it is further than
+    ``REST_G_TOL`` from 1 g, else ``None``."""
+    mags = []
+    for c in cands:
+        if c.lever is None:
+            mags.append(c.quiet_g)
+        elif c.lever.fit is not None:
+            mags.append(c.lever.fit.rest_g)
+    mags = [m for m in mags if m is not None]
     if not mags or abs(mags[-1] - 1.0) <= REST_G_TOL:
         return None
     return mags[-1]
