@@ -2,7 +2,8 @@
 
 For every recording (``*.csv`` + sidecar) in SRC, writes to OUT/rotated,
 OUT/accel_only, OUT/half_rate, OUT/rate_10hz, OUT/lossy, OUT/slower, OUT/faster,
-OUT/mirrored, OUT/clipped, OUT/gyro_swapped, OUT/gyro_rad and OUT/gyro_zero:
+OUT/mirrored, OUT/clipped, OUT/gyro_swapped, OUT/gyro_rad, OUT/gyro_zero, OUT/acc_scaled
+and OUT/acc_offset:
 
 * ``rotated``: the same samples in a random sensor frame (a strap put on any
   way round); accelerometer and gyroscope turned alike.
@@ -45,6 +46,12 @@ OUT/mirrored, OUT/clipped, OUT/gyro_swapped, OUT/gyro_rad and OUT/gyro_zero:
   off, or columns written as zeros): ``gyro_axes`` leaves it out, so the counts
   should be ``accel_only``'s.
 
+* ``acc_scaled``: the rotated samples with the accelerometer reading twice what it
+  should (a sensor set to +-4 g decoded with the +-2 g scale): 2 g at rest.
+* ``acc_offset``: the rotated samples with a constant ``ACC_OFFSET_G`` added to the
+  accelerometer in a random direction per file (an uncalibrated MEMS part's zero-g
+  offset; a real ESP32 squat recorder read 1.27-1.49 g at rest).
+
 The labels are kept (stretched with the time axis in ``slower``/``faster``).
 Then run ``benchmarks/accuracy.py`` on the directories.  Nothing is written
 into the repository: the real data stay out.
@@ -80,6 +87,10 @@ CLIP_G, CLIP_DPS = 2.0, 250.0
 """Full-scale ranges of the ``clipped`` variant."""
 GYRO_SWAP = [5, 4, 6]
 """Columns of the ``gyro_swapped`` variant's gyroscope: x and y swapped."""
+ACC_SCALE = 2.0
+"""The ``acc_scaled`` variant's accelerometer factor."""
+ACC_OFFSET_G = 0.1
+"""Size of the ``acc_offset`` variant's accelerometer offset."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,8 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     loss_rng = np.random.default_rng(args.seed + 1)  # apart: the rotations stay as they were
+    offset_rng = np.random.default_rng(args.seed + 2)
     names = ("rotated", "accel_only", "half_rate", "rate_10hz", "lossy", "slower", "faster",
-             "mirrored", "clipped", "gyro_swapped", "gyro_rad", "gyro_zero")
+             "mirrored", "clipped", "gyro_swapped", "gyro_rad", "gyro_zero", "acc_scaled",
+             "acc_offset")
     dirs = {name: args.out / name for name in names}
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
@@ -125,6 +138,11 @@ def main(argv: list[str] | None = None) -> int:
         in_rad[:, 4:7] = np.radians(turned[:, 4:7])
         no_gyro = turned.copy()
         no_gyro[:, 4:7] = 0.0
+        scaled = turned.copy()
+        scaled[:, 1:4] *= ACC_SCALE
+        offset = turned.copy()
+        way = offset_rng.normal(size=3)
+        offset[:, 1:4] += ACC_OFFSET_G * way / np.linalg.norm(way)
         rate = float(meta.get("sample_rate_hz") or 0) or None
         for name, arr, head, r in (
             ("rotated", turned, HEADER_6, rate),
@@ -136,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             ("gyro_swapped", swapped, HEADER_6, rate),
             ("gyro_rad", in_rad, HEADER_6, rate),
             ("gyro_zero", no_gyro, HEADER_6, rate),
+            ("acc_scaled", scaled, HEADER_6, rate),
+            ("acc_offset", offset, HEADER_6, rate),
         ):
             np.savetxt(dirs[name] / csv.name, arr, delimiter=",", header=head, comments="",
                        fmt="%.6f")

@@ -34,10 +34,10 @@ def resolve_placement(placement: str, meta: dict[str, Any]) -> str:
 def pipeline_for(
     source: RecordingSource, exercise: str = "auto", placement: str = "auto",
     session_id: str = "analysis", set_gap_s: float | None = None,
-    gyro_matrix: np.ndarray | None = None,
+    gyro_matrix: np.ndarray | None = None, acc_factor: float | None = None,
 ) -> Pipeline:
     """A pipeline configured from a recording's sidecar and the user's options
-    (and a gyroscope correction found on a first pass, see :func:`analyze_recording`)."""
+    (and corrections found on an earlier pass, see :func:`analyze_recording`)."""
     rate = source.meta.get("sample_rate_hz")
     return Pipeline(
         exercise=exercise,
@@ -47,6 +47,7 @@ def pipeline_for(
         set_gap_s=set_gap_s,
         mounting_up=source.meta.get("mounting_up"),
         gyro_matrix=gyro_matrix,
+        acc_factor=acc_factor,
     )
 
 
@@ -115,25 +116,32 @@ def analyze_recording(
     set_gap_s: float | None = None,
 ) -> dict[str, Any]:
     """Analyse a whole recording; raises :class:`~repsense.errors.InputError` on bad input."""
-    source = open_recording(path)
-    pipeline = pipeline_for(source, exercise, placement, set_gap_s=set_gap_s)
-    events: list[Event] = []
-    finding = None
-    for item in source_items(source):
-        events += feed(pipeline, item)
+    gyro_matrix: np.ndarray | None = None
+    acc_factor: float | None = None
+    while True:
+        source = open_recording(path)
+        pipeline = pipeline_for(source, exercise, placement, set_gap_s=set_gap_s,
+                                gyro_matrix=gyro_matrix, acc_factor=acc_factor)
+        events: list[Event] = []
+        found = False
+        for item in source_items(source):
+            events += feed(pipeline, item)
+            found = ((gyro_matrix is None and pipeline.gyro_finding_ is not None)
+                     or (acc_factor is None and pipeline.acc_finding_ is not None))
+            if found:
+                break
+        if not found:
+            events += pipeline.finish()
+            # judged at the end, on little tilt (see GyroAxesCheck.finish)
+            found = gyro_matrix is None and pipeline.gyro_finding_ is not None
+            if not found:
+                return summarize(events, source, pipeline)
+        # The accelerometer's range or the gyroscope's axes or units were wrong (or the
+        # gyroscope read nothing), and the reps before the finding were measured so.  The
+        # whole recording is at hand: go through it again with the correction (or without
+        # the gyroscope) from its first sample (a live stream cannot; it warns instead),
+        # without reading the rest of it first.  Each finding is made once, so this ends.
         if pipeline.gyro_finding_ is not None:
-            finding = pipeline.gyro_finding_
-            break
-    if finding is None:
-        events += pipeline.finish()
-        finding = pipeline.gyro_finding_  # judged at the end, on little tilt (see finish)
-        if finding is None:
-            return summarize(events, source, pipeline)
-    # The gyroscope's axes or units were wrong (or it read nothing), and the reps before
-    # the finding were measured with it.  The whole recording is at hand: go through it
-    # again with the correction (or without the gyroscope) from its first sample (a live
-    # stream cannot; it warns instead), without reading the rest of it first.
-    source = open_recording(path)
-    pipeline = pipeline_for(source, exercise, placement, set_gap_s=set_gap_s,
-                            gyro_matrix=finding.matrix)
-    return summarize(run_events(source, pipeline), source, pipeline)
+            gyro_matrix = pipeline.gyro_finding_.matrix
+        if pipeline.acc_finding_ is not None:
+            acc_factor = pipeline.acc_finding_.factor

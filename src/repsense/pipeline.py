@@ -2,7 +2,7 @@
 
 Stages, each in its own module::
 
-    TimingRepair (dsp/timing) -> GyroAxesCheck (dsp/gyro_axes)
+    TimingRepair (dsp/timing) -> AccRangeCheck (dsp/acc_range) -> GyroAxesCheck (dsp/gyro_axes)
     -> GravityEstimator (dsp/orientation)
     -> MovementSignal (dsp/movement) -> RepDetector (reps/detector)
     -> SetTracker (sets/tracker) -> events
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from repsense.dsp.acc_range import AccRangeCheck, AccRangeFinding
 from repsense.dsp.gyro_axes import DEAD_FIX, DEAD_MESSAGE, GyroAxesCheck, GyroFinding
 from repsense.dsp.movement import MovementSignal
 from repsense.dsp.orientation import GravityEstimator
@@ -61,6 +62,9 @@ class Pipeline:
     gyro_matrix
         A gyroscope correction found before (see :mod:`repsense.dsp.gyro_axes`),
         applied from the first sample; otherwise the pipeline looks for one.
+    acc_factor
+        An accelerometer range mix-up found before (see :mod:`repsense.dsp.acc_range`):
+        readings are divided by it from the first sample; otherwise the pipeline looks.
     """
 
     def __init__(
@@ -73,6 +77,7 @@ class Pipeline:
         mounting_up: Sequence[float] | None = None,
         detector: DetectorConfig | None = None,
         gyro_matrix: np.ndarray | None = None,
+        acc_factor: float | None = None,
     ) -> None:
         self.exercise = check_exercise(exercise)
         self.placement = placement
@@ -86,6 +91,10 @@ class Pipeline:
         )
         self._detector_cfg = detector
         self._gyro_matrix = gyro_matrix
+        self._acc_factor = acc_factor
+        self.acc_check: AccRangeCheck | None = None
+        self.acc_finding_: AccRangeFinding | None = None
+        """What the accelerometer range check found in this stream (a range mix-up)."""
         self.gyro_check: GyroAxesCheck | None = None
         self.gyro_finding_: GyroFinding | None = None
         """What the gyroscope check found in this stream (a correction, or no gyroscope)."""
@@ -197,24 +206,54 @@ class Pipeline:
                 events.append(self._warning(float(chunk.t[0]), "gyro_axes",
                                             f"{DEAD_MESSAGE} {DEAD_FIX}"))
         assert self.movement is not None and self.detector is not None
+        chunk, found_at = self._check_acc_range(chunk, events)
         # Process the parts between gaps in order, each gap's warning before the samples
-        # after it, so the event order is the same however the stream was chunked.
-        cuts = [int(np.searchsorted(chunk.t, g.end_s)) for g in gaps]
-        bounds = [0, *cuts, len(chunk)]
-        for k in range(len(bounds) - 1):
-            if k:
-                g = gaps[k - 1]
-                events.append(self._warning(
-                    g.end_s, "sensor_gap",
-                    f"no samples for {g.end_s - g.start_s:.2f} s "
-                    f"(about {g.lost_samples} lost) at {g.start_s:.2f} s",
-                    gap_s=g.end_s - g.start_s, lost_samples=g.lost_samples))
-                if self.movement is not None:
-                    self.movement.gap(g.end_s - g.start_s)
-            part = chunk.slice(bounds[k], bounds[k + 1])
-            if len(part):
-                events += self._process_part(part)
+        # after it (and an accelerometer range finding before the first corrected one),
+        # so the event order is the same however the stream was chunked.
+        cuts = [(int(np.searchsorted(chunk.t, g.end_s)), 0, g) for g in gaps]
+        if found_at is not None:
+            cuts.append((found_at, 1, None))
+        start = 0
+        for at, _, g in sorted(cuts, key=lambda c: c[:2]):
+            if at > start:
+                events += self._process_part(chunk.slice(start, at))
+                start = at
+            if g is None:
+                assert self.acc_finding_ is not None
+                events.append(self._warning(self.acc_finding_.time_s, "acc_range",
+                                            self.acc_finding_.message))
+                continue
+            events.append(self._warning(
+                g.end_s, "sensor_gap",
+                f"no samples for {g.end_s - g.start_s:.2f} s "
+                f"(about {g.lost_samples} lost) at {g.start_s:.2f} s",
+                gap_s=g.end_s - g.start_s, lost_samples=g.lost_samples))
+            if self.movement is not None:
+                self.movement.gap(g.end_s - g.start_s)
+        if start < len(chunk):
+            events += self._process_part(chunk.slice(start, len(chunk)))
         return events
+
+    def _check_acc_range(self, chunk: SampleChunk, events: list[Event]
+                         ) -> tuple[SampleChunk, int | None]:
+        """The chunk with its accelerometer corrected for a range mix-up (see
+        :mod:`repsense.dsp.acc_range`), and the index of its first corrected sample when
+        the mix-up was found in it (``None`` otherwise)."""
+        check = self.acc_check
+        if check is None:
+            check = self.acc_check = AccRangeCheck(self.timing.rate_hz_ or 100.0,
+                                                   self._acc_factor)
+            if self._acc_factor is not None:
+                events.append(self._warning(float(chunk.t[0]), "acc_range", check.message))
+        reported = check.finding_ is not None
+        acc, at = check.push(chunk.t, chunk.acc)
+        if at >= len(chunk):
+            return chunk, None
+        chunk = SampleChunk(chunk.t, acc, chunk.gyr)
+        if reported or check.finding_ is None:
+            return chunk, None
+        self.acc_finding_ = check.finding_
+        return chunk, at
 
     def _build(self, has_gyro: bool) -> None:
         """The stages after timing repair, for a sensor with or without a gyroscope."""

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from repsense.dsp.acc_range import FACTOR_TOL, RANGE_FACTORS
 from repsense.errors import InputError
 from repsense.io.sidecar import read_sidecar
 from repsense.samples import SampleChunk
@@ -214,7 +215,9 @@ class CsvRecording:
             norm = float(np.median(np.linalg.norm(acc[:n], axis=1)))
         if not np.isfinite(norm) or norm > MAX_ABS_ACC_G:
             return  # no unit mix-up explains that; _check_range names the row
-        if self.acc_unit == "g" and norm > 4.0:
+        # 4 or 8 g is a range decoded wrongly (dsp/acc_range undoes it), not m/s²
+        mixup = any(abs(norm / f - 1.0) <= FACTOR_TOL for f in RANGE_FACTORS if f > 1.0)
+        if self.acc_unit == "g" and norm > 4.0 and not mixup:
             raise InputError(
                 f"{self.path}: acc_*_g columns read {norm:.1f} at rest, which looks like m/s²; "
                 "rename the columns to acc_x_ms2, acc_y_ms2, acc_z_ms2"
