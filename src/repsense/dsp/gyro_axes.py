@@ -336,8 +336,8 @@ class GyroAxesCheck:
         dt = tb[2:] - tb[:-2]
         du = (u[2:] - u[:-2]) / np.maximum(dt, 1e-9)[:, None]
         speed = np.sqrt(np.einsum("ij,ij->i", du, du))
-        use = (calm[:-2] & calm[1:-1] & calm[2:] & (dt < 3.0 * BLOCK_S * 1.5)
-               & (speed > math.radians(MIN_TURN_DPS)))
+        turning = (dt < 3.0 * BLOCK_S * 1.5) & (speed > math.radians(MIN_TURN_DPS))
+        use = calm[:-2] & calm[1:-1] & calm[2:] & turning
         # du/dt = u × (B ω) is linear in vec(B) (column-major): row a of J is
         # kron(ω, skew(u)[a]).
         jac = np.einsum("nj,nai->naji", wb[1:-1], skew(u[1:-1])).reshape(-1, 3, 9)
@@ -353,8 +353,7 @@ class GyroAxesCheck:
         # weighed, by the up vector's travel through every block, calm or not: a working
         # one's readings change as soon as the leg turns, and an accelerometer whose
         # error shifts with the pose (an uncalibrated 1.4 g one) may leave few calm blocks.
-        moved = speed * (dt < 3.0 * BLOCK_S * 1.5) * (speed > math.radians(MIN_TURN_DPS))
-        seen = np.cumsum(np.concatenate([[self._seen_travel], moved * (dt / 2.0)]))[1:]
+        seen = np.cumsum(np.concatenate([[self._seen_travel], speed * turning * (dt / 2.0)]))[1:]
         flat = np.flatnonzero((seen >= math.radians(FLAT_EVIDENCE_DEG)) & (ends < flat_until))
         if flat.size:
             self._leave_out(1.0)

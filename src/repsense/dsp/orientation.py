@@ -73,11 +73,15 @@ class OwnOneG:
         self._sum = 0.0
         self._n = 0.0
         self._min = max(1.0, ONE_G_MIN_S / QUIET_BLOCK_S)
-        self.one_g_ = 1.0
-        """The value in force after the last complete block."""
         self.mean_: float | None = None
         """The mean size of the quiet blocks so far, once ``ONE_G_MIN_S`` of them were seen
         (whether or not it is within ``ONE_G_TOL`` of 1 g)."""
+
+    @property
+    def one_g_(self) -> float:
+        """The value in force after the last complete block."""
+        m = self.mean_
+        return m if m is not None and abs(m - 1.0) > ONE_G_TOL else 1.0
 
     def blocks(self, mean: np.ndarray, mean_sq: np.ndarray) -> np.ndarray:
         """The value in force at the end of each new block, given the blocks' mean size
@@ -93,9 +97,7 @@ class OwnOneG:
         if self._n >= self._min:
             self.mean_ = self._sum / self._n
         avg = np.where(counts >= self._min, sums / np.maximum(counts, 1.0), 1.0)
-        out = np.where(np.abs(avg - 1.0) > ONE_G_TOL, avg, 1.0)
-        self.one_g_ = float(out[-1])
-        return out
+        return np.where(np.abs(avg - 1.0) > ONE_G_TOL, avg, 1.0)
 
     def push(self, size: np.ndarray) -> np.ndarray:
         """The value in force at each of these samples (sizes in g): each block's from
