@@ -446,3 +446,19 @@ def test_a_quick_return_past_both_thresholds_in_one_sample_leads_in_to_the_next(
     # not kept as the lead-in of the rep that followed, which was then measured from
     # 17° out (13° of its 30°) and dropped as a fidget: 7 of 8 in five seeds of six.
     assert _shank_sets_at_10_hz("glute_bridge", "floor", "1-0-X-0", seed) == [8, 8]
+
+
+@pytest.mark.parametrize(("cut_s", "cut"), [(0.0, False), (3.3, True), (6.8, False)])
+def test_a_rep_under_way_at_the_first_sample_is_marked_cut(cut_s: float, cut: bool) -> None:
+    # Reps of 30 deg every 4.5 s (1 s out, 0.5 s held, 1.5 s back). A stream that begins
+    # 0.3 s into the first lift has no start for it; one that begins at rest (before any
+    # rep, or between two) has.
+    t = np.arange(0.0, 30.0, 1.0 / RATE)
+    tilt = np.zeros(t.size)
+    for s in 3.0 + 4.5 * np.arange(6):
+        tilt += 30.0 * (minimum_jerk((t - s) / 1.0) - minimum_jerk((t - s - 1.5) / 1.5))
+    keep = t >= cut_s
+    cands = _run(t[keep], tilt[keep])
+    assert cands and cands[0].cut_at_start is cut
+    assert not any(c.cut_at_start for c in cands[1:])
+    assert cands[0].start_s >= t[keep][0]

@@ -177,6 +177,36 @@ def test_a_small_movement_overlapping_a_rep_is_its_rebound(
     assert ("rebound" in note) == (counted == 7)
 
 
+def _move(start: float, dur: float, rom: float, cut: bool = False) -> RepCandidate:
+    """A movement of ``rom`` degrees taking ``dur`` s from the rest pose of :func:`_rep`."""
+    return replace(_rep(start, 0.0), away_end_s=start + 0.4 * dur,
+                   return_start_s=start + 0.5 * dur, end_s=start + dur,
+                   detected_s=start + dur + 0.1, rom_deg=rom, peak_speed_dps=3.0 * rom / dur,
+                   cut_at_start=cut)
+
+
+@pytest.mark.parametrize(("jolts", "cut", "counted"), [
+    # the leg already moving at the stream's first sample: no rhythm to join
+    (True, True, 10),
+    # the same two quick movements with a start of their own pass for a set's first reps
+    (True, False, 12),
+    # no jolts: the small first squat waits for the next, past the sway between them
+    (False, False, 10),
+])
+def test_a_movement_cut_at_the_streams_start_sets_no_rhythm(
+        jolts: bool, cut: bool, counted: int) -> None:
+    # A real calf recording: it starts with the leg turning (0.7 s, 8.5 deg), a jolt
+    # (0.7 s, 13 deg), then ten squats, the first two small (13 and 16 deg), the leg
+    # swaying back (5 deg) as the first one ends and the second begins.
+    first = [_move(0.0, 0.7, 8.5, cut), _move(0.9, 0.7, 13.0)] if jolts else []
+    sway = _move(3.6, 1.0, 5.0)
+    squats = [_move(3.9, 2.65, 16.4), *(_move(6.95 + 2.8 * k, 2.7, 30.0) for k in range(8))]
+    reps = [*first, _move(2.1, 2.25, 13.0), sway, *squats]
+    (n, note), = _sizes_and_notes(reps)
+    assert n == counted
+    assert "1 rebound between reps not counted" in note
+
+
 def test_a_tired_partial_rep_in_the_sets_rhythm_counts() -> None:
     reps = [_rep(3.2 * k, 0.0) for k in range(6)]
     tired = replace(_rep(3.2 * 6, 0.0), rom_deg=25.0)

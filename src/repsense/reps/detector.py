@@ -188,6 +188,10 @@ class RepCandidate:
     mirrored: bool = False
     """Held far longer than a slow rep, and found out as a rep by the next one coming
     back to its hold (see ``RepDetector._undo_inside_out``): a set is under way."""
+    cut_at_start: bool = False
+    """Under way at the stream's first sample (its speed profile begins before it):
+    ``start_s`` is that sample, so its duration and its start-to-start time to the next
+    rep are lower bounds, not measurements."""
 
 
 @dataclass
@@ -1116,6 +1120,7 @@ class RepDetector:
         return_start, end = ret
         # A movement timed from its speed profile may begin before the first sample (a
         # recording cut at a rep's start); no sample says when, so it began there.
+        cut_at_start = self._first_t is not None and start < self._first_t
         start = max(start, self._first_t if self._first_t is not None else start)
         if return_start < away_end:  # no pause: the turn point splits the two
             mid = 0.5 * (return_start + away_end)
@@ -1161,4 +1166,5 @@ class RepDetector:
             far_up=self._peak_up,
             humps=humps,
             far_dips=tuple(timed),
+            cut_at_start=cut_at_start,
         )

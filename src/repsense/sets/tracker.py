@@ -93,11 +93,26 @@ def _alike(reps: Sequence[RepCandidate], durations: bool = False) -> bool:
     roms = [c.rom_deg for c in reps]
     if max(roms) > 2.5 * min(roms):
         return False
-    periods = _periods(reps)
+    # A rep cut at the stream's start began before it: its time to the next rep is no
+    # period of the set's rhythm (how much longer it was, no sample says).
+    periods = [p for p, c in zip(_periods(reps), reps, strict=False) if not c.cut_at_start]
     durs = [c.end_s - c.start_s for c in reps]
     if len(periods) >= 2 and max(periods) > 1.5 * min(periods):
         return False
     return (len(periods) >= 2 and not durations) or max(durs) <= 2.0 * min(durs)
+
+
+def _rebound_of(cand: RepCandidate, rom: float, last_end: float,
+                next_start: float | None = None) -> bool:
+    """Is ``cand`` under the partial share of ``rom`` and begun before the rep that ended
+    at ``last_end`` ended, or ended after the one begun at ``next_start`` began, by more
+    than ``REBOUND_OVERLAP`` of its own duration?"""
+    if cand.rom_deg >= PARTIAL_FRACTION * rom:
+        return False
+    early = last_end - cand.start_s
+    if next_start is not None:
+        early = max(early, cand.end_s - next_start)
+    return early > REBOUND_OVERLAP * (cand.end_s - cand.start_s)
 
 
 def _split_far_dips(cand: RepCandidate) -> list[RepCandidate]:
@@ -213,6 +228,7 @@ class SetTracker:
         self._pending: list[RepCandidate] = []  # quick reps inside a set, maybe strides
         self._found_inside = 0  # reps this set cut from far dips as their excursions ended
         self._rebounds = 0  # rebounds between this set's reps, not counted
+        self._held_rebounds: list[RepCandidate] = []  # held reps that rebounded so
         self.max_lone_hold_s = max_lone_hold_s
         self.sets_done = 0
         self.total_reps = 0
@@ -274,6 +290,11 @@ class SetTracker:
         if confident and not quick and not walk_like and not self._held:
             return events + self._open_set([*self._partial_lead(cand), cand], cand.detected_s)
         held = [c for c in self._held if cand.start_s - c.end_s <= self.set_gap_s]
+        if held and _rebound_of(cand, held[-1].rom_deg, held[-1].end_s):
+            # The leg swaying back between held reps, as inside a set: counted in the
+            # note if that rep opens a set.
+            self._held_rebounds.append(held[-1])
+            return events
         held.append(cand)
         while len(held) > 1 and not _alike(held, any(self._jerk_like(c) for c in held)):
             # Not alike: start the chain again from the newer reps.
@@ -399,12 +420,7 @@ class SetTracker:
         """Is ``cand`` a rebound of the set's last rep, or into the rep that began at
         ``next_start`` (see ``REBOUND_OVERLAP``)?"""
         rom = float(np.median([c.rom_deg for c in self._reps]))
-        if cand.rom_deg >= PARTIAL_FRACTION * rom:
-            return False
-        early = self._reps[-1].end_s - cand.start_s
-        if next_start is not None:
-            early = max(early, cand.end_s - next_start)
-        return early > REBOUND_OVERLAP * (cand.end_s - cand.start_s)
+        return _rebound_of(cand, rom, self._reps[-1].end_s, next_start)
 
     def _stray(self, cand: RepCandidate) -> bool:
         """A movement unlike the set's reps and out of its rhythm: held far longer, or
@@ -432,6 +448,8 @@ class SetTracker:
                         and hold > 3.0 * float(np.median(holds)))
 
     def _open_set(self, cands: list[RepCandidate], t: float) -> list[Event]:
+        self._rebounds += sum(any(r is c for c in cands) for r in self._held_rebounds)
+        self._held_rebounds = []
         self._dropped = []
         self._waiting = None
         first = cands[0]
