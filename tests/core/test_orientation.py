@@ -41,3 +41,11 @@ def test_chunking_does_not_move_it() -> None:
         est = OwnOneG(50.0)
         parts = [est.push(sizes[k:k + chunk]) for k in range(0, sizes.shape[0], chunk)]
         assert np.array_equal(np.concatenate(parts), whole)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.4])
+def test_before_a_quiet_second_it_says_it_does_not_know(scale: float) -> None:
+    # The gravity estimate without a gyroscope asks for NaN there: no size is judged yet.
+    out = OwnOneG(50.0).push(_sizes(scale), unknown=np.nan)
+    assert np.isnan(out[:49]).all()
+    assert np.allclose(out[49:], scale, rtol=0.01)

@@ -477,3 +477,35 @@ def test_an_accelerometer_only_sensor_off_in_scale_counts_live_as_whole(scale: f
 
     assert counts(chunk, 10**9) == [6, 6]
     assert counts(off, 10**9) == counts(off, 7) == [6, 6]
+
+
+@pytest.mark.parametrize(("seed", "uncalibrated"), [(4, False), (4, True), (5, True)])
+def test_an_accelerometer_only_stream_that_starts_moving_counts_its_first_rep(
+        seed: int, uncalibrated: bool) -> None:
+    """A recording cut 0.1 s into its first rep has no quiet second before it to learn
+    what the accelerometer reads for 1 g.  An uncalibrated one whose reading grows with
+    the pose (1.3 g at rest, 1.7 g at the far pose, like a real ESP32 squat recorder's
+    1.3 and 1.45 g) was judged against 1 g meanwhile: its samples at rest passed for
+    gravity, those of the first rep for the leg's own acceleration, so the tilt stood
+    still until the own 1 g was known and then jumped, and the first two reps were lost.
+    Until the own 1 g is known no sample is judged by its size."""
+    sim = SimulatedSession(exercise="leg_curl", variant="prone", placement="shank", sets=2,
+                           reps=6, rest_s=30.0, rate_hz=25.0, seed=seed, accel_only=True)
+    chunk = sim.sample()
+    rep = sim.labels["sets"][0]["rep_detail"][0]
+    t = chunk.t
+    rest = chunk.acc[(t > rep["start_s"] - 1.0) & (t < rep["start_s"] - 0.2)].mean(axis=0)
+    mid = 0.5 * (rep["start_s"] + rep["end_s"])
+    far = chunk.acc[(t > mid - 0.2) & (t < mid + 0.2)].mean(axis=0)
+    d = far - (rest @ far) / (rest @ rest) * rest
+    d /= np.linalg.norm(d)
+    gains = 1.3 * np.eye(3) + 0.5 * np.outer(d, d) if uncalibrated else np.eye(3)
+    cut = chunk.slice(int(np.searchsorted(t, rep["start_s"] + 0.1)), len(chunk))
+    off = SampleChunk(cut.t, cut.acc @ gains.T, None)
+
+    def counts(size: int) -> list[int]:
+        p = Pipeline(sample_rate_hz=25.0, placement="shank", exercise="leg_curl")
+        events = [e for k in range(0, len(off), size) for e in p.push(off.slice(k, k + size))]
+        return [len(e.reps) for e in events + p.finish() if isinstance(e, SetEnd)]
+
+    assert counts(10**9) == counts(7) == [6, 6]

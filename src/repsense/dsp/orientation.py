@@ -59,7 +59,8 @@ class OwnOneG:
     an uncalibrated accelerometer (1.4 g at rest) or one decoded with the wrong range
     (0.5 or 2 g) does not look dynamic throughout.  It stays exactly 1 g for an
     accelerometer within ``ONE_G_TOL`` of it, and before ``ONE_G_MIN_S`` of quiet
-    blocks; blocks lie on a fixed grid of samples, so chunking cannot move it.
+    blocks (or says it does not know yet, if asked); blocks lie on a fixed grid of
+    samples, so chunking cannot move it.
 
     Parameters
     ----------
@@ -83,9 +84,10 @@ class OwnOneG:
         m = self.mean_
         return m if m is not None and abs(m - 1.0) > ONE_G_TOL else 1.0
 
-    def blocks(self, mean: np.ndarray, mean_sq: np.ndarray) -> np.ndarray:
+    def blocks(self, mean: np.ndarray, mean_sq: np.ndarray,
+               unknown: float = 1.0) -> np.ndarray:
         """The value in force at the end of each new block, given the blocks' mean size
-        and mean squared size (g, g²)."""
+        and mean squared size (g, g²); ``unknown`` before ``ONE_G_MIN_S`` of quiet blocks."""
         if mean.shape[0] == 0:
             return mean
         quiet = np.sqrt(np.maximum(mean_sq - mean * mean, 0.0)) <= QUIET_SCATTER_G
@@ -96,17 +98,18 @@ class OwnOneG:
         self._sum, self._n = float(sums[-1]), float(counts[-1])
         if self._n >= self._min:
             self.mean_ = self._sum / self._n
-        avg = np.where(counts >= self._min, sums / np.maximum(counts, 1.0), 1.0)
-        return np.where(np.abs(avg - 1.0) > ONE_G_TOL, avg, 1.0)
+        known = counts >= self._min
+        avg = sums / np.maximum(counts, 1.0)
+        return np.where(known, np.where(np.abs(avg - 1.0) > ONE_G_TOL, avg, 1.0), unknown)
 
-    def push(self, size: np.ndarray) -> np.ndarray:
+    def push(self, size: np.ndarray, unknown: float = 1.0) -> np.ndarray:
         """The value in force at each of these samples (sizes in g): each block's from
-        its last sample on."""
+        its last sample on; ``unknown`` before it is known."""
         n = size.shape[0]
-        before = self.one_g_
+        before = self.one_g_ if self.mean_ is not None else unknown
         first_end = self.step - self._blocks.pending - 1  # where the first new block ends
         b = self._blocks(np.column_stack([size, size * size]))
-        vals = self.blocks(b[:, 0], b[:, 1])
+        vals = self.blocks(b[:, 0], b[:, 1], unknown)
         out = np.full(n, before)
         if vals.shape[0]:
             ends = first_end + self.step * np.arange(vals.shape[0])
@@ -127,8 +130,9 @@ class GravityEstimator:
         Low-pass cut-off.  Gym reps last 1-10 s; 1.5 Hz keeps their shape
         while averaging out most of the limb's own acceleration.
     max_dynamic_g
-        Samples with ``| |a| - 1 g | > max_dynamic_g`` are treated as dynamic (with the
-        accelerometer's own 1 g, :class:`OwnOneG`, for 1 g, and the bound scaled by it).
+        Samples with ``| |a| - 1 g | > max_dynamic_g`` are treated as dynamic (without a
+        gyroscope, with the accelerometer's own 1 g, :class:`OwnOneG`, for 1 g and the
+        bound scaled by it; none before that is known).
     max_rate_dps
         ... and, with a gyroscope, samples turning faster than this (``None``: no limit).
     """
@@ -166,8 +170,15 @@ class GravityEstimator:
         # carried through by the gyroscope, which turns as the leg does; an uncalibrated
         # accelerometer's direction is off by an error that shifts with the pose (real
         # squats: centred on its own 1 g, 56 -> 55 of 60 calf sets exact).
-        one_g = self.own_g.push(norm) if gyr is None else 1.0
+        one_g = self.own_g.push(norm, np.nan) if gyr is None else 1.0
         valid = np.abs(norm - one_g) < self.max_dynamic_g * one_g
+        if gyr is None:
+            # Until its own 1 g is known no size says "dynamic": a recording that starts
+            # moving has no quiet second first, and an uncalibrated accelerometer whose
+            # size grows with the pose passed for gravity at rest and for the leg's own
+            # acceleration in the first reps (the tilt held, then jumped: real squats
+            # without their gyroscope lost their first rep, calf 49 -> 56 of 60 exact).
+            valid |= np.isnan(one_g)
         if gyr is not None and t is not None and self.max_rate_dps is not None:
             # Turning fast, the limb's own acceleration can point anywhere while its
             # size stays near 1 g (centripetal and tangential parts cancelling):
