@@ -181,6 +181,10 @@ class Pipeline:
             events += self._process(ready, gaps)
         self._finished = True
         t_end = self.timing.last_t_ or 0.0
+        if self.detector is not None and self.movement is not None:
+            # A rep on its way back as the stream ended (see RepDetector.finish).
+            for cand in self.detector.finish():
+                events += self._rep_found(cand, bool(self.movement.has_gyro))
         check = self.gyro_check
         if check is not None and self.gyro_finding_ is None:
             late = check.finish(t_end)
@@ -294,6 +298,15 @@ class Pipeline:
             return events + self._run(chunk.slice(at, n), None)
         return events + self._run(chunk.slice(at, n), gyr[at:])
 
+    def _rep_found(self, cand: RepCandidate, has_gyro: bool) -> list[Event]:
+        """A rep from the detector, with what recognition reads about it, to the tracker."""
+        assert self.gravity is not None
+        if self.lever is not None:
+            cand = replace(cand, lever=self.lever.watch(cand.start_s, cand.end_s))
+        elif not has_gyro:
+            cand = replace(cand, quiet_g=self.gravity.own_g.mean_)
+        return self.tracker.add_rep(cand)
+
     def _run(self, chunk: SampleChunk, gyr: np.ndarray | None) -> list[Event]:
         assert self.gravity is not None and self.movement is not None
         assert self.detector is not None
@@ -312,11 +325,7 @@ class Pipeline:
                 events.extend(tracker.tick(t, since))
 
         def on_rep(cand: RepCandidate) -> None:
-            if lever is not None:
-                cand = replace(cand, lever=lever.watch(cand.start_s, cand.end_s))
-            elif gyr is None:
-                cand = replace(cand, quiet_g=self.gravity.own_g.mean_)
-            events.extend(tracker.add_rep(cand))
+            events.extend(self._rep_found(cand, gyr is not None))
 
         if self.lever is not None and gyr is not None:
             self.lever.push(chunk.t, chunk.acc, gyr)

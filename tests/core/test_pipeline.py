@@ -509,3 +509,38 @@ def test_an_accelerometer_only_stream_that_starts_moving_counts_its_first_rep(
         return [len(e.reps) for e in events + p.finish() if isinstance(e, SetEnd)]
 
     assert counts(10**9) == counts(7) == [6, 6]
+
+
+@pytest.mark.parametrize(("back", "accel_only"), [(0.75, False), (0.75, True), (0.85, False)])
+def test_a_recording_cut_as_its_last_rep_ends_counts_that_rep(
+        back: float, accel_only: bool) -> None:
+    """One file per set, cut at the labels: the stream ends as the last rep comes back
+    (here ``back`` of the way through its lowering's labelled time).  No
+    later sample brings the angle the rest of the way (the filters' lag holds back its
+    last tenths of a second), so that rep was never completed: 5 reps."""
+    sim = SimulatedSession(exercise="leg_curl", variant="prone", placement="shank", sets=1,
+                           reps=6, rate_hz=50.0, seed=2, accel_only=accel_only)
+    chunk = sim.sample()
+    last = sim.labels["sets"][0]["rep_detail"][-1]
+    at = (last["start_s"] + last["concentric_s"] + last["top_pause_s"]
+          + back * last["eccentric_s"])
+    cut = chunk.slice(0, int(np.searchsorted(chunk.t, at, side="right")))
+    for size in (10**9, 13):
+        p = Pipeline(sample_rate_hz=50.0, placement="shank", exercise="leg_curl")
+        events = [e for k in range(0, len(cut), size) for e in p.push(cut.slice(k, k + size))]
+        events += p.finish()
+        assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [6]
+
+
+def test_a_leg_still_out_when_the_stream_ends_is_no_rep() -> None:
+    # Cut at the far pose of the last rep (the leg held up, or still going out): 5 reps.
+    sim = SimulatedSession(exercise="leg_curl", variant="prone", placement="shank", sets=1,
+                           reps=6, rate_hz=50.0, seed=2)
+    chunk = sim.sample()
+    last = sim.labels["sets"][0]["rep_detail"][-1]
+    for at in (last["start_s"] + 0.5 * last["concentric_s"],
+               last["start_s"] + last["concentric_s"] + 0.5 * last["top_pause_s"]):
+        cut = chunk.slice(0, int(np.searchsorted(chunk.t, at)))
+        p = Pipeline(sample_rate_hz=50.0, placement="shank", exercise="leg_curl")
+        events = p.push(cut) + p.finish()
+        assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [5]

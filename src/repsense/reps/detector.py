@@ -522,6 +522,25 @@ class RepDetector:
             i += 1
         return out
 
+    def finish(self) -> list[RepCandidate]:
+        """The stream ended: the excursion under way, if it is more than half-way back to
+        its rest pose, is a complete rep.
+
+        No later sample will bring it the rest of the way, and the filters' lag holds
+        the last tenths of a second of every movement back from the angle: a recording
+        cut as its last rep ended (one file per set, cut at the labels) lost that rep.
+        Half-way is where the detector already takes a rep that settled there for over
+        (see ``_excursion``); a leg still out, or on its way out, gives no rep.
+        """
+        if self._state not in (RETURN, CLOSING) or self._last_t is None or len(self._exc) < 2:
+            return []
+        if self._exc[-1][1] > self._exc_base + 0.5 * (self._peak - self._exc_base):
+            return []
+        if self._state == RETURN:
+            self._closing_i = len(self._exc) - 1
+        rep = self._complete(self._last_t, "stopped")
+        return [rep] if rep is not None else []
+
     def _reframe(self, frame: np.ndarray) -> None:
         """The movement axis was re-estimated: measure the kept angles in the new frame.
 

@@ -1,0 +1,64 @@
+"""Recordings cut as their last rep ends: copies of labelled recordings, one file per set.
+
+Labelled datasets are often cut at the labels, each file ending as its last rep
+does.  For every recording in DIR whose sidecar gives the reps' bounds
+(``rep_detail`` of the simulator or ``rep_bounds_s`` of the real squats), this
+keeps the samples up to ``--after`` seconds past the last labelled rep's end and
+writes the copies to OUT with their sidecars unchanged::
+
+    python benchmarks/cut_at_last_rep.py recordings /tmp/cut --after 0.0
+    python benchmarks/accuracy.py --no-baseline /tmp/cut
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import set_rep_bounds  # noqa: E402
+from repsense.errors import InputError  # noqa: E402
+from repsense.io.csv_recording import CsvRecording  # noqa: E402
+from repsense.io.csv_writer import write_recording  # noqa: E402
+from repsense.samples import SampleChunk  # noqa: E402
+
+
+def cut(path: Path, after_s: float) -> tuple[SampleChunk, dict] | None:
+    """The recording up to ``after_s`` past its last labelled rep's end, and its sidecar."""
+    rec = CsvRecording(path)
+    sets = set_rep_bounds(rec.meta)
+    if not sets or not all(sets):  # every set's reps' bounds, or no copy
+        return None
+    end = max(e for bounds in sets for _, e in bounds) + after_s
+    whole = SampleChunk.concat(list(rec.chunks()))
+    return whole.slice(0, int((whole.t <= end).sum())), dict(rec.meta)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("dir", type=Path, help="labelled recordings")
+    ap.add_argument("out", type=Path, help="directory for the copies")
+    ap.add_argument("--after", type=float, default=0.0,
+                    help="seconds kept after the last rep's labelled end (default 0)")
+    args = ap.parse_args(argv)
+    try:
+        if not 0.0 <= args.after <= 60.0:
+            raise InputError("--after must be in [0, 60] s")
+        made = [(csv.name, cut(csv, args.after)) for csv in sorted(args.dir.glob("*.csv"))]
+        made = [(name, c) for name, c in made if c is not None]
+        if not made:
+            raise InputError(f"{args.dir}: no recording whose sidecar gives its reps' bounds "
+                             "(rep_detail or rep_bounds_s)")
+        args.out.mkdir(parents=True, exist_ok=True)
+        for name, (chunk, meta) in made:
+            write_recording(args.out / name, [chunk], meta, has_gyro=chunk.has_gyro)
+    except (InputError, OSError) as e:
+        print(f"cut_at_last_rep.py: {e}", file=sys.stderr)
+        return 2
+    print(f"{len(made)} recordings written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
