@@ -193,7 +193,8 @@ class Pipeline:
                 events.append(self._warning(t_end, "gyro_axes", late.message))
         if self.lever is not None:
             self.lever.settle(t_end, final=True)
-        events += self.tracker.end_set(t_end)
+        out_there = self.detector.excursion_out() if self.detector is not None else None
+        events += self.tracker.end_set(t_end, out_there)
         t0 = self.timing.first_t_ or 0.0
         eid, seq = self._next_id()
         events.append(SessionEnd(eid, seq, t_end, self.tracker.sets_done,

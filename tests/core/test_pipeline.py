@@ -544,3 +544,28 @@ def test_a_leg_still_out_when_the_stream_ends_is_no_rep() -> None:
         p = Pipeline(sample_rate_hz=50.0, placement="shank", exercise="leg_curl")
         events = p.push(cut) + p.finish()
         assert [len(e.reps) for e in events if isinstance(e, SetEnd)] == [5]
+
+
+@pytest.mark.parametrize("placement", ["thigh", "shank"])
+def test_a_deadlift_set_cut_with_the_bar_lowered_counts_its_last_pull(placement: str) -> None:
+    """Seen from standing, each pull ends an excursion and the last excursion (the bar
+    lowered, the lifter standing up without it) is no rep.  A recording cut at the
+    labels stops with the bar lowered: that excursion is still out, and the set lost a
+    pull by taking the last complete one for it."""
+    sim = SimulatedSession(exercise="deadlift", placement=placement, sets=1, reps=6,
+                           rate_hz=50.0, seed=3)
+    chunk = sim.sample()
+    end = sim.labels["sets"][0]["rep_detail"][-1]["end_s"]
+    whole = Pipeline(sample_rate_hz=50.0, placement=placement, exercise="deadlift")
+    done = [e for e in whole.push(chunk) + whole.finish() if isinstance(e, SetEnd)]
+    assert [len(e.reps) for e in done] == [6]
+    cut = chunk.slice(0, int(np.searchsorted(chunk.t, end, side="right")))
+    p = Pipeline(sample_rate_hz=50.0, placement=placement, exercise="deadlift")
+    (s,) = [e for e in p.push(cut) + p.finish() if isinstance(e, SetEnd)]
+    assert len(s.reps) == 6
+    assert "bar lowered" in s.note
+    # The last pull is timed with the lowering under way, as the whole set times it
+    # (the lowering's end comes from a speed profile the cut leaves unfinished).
+    last, whole_last = s.reps[-1], done[0].reps[-1]
+    assert last.concentric_s == pytest.approx(whole_last.concentric_s, abs=0.05)
+    assert last.eccentric_s == pytest.approx(whole_last.eccentric_s, abs=0.15)

@@ -541,6 +541,28 @@ class RepDetector:
         rep = self._complete(self._last_t, "stopped")
         return [rep] if rep is not None else []
 
+    def excursion_out(self) -> RepCandidate | None:
+        """The excursion the leg is still out on, alike the set's reps in range (see
+        :attr:`rep_under_way_since`), as far as it went: its way out timed on its speed,
+        ending at the last sample.  For a set that ends with it (:meth:`finish` gave no
+        rep): a deadlift seen from standing whose bar was lowered to the floor as the
+        stream stopped, its lifter not yet stood up.  ``None`` otherwise."""
+        if (self._state != AWAY or self.rep_under_way_since is None or self._lapsed is not None
+                or len(self._exc) < 3):
+            return None
+        arr = np.asarray(self._exc)
+        tt, ss = arr[:, 0], arr[:, 2]
+        p = self._peak_i
+        away = self.timer.movement(tt[: p + 1], ss[: p + 1])
+        if away is None:
+            return None
+        t_last = float(tt[-1])
+        start = max(away[0], self._first_t if self._first_t is not None else away[0])
+        speed = float(ss[: p + 1].max())
+        return RepCandidate(start, min(max(away[1], start), t_last), t_last, t_last, t_last,
+                            self._peak - self._exc_base, speed, speed, 0.0,
+                            self.rest_up_ or (0.0, 0.0, 1.0), self._peak_up)
+
     def _reframe(self, frame: np.ndarray) -> None:
         """The movement axis was re-estimated: measure the kept angles in the new frame.
 

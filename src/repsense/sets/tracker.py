@@ -572,8 +572,13 @@ class SetTracker:
                 self._next_rest_tick += self.rest_tick_s
         return events
 
-    def end_set(self, t: float) -> list[Event]:
-        """Close the current set now (quiet period over, posture change, user said so)."""
+    def end_set(self, t: float, out_there: RepCandidate | None = None) -> list[Event]:
+        """Close the current set now (quiet period over, posture change, user said so,
+        the stream ended).
+
+        ``out_there``: the stream ended with the leg out on an excursion like the set's
+        reps (:meth:`~repsense.reps.detector.RepDetector.excursion_out`).
+        """
         events: list[Event] = self._open_after_wait(t) if self._waiting is not None else []
         if not self._reps:
             return events
@@ -599,8 +604,10 @@ class SetTracker:
         live, self._found_inside = self._found_inside, 0  # cut as their excursions ended
         if _from_standing(ex, self._reps):
             # Lowering the bar and standing up without it looks like one more rep; its
-            # lowering is the last rep's eccentric.
-            note = _noted(note, "last movement (standing up) not counted")
+            # lowering is the last rep's eccentric.  A stream that stopped with the bar
+            # lowered (a recording cut at the labels) has that lowering under way.
+            note = _noted(note, "last movement (standing up) not counted" if out_there is None
+                          else "the stream ended with the bar lowered")
             # From standing, a partial pull is a dip inside the excursion that lowered
             # the bar and pulled it (or stood up without it): one rep more.
             split = [p for c in self._reps for p in _split_far_dips(c)]
@@ -609,7 +616,7 @@ class SetTracker:
                 n = late + live
                 note += (f"; {n} partial pull{'s' if n > 1 else ''} from the floor counted"
                          + _at_the_end(late))
-            standing_up = split.pop()
+            standing_up = split.pop() if out_there is None else out_there
             self._reps = split
         else:
             # The detector may rest at the end a set's reps do not start from (the set began
