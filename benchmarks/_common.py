@@ -13,7 +13,7 @@ import platform
 import re
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +117,34 @@ def set_rep_bounds(meta: dict[str, Any]) -> list[list[tuple[float, float]]]:
         else:
             out.append([(float(a), float(b)) for a, b in s.get("rep_bounds_s") or []])
     return out
+
+
+def write_copies(
+    script: str, src: Path, out: Path,
+    make: Callable[[Path], tuple[Any, dict[str, Any]] | None], problem: str | None = None,
+) -> int:
+    """Write ``make(csv)`` (a sample chunk and its sidecar, or ``None`` to skip) for every
+    recording in ``src`` to ``out``; the exit code.  ``problem``: a bad option, reported
+    like bad input (one line, exit 2, nothing written)."""
+    from repsense.errors import InputError
+    from repsense.io.csv_writer import write_recording
+
+    try:
+        if problem:
+            raise InputError(problem)
+        made = [(csv.name, make(csv)) for csv in sorted(src.glob("*.csv"))]
+        kept = [(name, m) for name, m in made if m is not None]
+        if not kept:
+            raise InputError(f"{src}: no recording whose sidecar gives its reps' bounds "
+                             "(rep_detail or rep_bounds_s)")
+        out.mkdir(parents=True, exist_ok=True)
+        for name, (chunk, meta) in kept:
+            write_recording(out / name, [chunk], meta, has_gyro=chunk.has_gyro)
+    except (InputError, OSError) as e:
+        print(f"{script}: {e}", file=sys.stderr)
+        return 2
+    print(f"{len(kept)} recordings written to {out}")
+    return 0
 
 
 def command_line() -> str:

@@ -18,10 +18,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import set_rep_bounds  # noqa: E402
-from repsense.errors import InputError  # noqa: E402
+from _common import set_rep_bounds, write_copies  # noqa: E402
 from repsense.io.csv_recording import CsvRecording  # noqa: E402
-from repsense.io.csv_writer import write_recording  # noqa: E402
 from repsense.samples import SampleChunk  # noqa: E402
 
 
@@ -52,24 +50,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="also cut the start, this many seconds before the first rep's "
                     "labelled start (default: keep it)")
     args = ap.parse_args(argv)
-    try:
-        if not 0.0 <= args.after <= 60.0 or not 0.0 <= (args.before or 0.0) <= 60.0:
-            raise InputError("--after and --before must be in [0, 60] s")
-        made = [(csv.name, cut(csv, args.after, args.before))
-                for csv in sorted(args.dir.glob("*.csv"))]
-        made = [(name, c) for name, c in made if c is not None]
-        if not made:
-            raise InputError(f"{args.dir}: no recording whose sidecar gives its reps' bounds "
-                             "(rep_detail or rep_bounds_s)")
-        args.out.mkdir(parents=True, exist_ok=True)
-        for name, (chunk, meta) in made:
-            write_recording(args.out / name, [chunk], meta, has_gyro=chunk.has_gyro)
-    except (InputError, OSError) as e:
-        print(f"cut_at_last_rep.py: {e}", file=sys.stderr)
-        return 2
-    print(f"{len(made)} recordings written to {args.out}")
-    return 0
-
+    bad = not 0.0 <= args.after <= 60.0 or not 0.0 <= (args.before or 0.0) <= 60.0
+    return write_copies("cut_at_last_rep.py", args.dir, args.out,
+                        lambda csv: cut(csv, args.after, args.before),
+                        "--after and --before must be in [0, 60] s" if bad else None)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -23,10 +23,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import set_rep_bounds  # noqa: E402
-from repsense.errors import InputError  # noqa: E402
+from _common import set_rep_bounds, write_copies  # noqa: E402
 from repsense.io.csv_recording import CsvRecording  # noqa: E402
-from repsense.io.csv_writer import write_recording  # noqa: E402
 from repsense.samples import SampleChunk  # noqa: E402
 
 
@@ -57,24 +55,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="where in the rep the gap starts, 0-1 (default 0.3)")
     ap.add_argument("--rep", type=int, default=0, help="which rep of each set (default 0)")
     args = ap.parse_args(argv)
-    try:
-        if not 0.0 < args.gap <= 30.0 or not 0.0 <= args.at < 1.0 or args.rep < 0:
-            raise InputError("--gap must be in (0, 30] s, --at in [0, 1), --rep 0 or more")
-        made = [(csv.name, holed(csv, args.gap, args.at, args.rep))
-                for csv in sorted(args.dir.glob("*.csv"))]
-        made = [(name, h) for name, h in made if h is not None]
-        if not made:
-            raise InputError(f"{args.dir}: no recording whose sidecar gives its reps' bounds "
-                             "(rep_detail or rep_bounds_s)")
-        args.out.mkdir(parents=True, exist_ok=True)
-        for name, (chunk, meta) in made:
-            write_recording(args.out / name, [chunk], meta, has_gyro=chunk.has_gyro)
-    except (InputError, OSError) as e:
-        print(f"dropouts.py: {e}", file=sys.stderr)
-        return 2
-    print(f"{len(made)} recordings written to {args.out}")
-    return 0
-
+    bad = not 0.0 < args.gap <= 30.0 or not 0.0 <= args.at < 1.0 or args.rep < 0
+    return write_copies("dropouts.py", args.dir, args.out,
+                        lambda csv: holed(csv, args.gap, args.at, args.rep),
+                        "--gap must be in (0, 30] s, --at in [0, 1), --rep 0 or more"
+                        if bad else None)
 
 if __name__ == "__main__":
     sys.exit(main())
