@@ -292,8 +292,9 @@ class SetTracker:
         held = [c for c in self._held if cand.start_s - c.end_s <= self.set_gap_s]
         if held and _rebound_of(cand, held[-1].rom_deg, held[-1].end_s):
             # The leg swaying back between held reps, as inside a set: counted in the
-            # note if that rep opens a set.
-            self._held_rebounds.append(held[-1])
+            # note if that rep opens a set (kept only while their reps are held).
+            self._held_rebounds = [*(r for r in self._held_rebounds
+                                     if any(r is c for c in held)), held[-1]]
             return events
         held.append(cand)
         while len(held) > 1 and not _alike(held, any(self._jerk_like(c) for c in held)):
