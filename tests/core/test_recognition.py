@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
@@ -14,6 +16,9 @@ from repsense.reps.phases import minimum_jerk
 from repsense.reps.recognize import lever_features
 from repsense.samples import SampleChunk
 from repsense.sim import SimulatedSession
+from repsense.sim import session as sim_session
+from repsense.sim.leg import Body
+from repsense.sim.trajectories import SPECS
 
 
 def rigid_rotation(r_seg: np.ndarray, mount: Rotation, rate: float = 100.0, rom: float = 90.0,
@@ -221,6 +226,21 @@ def test_unknown_placement_takes_a_hinge_as_the_thighs(seed: int) -> None:
     assert [len(e.reps) for e in ends] == [6, 6]
     assert {e.exercise for e in ends} <= {"romanian_deadlift", "deadlift"}
     assert all("placement unknown" in e.note for e in ends)
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_a_leg_raised_high_from_the_hip_is_no_hip_thrust(seed: int,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # Lying on the back, a straight leg raised 80° turns the thigh about the hip.  With
+    # the strap low on the thigh its lever is as long as a bridge's, and it was named a
+    # hip thrust (as real supine leg raises and abductions of 75-110° were); no bridge or
+    # hip thrust turns the thigh that far.
+    spec = SPECS[("generic", "leg_raise")]
+    monkeypatch.setitem(SPECS, ("generic", "leg_raise"), replace(spec, far=(170.0, 172.0)))
+    monkeypatch.setattr(sim_session, "Body", lambda: Body(thigh_site=0.85))
+    ends = _set_ends("generic", "leg_raise", "thigh", seed)
+    assert [(e.exercise, len(e.reps)) for e in ends] == [("generic", 6)] * 2
+    assert all("further than a bridge or hip thrust" in e.note for e in ends)
 
 
 def test_thigh_on_a_lying_curl_says_to_strap_the_shank() -> None:

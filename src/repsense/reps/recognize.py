@@ -38,7 +38,8 @@ thigh      above its centre at rest (≥ 35°, or ≥ 10° above  deadlift when 
 thigh      near level at rest (-15..35°), rising ≥ 10°      glute_bridge, or
            toward the far pose, centre beyond the thigh's   hip_thrust ≥ 35°
            own joints (|r| ≥ 0.32 m: the planted foot's
-           chain turns the thigh about the shank)
+           chain turns the thigh about the shank), at most
+           70° of range (more: a leg lifted from the hip)
 shank      above its centre (foot planted), the set began   deadlift
            with a set-up pause at the bar
 shank      above its centre (foot planted), the rep starts  glute_bridge, or
@@ -157,6 +158,14 @@ SWUNG_FROM_THE_HIP = ("a leg hanging from the hip and swung from it: a single-le
 (mirror images: which way is forward one sensor cannot tell)."""
 BRIDGE_REST_DEG = 110.0
 """Lying on the back with the knees up: the thigh's proximal end below its knee."""
+BRIDGE_MAX_ROM_DEG = 70.0
+"""A bridge or hip thrust turns the thigh from knees up (at most 45-60° above level) to
+about level.  More is a leg lifted from the hip: a real supine leg raise went 100-110°,
+an abduction 75-100° (UCI physical therapy subject 5), about a lever as long as a
+bridge's."""
+LIFTED_FROM_THE_HIP = ("a leg lifted from the hip further than a bridge or hip thrust "
+                       "goes (a leg raise or an abduction); name the exercise")
+"""Note for a thigh rising from level by more than ``BRIDGE_MAX_ROM_DEG``."""
 
 
 def set_up_at_the_bar(reps: Sequence[RepCandidate]) -> bool:
@@ -374,7 +383,10 @@ def _thigh(cands: Sequence[RepCandidate], f: LeverFeatures, rom: float,
             return "romanian_deadlift", 0.7, ""
         return "generic", 0.5, ("a deep bend from standing: a squat, or deadlifts that pause "
                                 "at the floor as long as at the set-up; name the exercise")
-    if -15 <= f.rest < 35 and f.far - f.rest >= 10 and f.length >= BRIDGE_LEVER_M:
+    rises_from_level = -15 <= f.rest < 35 and f.far - f.rest >= 10
+    if rises_from_level and rom > BRIDGE_MAX_ROM_DEG:
+        return "generic", 0.5, LIFTED_FROM_THE_HIP
+    if rises_from_level and f.length >= BRIDGE_LEVER_M:
         if coarse_lever and not (mounting_up is not None
                                  and _knees_up(*_inclinations(cands, mounting_up))):
             # A leg lifted from the hip starts level; a paired mounting that finds the
@@ -384,7 +396,7 @@ def _thigh(cands: Sequence[RepCandidate], f: LeverFeatures, rom: float,
         return ("hip_thrust" if rom >= 35 else "glute_bridge"), 0.7, ""
     if f.rest <= -45 and f.far - f.rest >= 20:
         return "generic", 0.5, SWUNG_FROM_THE_HIP
-    if -15 <= f.rest < 35 and f.far - f.rest >= 10:
+    if rises_from_level:
         # The bridge's row but for its long lever: a thigh turning about its own hip
         # (a leg raise, an abduction) starts level and rises the same way.
         return "generic", 0.5, ("a hip thrust or bridge and a leg lifted from the hip look "
@@ -416,7 +428,7 @@ def _from_mounting(
                                                              (a note: a leg
                                                              swung from the
                                                              hip looks alike)
-    thigh      knees up lying (≥ 110°), flattening, ≤ 60°    glute_bridge, or
+    thigh      knees up lying (≥ 110°), flattening, ≤ 70°    glute_bridge, or
                                                              hip_thrust ≥ 35°
     =========  ============================================  =================
     """
@@ -440,7 +452,7 @@ def _from_mounting(
     if (AT_THE_BAR[0] <= rest <= AT_THE_BAR[1] and far < UPRIGHT_DEG
             and DEADLIFT_ROM_DEG[0] <= rom <= DEADLIFT_ROM_DEG[1]):
         return "deadlift", 0.6, ""  # resting at the bar, each pull to standing
-    if _knees_up(rest, far) and rom <= 60:
+    if _knees_up(rest, far) and rom <= BRIDGE_MAX_ROM_DEG:
         return ("hip_thrust" if rom >= 35 else "glute_bridge"), 0.6, ""
     return "generic", 0.5, ""
 
