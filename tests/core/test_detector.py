@@ -392,6 +392,37 @@ def test_a_stay_longer_than_a_held_rep_is_still_a_change_of_posture() -> None:
     assert all(c.start_s > 18.0 for c in reps)
 
 
+def _moves(poses: list[tuple[float, float, float]], end_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """A tilt that goes to each ``(pose, after_s, in_s)``: ``after_s`` after the last
+    move began, taking ``in_s``; from 0°."""
+    t = np.arange(0.0, end_s, 1.0 / RATE)
+    tilt = np.zeros(t.size)
+    at, now = 0.0, 0.0
+    for pose, after_s, in_s in poses:
+        at += after_s
+        tilt += (pose - now) * minimum_jerk((t - at) / in_s)
+        now = pose
+    return t, tilt
+
+
+def test_lifts_held_with_short_lowerings_short_of_the_start_are_reps() -> None:
+    # Lift-and-hold: 10° up in 1 s, held 4 s, lowered in 1 s to 4° (short of the floor
+    # pose it started from), 0.4 s there, up again; after the fifth, down to 4° for
+    # good.  Each lowering, after its hold, settles more than half-way back: five reps
+    # (real prone hip extensions: waiting 0.8 s there made the set one excursion until
+    # 12 s ran out, then the holds were taken for rest and the dips counted, one short).
+    poses = [(10.0, 2.0, 1.0)]
+    for _ in range(4):
+        poses += [(4.0, 5.0, 1.0), (10.0, 1.4, 1.0)]
+    poses.append((4.0, 5.0, 1.0))
+    t, tilt = _moves(poses, end_s=50.0)
+    reps = _run(t, tilt)
+    assert len(reps) == 5
+    assert [c.start_s for c in reps] == pytest.approx([2.0 + 6.4 * k for k in range(5)],
+                                                      abs=0.5)
+    assert [c.rom_deg for c in reps] == pytest.approx([10.0] + [6.0] * 4, abs=1.0)
+
+
 def test_a_rep_on_its_way_back_at_the_12_s_mark_ends_as_a_rep() -> None:
     # 20° lifts in 1.5 s, held with a 2° wander (a held leg is not still), let down in
     # 0.8 s: the first starts back after 10 s, the second after 11.8 s, so it is on its

@@ -66,6 +66,9 @@ ALIKE_LONGER = 1.5
 if it is back within this many times the set's longest rep, however long it held."""
 MAX_DIPPING = 3.0
 """An excursion whose far dips restart its clock still ends after this many ``max_rep_s``."""
+HELD_LIFT_S = 1.0
+"""An excursion still for this long while away was held there on purpose (a lift-and-hold):
+settling more than half-way back ends it after ``still_s``, not twice that."""
 REFRAME_TOL = 0.05
 """A re-estimated axis moving the frame's unit vectors by more than this (about 3°)
 re-measures the detector's kept angles in the new frame; smaller changes are the axis
@@ -529,8 +532,8 @@ class RepDetector:
         No later sample will bring it the rest of the way, and the filters' lag holds
         the last tenths of a second of every movement back from the angle: a recording
         cut as its last rep ended (one file per set, cut at the labels) lost that rep.
-        Half-way is where the detector already takes a rep that settled there for over
-        (see ``_excursion``); a leg still out, or on its way out, gives no rep.
+        Half-way is where the detector already takes a rep that settled there (see
+        ``_excursion``); a leg still out, or on its way out, gives no rep.
         """
         if self._state not in (RETURN, CLOSING) or self._last_t is None or len(self._exc) < 2:
             return []
@@ -927,9 +930,19 @@ class RepDetector:
                 self._closing_i = len(exc) - 1
             elif still and delta <= base + 0.5 * amp:
                 # Settled more than half-way back: the rest pose was not where it was
-                # thought (a start-up jolt, a shifted posture).  The rep is over.
+                # thought (a start-up jolt, a shifted posture).  The rep is over.  After a
+                # hold at the far pose it is over as soon as a rest pose would be found:
+                # lift-and-hold sets lower to short of the pose they started from for
+                # 0.6-0.8 s between holds (real prone hip extensions), and waiting twice
+                # that made the whole set one excursion, until its 12 s ran out and the
+                # holds were taken for rest.  (Without a hold, twice: a walk's strides
+                # settle like that too.)
                 self._ret_still += t - exc[-2][0]
-                if self._ret_still >= 2 * cfg.still_s:
+                need = 2 * cfg.still_s
+                if (cfg.still_s <= self._ret_still < need
+                        and self._held_away(exc, base, amp) >= HELD_LIFT_S):
+                    need = cfg.still_s
+                if self._ret_still >= need:
                     self._closing_i = len(exc) - 1
                     return self._complete(t, "stopped")
             if not still:
