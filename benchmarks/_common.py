@@ -147,6 +147,37 @@ def write_copies(
     return 0
 
 
+def convert_dataset(
+    script: str, doc: str, argv: Sequence[str] | None, source_help: str, out_help: str,
+    read: Callable[[Path, Path], list[tuple[Path, Any, dict[str, Any]]]],
+) -> int:
+    """The command line of a converter from a copy of a public dataset: ``SOURCE OUT``.
+
+    ``read(source, out)`` gives every ``(path, sample chunk, sidecar)`` to write.  All are
+    read before any is written (nothing half written); bad input is one line naming the
+    file and exit code 2.
+    """
+    import argparse
+
+    from repsense.errors import InputError
+    from repsense.io.csv_writer import write_recording
+
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("source", type=Path, help=source_help)
+    ap.add_argument("out", type=Path, help=out_help)
+    args = ap.parse_args(argv)
+    try:
+        made = read(args.source, args.out)
+        for path, chunk, meta in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_recording(path, [chunk], meta, has_gyro=chunk.has_gyro)
+    except (InputError, OSError) as e:
+        print(f"{script}: {e}", file=sys.stderr)
+        return 2
+    print(f"{len(made)} recordings written to {args.out}")
+    return 0
+
+
 def command_line() -> str:
     """The command that is running, for the record."""
     return " ".join([Path(sys.executable).name, *sys.argv])

@@ -25,16 +25,16 @@ repsense (it counts it, names no exercise of the programme for it).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from repsense.errors import InputError
-from repsense.io.csv_writer import write_recording
-from repsense.samples import SampleChunk
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import convert_dataset  # noqa: E402
+from repsense.errors import InputError  # noqa: E402
+from repsense.samples import SampleChunk  # noqa: E402
 
 G = 9.80665
 DATA = Path("squat_classifier_ssl") / "data"
@@ -88,19 +88,13 @@ def read_set(raw: Path, labels: Path) -> list[tuple[str, SampleChunk, dict]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("repo", type=Path, help="a checkout of choijaeh01/Squat-Realtime-Classifier")
-    ap.add_argument("out", type=Path, help="directory for thigh/ and shank/ recordings")
-    args = ap.parse_args(argv)
-    try:
-        return run(args.repo, args.out)
-    except (InputError, OSError) as e:
-        print(f"real_squats.py: {e}", file=sys.stderr)
-        return 2
+    return convert_dataset("real_squats.py", __doc__, argv,
+                           "a checkout of choijaeh01/Squat-Realtime-Classifier",
+                           "directory for thigh/ and shank/ recordings", read_all)
 
 
-def run(repo: Path, out: Path) -> int:
-    """Read every labelled set first, then write them all (nothing half written)."""
+def read_all(repo: Path, out: Path) -> list[tuple[Path, SampleChunk, dict]]:
+    """Every labelled set's thigh and calf recording, as ``(path, samples, sidecar)``."""
     raws = sorted((repo / DATA / "raw" / "labeled").glob("class*/subject*_set*.csv"))
     if not raws:
         raise InputError(f"{repo}: no {DATA}/raw/labeled/classK/subjectN_setM.csv; give a "
@@ -110,11 +104,7 @@ def run(repo: Path, out: Path) -> int:
         labels = repo / DATA / "manually_labeled" / raw.parent.name / f"{raw.stem}_metadata.json"
         for placement, chunk, meta in read_set(raw, labels):
             made.append((out / placement / f"{raw.parent.name}_{raw.stem}.csv", chunk, meta))
-    for path, chunk, meta in made:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_recording(path, [chunk], meta, has_gyro=True)
-    print(f"{len(made)} recordings written to {out}/thigh and {out}/shank")
-    return 0
+    return made
 
 
 if __name__ == "__main__":

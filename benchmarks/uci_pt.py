@@ -33,15 +33,15 @@ deg/s), time index ``n`` from 1 at 25 Hz (``t = (n - 1) / 25``).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from repsense.errors import InputError
-from repsense.io.csv_writer import write_recording
-from repsense.samples import SampleChunk
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import convert_dataset  # noqa: E402
+from repsense.errors import InputError  # noqa: E402
+from repsense.samples import SampleChunk  # noqa: E402
 
 G = 9.80665
 RATE_HZ = 25.0
@@ -120,8 +120,8 @@ def sidecar(subject: str, exercise: str, placement: str, side: str,
     }
 
 
-def run(dataset: Path, out: Path) -> int:
-    """Read every file first, then write them all (nothing half written)."""
+def read_all(dataset: Path, out: Path) -> list[tuple[Path, SampleChunk, dict]]:
+    """Every converted file, as ``(path, samples, sidecar)``."""
     if not all((dataset / s).is_dir() for s in SUBJECTS):
         raise InputError(f"{dataset}: no s1 ... s5 folders; give a copy of the UCI physical "
                          "therapy dataset (s<subject>/e<exercise>/u<unit>/test.txt)")
@@ -133,24 +133,13 @@ def run(dataset: Path, out: Path) -> int:
             bounds = read_bounds(folder / "test_times.csv")
             name = f"uci-pt_{subject}_{exercise}_{unit}_{placement}.csv"
             made.append((out / name, chunk, sidecar(subject, exercise, placement, side, bounds)))
-    for path, chunk, meta in made:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_recording(path, [chunk], meta, has_gyro=True)
-    print(f"{len(made)} recordings written to {out}")
-    return 0
+    return made
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("dataset", type=Path,
-                    help="a copy of the dataset: the folder holding s1 ... s5")
-    ap.add_argument("out", type=Path, help="directory for the recordings")
-    args = ap.parse_args(argv)
-    try:
-        return run(args.dataset, args.out)
-    except (InputError, OSError) as e:
-        print(f"uci_pt.py: {e}", file=sys.stderr)
-        return 2
+    return convert_dataset("uci_pt.py", __doc__, argv,
+                           "a copy of the dataset: the folder holding s1 ... s5",
+                           "directory for the recordings", read_all)
 
 
 if __name__ == "__main__":
