@@ -97,18 +97,29 @@ def test_ctrl_c_stops_the_recording_and_keeps_the_files(tmp_path: Path) -> None:
     out = tmp_path / "ctrlc"
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPSENSE_")}
     env["REPSENSE_CONFIG_DIR"] = str(tmp_path / "config")
+    # Ctrl-C at a terminal reaches a program in the foreground.  A test run started in
+    # the background (`cmd &` in a script) passes SIGINT on ignored, and Python then
+    # keeps ignoring it: the recorder would run on and the test hang, so the child is
+    # given SIGINT's default, as a foreground program has it.
     proc = subprocess.Popen(
         [sys.executable, "-m", "repsense", "record", "repsense-IMU", "-o", str(out),
          "--virtual", "repsense,speed=5"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    partial = tmp_path / ".ctrlc.jsonl.partial"
-    deadline = time.monotonic() + 30
-    # Wait until notifications are being captured, then press Ctrl-C.
-    while time.monotonic() < deadline and not (partial.exists() and partial.stat().st_size > 2000):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=30)
+    try:
+        partial = tmp_path / ".ctrlc.jsonl.partial"
+        deadline = time.monotonic() + 30
+        # Wait until notifications are being captured, then press Ctrl-C.
+        while time.monotonic() < deadline and not (partial.exists()
+                                                   and partial.stat().st_size > 2000):
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:  # never leave a recorder running after the test
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 0, stderr
     assert "stopped by Ctrl-C" in stdout
     got = SampleChunk.concat(list(CsvRecording(out.with_suffix(".csv")).chunks()))
