@@ -119,6 +119,28 @@ def set_rep_bounds(meta: dict[str, Any]) -> list[list[tuple[float, float]]]:
     return out
 
 
+def _write_all(script: str, out: Path,
+               read: Callable[[], list[tuple[Path, Any, dict[str, Any]]]]) -> int:
+    """Write every ``(path, sample chunk, sidecar)`` that ``read()`` gives; the exit code.
+
+    All are read before any is written (nothing half written); bad input is one line
+    naming the file and exit code 2.
+    """
+    from repsense.errors import InputError
+    from repsense.io.csv_writer import write_recording
+
+    try:
+        made = read()
+        for path, chunk, meta in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_recording(path, [chunk], meta, has_gyro=chunk.has_gyro)
+    except (InputError, OSError) as e:
+        print(f"{script}: {e}", file=sys.stderr)
+        return 2
+    print(f"{len(made)} recordings written to {out}")
+    return 0
+
+
 def write_copies(
     script: str, src: Path, out: Path,
     make: Callable[[Path], tuple[Any, dict[str, Any]] | None], problem: str | None = None,
@@ -127,24 +149,18 @@ def write_copies(
     recording in ``src`` to ``out``; the exit code.  ``problem``: a bad option, reported
     like bad input (one line, exit 2, nothing written)."""
     from repsense.errors import InputError
-    from repsense.io.csv_writer import write_recording
 
-    try:
+    def read() -> list[tuple[Path, Any, dict[str, Any]]]:
         if problem:
             raise InputError(problem)
         made = [(csv.name, make(csv)) for csv in sorted(src.glob("*.csv"))]
-        kept = [(name, m) for name, m in made if m is not None]
+        kept = [(out / name, *m) for name, m in made if m is not None]
         if not kept:
             raise InputError(f"{src}: no recording whose sidecar gives its reps' bounds "
                              "(rep_detail or rep_bounds_s)")
-        out.mkdir(parents=True, exist_ok=True)
-        for name, (chunk, meta) in kept:
-            write_recording(out / name, [chunk], meta, has_gyro=chunk.has_gyro)
-    except (InputError, OSError) as e:
-        print(f"{script}: {e}", file=sys.stderr)
-        return 2
-    print(f"{len(kept)} recordings written to {out}")
-    return 0
+        return kept
+
+    return _write_all(script, out, read)
 
 
 def convert_dataset(
@@ -153,29 +169,16 @@ def convert_dataset(
 ) -> int:
     """The command line of a converter from a copy of a public dataset: ``SOURCE OUT``.
 
-    ``read(source, out)`` gives every ``(path, sample chunk, sidecar)`` to write.  All are
-    read before any is written (nothing half written); bad input is one line naming the
-    file and exit code 2.
+    ``read(source, out)`` gives every ``(path, sample chunk, sidecar)`` to write (see
+    :func:`_write_all`).
     """
     import argparse
-
-    from repsense.errors import InputError
-    from repsense.io.csv_writer import write_recording
 
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("source", type=Path, help=source_help)
     ap.add_argument("out", type=Path, help=out_help)
     args = ap.parse_args(argv)
-    try:
-        made = read(args.source, args.out)
-        for path, chunk, meta in made:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_recording(path, [chunk], meta, has_gyro=chunk.has_gyro)
-    except (InputError, OSError) as e:
-        print(f"{script}: {e}", file=sys.stderr)
-        return 2
-    print(f"{len(made)} recordings written to {args.out}")
-    return 0
+    return _write_all(script, args.out, lambda: read(args.source, args.out))
 
 
 def command_line() -> str:
