@@ -2,10 +2,13 @@
 
 Stages, each in its own module::
 
-    TimingRepair (dsp/timing) -> AccRangeCheck (dsp/acc_range) -> GyroAxesCheck (dsp/gyro_axes)
-    -> GravityEstimator (dsp/orientation)
+    TimingRepair (dsp/timing) -> AccRangeCheck (dsp/acc_range) -> GyroBias (dsp/gyro_bias)
+    -> GyroAxesCheck (dsp/gyro_axes) -> GravityEstimator (dsp/orientation)
     -> MovementSignal (dsp/movement) -> RepDetector (reps/detector)
     -> SetTracker (sets/tracker) -> events
+
+(The gyroscope check and the lever-arm fit read the gyroscope without the offset that
+``GyroBias`` learns; gravity and the movement signal read it as measured.)
 
 All state lives in these objects; there is no I/O, no thread, no clock.  Every
 stage is causal and keeps its filter state between calls, so feeding a
@@ -23,6 +26,7 @@ import numpy as np
 
 from repsense.dsp.acc_range import AccRangeCheck, AccRangeFinding
 from repsense.dsp.gyro_axes import DEAD_FIX, DEAD_MESSAGE, GyroAxesCheck, GyroFinding
+from repsense.dsp.gyro_bias import GyroBias
 from repsense.dsp.movement import MovementSignal
 from repsense.dsp.orientation import GravityEstimator
 from repsense.dsp.timing import TimingRepair
@@ -96,6 +100,7 @@ class Pipeline:
         self.acc_finding_: AccRangeFinding | None = None
         """What the accelerometer range check found in this stream (a range mix-up)."""
         self.gyro_check: GyroAxesCheck | None = None
+        self.gyro_bias: GyroBias | None = None
         self.gyro_finding_: GyroFinding | None = None
         """What the gyroscope check found in this stream (a correction, or no gyroscope)."""
         self.gravity: GravityEstimator | None = None
@@ -265,6 +270,7 @@ class Pipeline:
         rate = self.timing.rate_hz_ or 100.0
         self.has_gyro = has_gyro
         self.gyro_check = GyroAxesCheck(rate, self._gyro_matrix) if has_gyro else None
+        self.gyro_bias = GyroBias(rate) if has_gyro else None
         self.gravity = GravityEstimator(rate)
         self.movement = MovementSignal(rate, placement=self.placement)
         chain = [self.movement.sos] if has_gyro else [self.gravity.sos, self.movement.sos]
@@ -280,24 +286,33 @@ class Pipeline:
     def _process_part(self, chunk: SampleChunk) -> list[Event]:
         gyr = chunk.gyr if self.has_gyro else None
         check = self.gyro_check
-        if gyr is None or check is None:
-            return self._run(chunk, None)
+        if gyr is None or check is None or self.gyro_bias is None:
+            return self._run(chunk, None, None)
+        # The check and the lever-arm fit read the gyroscope without its offset.  The
+        # movement stage takes the tilting part of it off by itself (relearnt at each
+        # rest), and so reads it as before: taking the offset off there too moved
+        # borderline movements of the simulated corpora across their thresholds both
+        # ways, for a net loss (BENCHMARKS.md, "A gyroscope's offset").
+        measured = gyr
+        gyr = self.gyro_bias.push(chunk.acc, measured)
+        offset = measured - gyr
         reported = check.finding_ is not None
         gyr, at = check.push(chunk.t, chunk.acc, gyr)
+        moving = gyr + check.correct(offset, at)
         if reported or check.finding_ is None:
-            return self._run(chunk, gyr)
+            return self._run(chunk, moving, gyr)
         # The warning goes between the samples before and after the correction, so
         # the event order is the same however the stream was chunked.
         n = len(chunk)
-        events = self._run(chunk.slice(0, at), gyr[:at]) if at else []
+        events = self._run(chunk.slice(0, at), moving[:at], gyr[:at]) if at else []
         self.gyro_finding_ = check.finding_
         events.append(self._warning(check.finding_.time_s, "gyro_axes", check.finding_.message))
         if check.finding_.dead:
             # Nothing the gyroscope fed can be kept (the tilt it carried never turned):
             # the stages start again without it.  The set tracker and its sets stay.
             self._build(False)
-            return events + self._run(chunk.slice(at, n), None)
-        return events + self._run(chunk.slice(at, n), gyr[at:])
+            return events + self._run(chunk.slice(at, n), None, None)
+        return events + self._run(chunk.slice(at, n), moving[at:], gyr[at:])
 
     def _rep_found(self, cand: RepCandidate, has_gyro: bool) -> list[Event]:
         """A rep from the detector, with what recognition reads about it, to the tracker."""
@@ -308,7 +323,10 @@ class Pipeline:
             cand = replace(cand, quiet_g=self.gravity.own_g.mean_)
         return self.tracker.add_rep(cand)
 
-    def _run(self, chunk: SampleChunk, gyr: np.ndarray | None) -> list[Event]:
+    def _run(self, chunk: SampleChunk, gyr: np.ndarray | None,
+             lever_gyr: np.ndarray | None) -> list[Event]:
+        """The stages from gravity on; ``gyr`` for gravity and movement, ``lever_gyr``
+        (the same without the gyroscope's offset) for the lever-arm fit."""
         assert self.gravity is not None and self.movement is not None
         assert self.detector is not None
         events: list[Event] = []
@@ -328,8 +346,8 @@ class Pipeline:
         def on_rep(cand: RepCandidate) -> None:
             events.extend(self._rep_found(cand, gyr is not None))
 
-        if self.lever is not None and gyr is not None:
-            self.lever.push(chunk.t, chunk.acc, gyr)
+        if self.lever is not None and lever_gyr is not None:
+            self.lever.push(chunk.t, chunk.acc, lever_gyr)
         up = self.gravity.push(chunk.acc, gyr, chunk.t)
         block = self.movement.push(chunk.t, up, gyr, chunk.acc)
 

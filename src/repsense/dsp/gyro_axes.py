@@ -270,6 +270,15 @@ class GyroAxesCheck:
         out[at:] = gyr[at:] @ self._matrix.T
         return out, at
 
+    def correct(self, rows: np.ndarray, at: int) -> np.ndarray:
+        """``rows`` (``(n, 3)``, in the gyroscope's axes) as :meth:`push` corrected the
+        readings it just returned ``at`` for: from row ``at`` on, turned and scaled."""
+        if self._matrix is None or at >= rows.shape[0]:
+            return rows
+        out = rows.copy()
+        out[at:] = rows[at:] @ self._matrix.T
+        return out
+
     def finish(self, t_end: float) -> GyroFinding | None:
         """The stream ended before the check decided: a last look at what there is.
 
