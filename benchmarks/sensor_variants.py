@@ -2,8 +2,8 @@
 
 For every recording (``*.csv`` + sidecar) in SRC, writes to OUT/rotated,
 OUT/accel_only, OUT/half_rate, OUT/rate_10hz, OUT/lossy, OUT/slower, OUT/faster,
-OUT/mirrored, OUT/clipped, OUT/gyro_swapped, OUT/gyro_rad, OUT/gyro_zero, OUT/acc_scaled
-and OUT/acc_offset:
+OUT/mirrored, OUT/clipped, OUT/gyro_swapped, OUT/gyro_rad, OUT/gyro_zero, OUT/acc_scaled,
+OUT/acc_offset and OUT/gyro_offset:
 
 * ``rotated``: the same samples in a random sensor frame (a strap put on any
   way round); accelerometer and gyroscope turned alike.
@@ -51,6 +51,9 @@ and OUT/acc_offset:
 * ``acc_offset``: the rotated samples with a constant ``ACC_OFFSET_G`` added to the
   accelerometer in a random direction per file (an uncalibrated MEMS part's zero-g
   offset; a real ESP32 squat recorder read 1.27-1.49 g at rest).
+* ``gyro_offset``: the rotated samples with a constant ``GYRO_OFFSET_DPS`` added to the
+  gyroscope in a random direction per file (an uncalibrated MEMS gyroscope's zero-rate
+  offset: up to +-10 deg/s for an LSM6DS3, +-20 deg/s for an MPU-6050, per axis).
 
 The labels are kept (stretched with the time axis in ``slower``/``faster``).
 Then run ``benchmarks/accuracy.py`` on the directories.  Nothing is written
@@ -91,6 +94,8 @@ ACC_SCALE = 2.0
 """The ``acc_scaled`` variant's accelerometer factor."""
 ACC_OFFSET_G = 0.1
 """Size of the ``acc_offset`` variant's accelerometer offset."""
+GYRO_OFFSET_DPS = 15.0
+"""Size of the ``gyro_offset`` variant's gyroscope offset."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,9 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(args.seed)
     loss_rng = np.random.default_rng(args.seed + 1)  # apart: the rotations stay as they were
     offset_rng = np.random.default_rng(args.seed + 2)
+    gyro_offset_rng = np.random.default_rng(args.seed + 3)
     names = ("rotated", "accel_only", "half_rate", "rate_10hz", "lossy", "slower", "faster",
              "mirrored", "clipped", "gyro_swapped", "gyro_rad", "gyro_zero", "acc_scaled",
-             "acc_offset")
+             "acc_offset", "gyro_offset")
     dirs = {name: args.out / name for name in names}
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
@@ -143,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         offset = turned.copy()
         way = offset_rng.normal(size=3)
         offset[:, 1:4] += ACC_OFFSET_G * way / np.linalg.norm(way)
+        gyro_offset = turned.copy()
+        way = gyro_offset_rng.normal(size=3)
+        gyro_offset[:, 4:7] += GYRO_OFFSET_DPS * way / np.linalg.norm(way)
         rate = float(meta.get("sample_rate_hz") or 0) or None
         for name, arr, head, r in (
             ("rotated", turned, HEADER_6, rate),
@@ -156,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             ("gyro_zero", no_gyro, HEADER_6, rate),
             ("acc_scaled", scaled, HEADER_6, rate),
             ("acc_offset", offset, HEADER_6, rate),
+            ("gyro_offset", gyro_offset, HEADER_6, rate),
         ):
             np.savetxt(dirs[name] / csv.name, arr, delimiter=",", header=head, comments="",
                        fmt="%.6f")
