@@ -38,8 +38,10 @@ STILL_GYR_DPS = 3.0
 """Largest spread of a still window's gyroscope readings (noise and a held limb's tremor)."""
 FOLLOW = 0.3
 """Share of the way a later still window moves the offset toward its own mean."""
-FLAT_DPS = 1e-6
-"""A window whose gyroscope readings spread by less than this did not change at all."""
+FLAT_DPS = 1e-3
+"""A window whose gyroscope readings spread by less than this did not change at all: far
+under any real gyroscope's noise (a 16-bit one at +-2000 deg/s flickers by 0.06 deg/s),
+far over what rounding leaves of a constant reading (1e-5 deg/s for 333.3)."""
 
 
 class GyroBias:
