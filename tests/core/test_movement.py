@@ -237,17 +237,3 @@ def test_a_bouncing_thigh_walks_only_when_it_swings_like_a_stride(seed: int) -> 
         flags[name] = bool(MovementSignal(100.0, placement="thigh").push(
             t, up, gyr, acc).gait.any())
     assert flags == {"squats": False, "walk": True}
-
-
-def test_the_first_rest_sets_the_gyroscope_offset_at_once() -> None:
-    """The tilting part of a gyroscope's offset is learned at rest.  The first rest is all
-    there is to go by: averaged with the zero the estimate starts from, 15 deg/s of offset
-    was 4.5 after the first still second and 12.5 after the fifth."""
-    rate = 25.0
-    t = np.arange(0.0, 3.0, 1.0 / rate)
-    up = np.tile([0.0, 0.0, 1.0], (t.size, 1))
-    offset = np.array([9.0, -12.0, 4.0])  # 15 deg/s across gravity, 4 along it
-    gyr = offset + np.random.default_rng(1).normal(0.0, 0.3, (t.size, 3))
-    sig = MovementSignal(rate)
-    sig.push(t[:30], up[:30], gyr[:30])  # the first window (25 samples) and a bit
-    np.testing.assert_allclose(sig.bias_, [9.0, -12.0, 0.0], atol=0.2)

@@ -159,7 +159,6 @@ class MovementSignal:
         self.has_gyro: bool | None = None
         self.bias_ = np.zeros(3)
         """Estimated gyroscope bias (its part perpendicular to gravity), deg/s."""
-        self._bias_seen = False  # a rest window has set ``bias_``
         self.noise_dps_ = 1.0
         """Tilt-speed noise floor at rest, deg/s."""
         self.gait_ = False
@@ -323,10 +322,7 @@ class MovementSignal:
         for j in range(k):  # a first-order recursion that only steps at rest
             if rest[j]:
                 if self.has_gyro:
-                    # The first rest says all there is: averaged with the zero it starts
-                    # from, a 15 deg/s offset took five rests to be mostly gone.
-                    b = 0.7 * b + 0.3 * mean[j] if self._bias_seen else mean[j]
-                    self._bias_seen = True
+                    b = 0.7 * b + 0.3 * mean[j]
                 nz = 0.8 * nz + 0.2 * spread_l[j]
             bias[j + 1], noise[j + 1] = b, nz
         self.bias_, self.noise_dps_ = b, nz
