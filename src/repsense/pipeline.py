@@ -291,8 +291,8 @@ class Pipeline:
         # The check and the lever-arm fit read the gyroscope without its offset.  The
         # movement stage takes the tilting part of it off by itself (relearnt at each
         # rest), and so reads it as before: taking the offset off there too moved
-        # borderline movements of the simulated corpora across their thresholds both
-        # ways, for a net loss (BENCHMARKS.md, "A gyroscope's offset").
+        # borderline simulated movements across their thresholds both ways, a false
+        # set in `recordings/` among them (BENCHMARKS.md, "A gyroscope's offset").
         measured = gyr
         gyr = self.gyro_bias.push(chunk.acc, measured)
         offset = measured - gyr
