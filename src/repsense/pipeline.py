@@ -294,11 +294,9 @@ class Pipeline:
         # borderline simulated movements across their thresholds both ways, a false
         # set in `recordings/` among them (BENCHMARKS.md, "A gyroscope's offset").
         measured = gyr
-        gyr = self.gyro_bias.push(chunk.acc, measured)
-        offset = measured - gyr
         reported = check.finding_ is not None
-        gyr, at = check.push(chunk.t, chunk.acc, gyr)
-        moving = gyr + check.correct(offset, at)
+        gyr, at = check.push(chunk.t, chunk.acc, self.gyro_bias.push(chunk.acc, measured))
+        moving = check.correct(measured, at)
         if reported or check.finding_ is None:
             return self._run(chunk, moving, gyr)
         # The warning goes between the samples before and after the correction, so

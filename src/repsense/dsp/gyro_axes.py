@@ -251,7 +251,7 @@ class GyroAxesCheck:
             if self._matrix is None:
                 return gyr, n
             self._report(t, 0)
-            return gyr @ self._matrix.T, 0
+            return self.correct(gyr, 0), 0
         carried = self._blocks.pending
         size = np.sqrt(np.einsum("ij,ij->i", acc, acc))
         blocks = self._blocks(np.column_stack([t, acc, gyr, size, size * size]))
@@ -266,13 +266,11 @@ class GyroAxesCheck:
         if self._matrix is None or at >= n:
             return gyr, n
         self._report(t, at)
-        out = gyr.copy()
-        out[at:] = gyr[at:] @ self._matrix.T
-        return out, at
+        return self.correct(gyr, at), at
 
     def correct(self, rows: np.ndarray, at: int) -> np.ndarray:
-        """``rows`` (``(n, 3)``, in the gyroscope's axes) as :meth:`push` corrected the
-        readings it just returned ``at`` for: from row ``at`` on, turned and scaled."""
+        """``rows`` (``(n, 3)``, in the gyroscope's axes) corrected as :meth:`push` corrects
+        the readings it returned ``at`` for: from row ``at`` on, turned and scaled."""
         if self._matrix is None or at >= rows.shape[0]:
             return rows
         out = rows.copy()
