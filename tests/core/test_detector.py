@@ -25,6 +25,7 @@ def _frame(zero_deg: float) -> tuple[np.ndarray, np.ndarray]:
 def _run(
     t: np.ndarray, tilt: np.ndarray, speed_of: np.ndarray | None = None,
     frames: tuple[np.ndarray, np.ndarray] | None = None, skip_rest: bool = False,
+    finish: bool = False,
 ) -> list[RepCandidate]:
     """Detector candidates for a tilt about x, in one-second blocks.
 
@@ -34,7 +35,7 @@ def _run(
     they are zero there is no axis yet, and the angle is the unsigned tilt from the
     first sample, as the movement signal gives it);
     ``skip_rest`` lets the detector take stretches of rest in one step, as the
-    pipeline does when nothing is due.
+    pipeline does when nothing is due; ``finish`` ends the stream after the last sample.
     """
     a = np.radians(tilt)
     up = np.column_stack([np.zeros(t.size), -np.sin(a), np.cos(a)])
@@ -58,7 +59,7 @@ def _run(
             out += det.push(block, lambda _t, _w: None, None, lambda: math.inf)
         else:
             out += det.push(block)
-    return out
+    return out + det.finish() if finish else out
 
 
 def _detect(switch_s: float | None, rest_deg: float = 40.0) -> list[RepCandidate]:
@@ -421,6 +422,24 @@ def test_lifts_held_with_short_lowerings_short_of_the_start_are_reps() -> None:
     assert [c.start_s for c in reps] == pytest.approx([2.0 + 6.4 * k for k in range(5)],
                                                       abs=0.5)
     assert [c.rom_deg for c in reps] == pytest.approx([10.0] + [6.0] * 4, abs=1.0)
+
+
+@pytest.mark.parametrize(("back_to", "reps"), [(8.0, 3), (12.0, 2)])
+def test_a_stream_ending_as_the_next_rep_begins_keeps_the_rep_before(
+        back_to: float, reps: int) -> None:
+    # 20° bridges, held 2 s; the last is let down to ``back_to`` and at once the next is
+    # on its way up from there, 0.6 s, as the stream stops.  Let down more than half-way (8°),
+    # the rep ended where the leg turned (a real MEx bridge let down to a third of its
+    # range, the next begun at once, was lost); let down less (12°), it is still out.
+    poses = [(20.0, 2.0, 1.0), (0.0, 3.0, 1.0), (20.0, 2.0, 1.0), (0.0, 3.0, 1.0),
+             (20.0, 2.0, 1.0), (back_to, 3.0, 1.0), (back_to + 8.0, 1.0, 1.0)]
+    t, tilt = _moves(poses, end_s=16.6)
+    assert len(_run(t, tilt)) == 2
+    out = _run(t, tilt, finish=True)
+    assert len(out) == reps
+    if reps == 3:
+        assert out[-1].start_s == pytest.approx(12.0, abs=0.3)
+        assert out[-1].end_s == pytest.approx(16.0, abs=0.4)
 
 
 def test_a_rep_on_its_way_back_at_the_12_s_mark_ends_as_a_rep() -> None:

@@ -537,7 +537,16 @@ class RepDetector:
         """
         if self._state not in (RETURN, CLOSING) or self._last_t is None or len(self._exc) < 2:
             return []
-        if self._exc[-1][1] > self._exc_base + 0.5 * (self._peak - self._exc_base):
+        amp = self._peak - self._exc_base
+        half = self._exc_base + 0.5 * amp
+        if self._exc[-1][1] > half:
+            if (self._state == RETURN and self._min_after <= half
+                    and self._exc[-1][1] > self._min_after + max(1.0, 0.05 * amp)):
+                # More than half-way back, then out again: the next rep was under way as
+                # the stream stopped, and this one ended where the leg turned.
+                self._closing_i = self._min_after_i
+                rep = self._complete(self._last_t, "turned")
+                return [rep] if rep is not None else []
             return []
         if self._state == RETURN:
             self._closing_i = len(self._exc) - 1
