@@ -251,6 +251,35 @@ def test_a_partial_first_rep_counts_when_the_set_follows_at_once(
     assert [n for n, _ in _sizes_and_notes([partial, *reps])] == [counted]
 
 
+def _held_first(hold: float, rom: float = 60.0, tilt_deg: float = 0.0) -> RepCandidate:
+    """:func:`_rep` at 0 s held ``hold`` s at its far pose: of ``rom``, its rest pose
+    tilted ``tilt_deg``."""
+    return replace(_rep(0.0, tilt_deg), return_start_s=1.2 + hold, end_s=2.4 + hold,
+                   detected_s=2.5 + hold, rom_deg=rom)
+
+
+@pytest.mark.parametrize(("first", "pause", "counted"), [
+    # held 7.5 s, then 0.6 s (MEx bridges): three times as long, yet the set's first rep
+    (_held_first(7.5), 2.0, 7),
+    # as far to within a quarter of the range: still the same movement
+    (_held_first(7.5, rom=48.0), 2.0, 7),
+    # not as far: another movement held (getting settled), no rep
+    (_held_first(7.5, rom=40.0), 2.0, 6),
+    # from another rest pose (20° off, a third of the range): no rep
+    (_held_first(7.5, tilt_deg=20.0), 2.0, 6),
+    # held longer than any rep is held: a stay, no rep
+    (_held_first(13.0), 2.0, 6),
+    # the set began 7 s after it, over twice a rep's 3 s: out of its rhythm, no rep
+    (_held_first(7.5), 7.0, 6),
+])
+def test_a_first_rep_held_longer_than_the_next_counts(
+        first: RepCandidate, pause: float, counted: int) -> None:
+    # Held longer than a lone rep may be held, it waits for an alike one; the next is
+    # not alike in duration, so it was dropped.
+    reps = [_rep(first.end_s + pause + 3.2 * k, 0.0) for k in range(6)]
+    assert [n for n, _ in _sizes_and_notes([first, *reps])] == [counted]
+
+
 def _small(start: float, dur: float) -> RepCandidate:
     """A small (12°), quick rep: it waits for alike ones before it opens a set."""
     return replace(_rep(start, 0.0), away_end_s=start + 0.3 * dur,

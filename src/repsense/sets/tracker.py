@@ -47,6 +47,17 @@ again between touch-and-go reps), not a rep: a movement begins once the one befo
 ended.  Real shank squats sway so, overlapping a rep by up to 1.4 times their own duration;
 the simulator's partial reps never began more than 0.10 of theirs early (197 labelled
 partial reps, fresh seeds 11-31)."""
+HELD_FIRST_SHARE = 0.25
+"""A rep held at its far pose longer than a set's next rep, dropped as unlike it, was the
+set's first when it went between the same poses, as far, to within this share of that
+rep's range: real lifters hold a set's first bridge longest (MEx: 7.5 s, then 2 s), and a
+rep's duration is compared only until the rhythm can be."""
+HELD_FIRST_MAX_S = 12.0
+"""... held no longer than this (a long stay is getting settled, not a rep) ..."""
+HELD_FIRST_PAUSE = 2.0
+"""... and followed by that rep within this many times its duration, as a set's reps
+follow each other (MEx: 1.3 times; a movement alike the set's reps 6 times their
+duration before the set, out of its rhythm, was no rep)."""
 REP_COMING_S = 8.0
 """A movement alike a set's reps that begins this soon after its last rep holds the set
 open past ``set_gap_s`` while it lasts: a slow rep (6 s up, 2 s held, 6 s down) ends more
@@ -379,7 +390,7 @@ class SetTracker:
         before it that starts one period earlier and has an alike range was
         the set's first.
         """
-        dropped, self._dropped = self._dropped, []
+        dropped = self._dropped
         if len(chain) < 3:
             return chain
         for c in reversed(dropped):
@@ -387,6 +398,26 @@ class SetTracker:
                 break
             chain = [c, *chain]
         return chain
+
+    def _held_first(self, first: RepCandidate) -> list[RepCandidate]:
+        """The rep dropped right before ``first``, when it was the same movement held
+        longer (see ``HELD_FIRST_SHARE``): the set's first rep, which ``first`` opens."""
+        if not self._dropped:
+            return []
+        c = self._dropped[-1]
+        tol = HELD_FIRST_SHARE * first.rom_deg
+        hold = c.return_start_s - c.away_end_s
+        pause = first.start_s - c.end_s
+        if not (0.0 <= pause <= min(self.set_gap_s,
+                                    HELD_FIRST_PAUSE * (first.end_s - first.start_s))
+                and first.return_start_s - first.away_end_s < hold <= HELD_FIRST_MAX_S
+                and abs(c.rom_deg - first.rom_deg) <= tol
+                and angle_deg(c.rest_up, first.rest_up) <= tol
+                and angle_deg(c.far_up, first.far_up) <= tol
+                and c.return_speed_dps <= LONE_SNAP_BACK * c.away_speed_dps
+                and c.humps <= RESTLESS_HUMPS):
+            return []
+        return [c]
 
     def _partial_lead(self, cand: RepCandidate) -> list[RepCandidate]:
         """The partial rep right before ``cand``, when ``cand`` opens a set alone.
@@ -449,6 +480,7 @@ class SetTracker:
                         and hold > 3.0 * float(np.median(holds)))
 
     def _open_set(self, cands: list[RepCandidate], t: float) -> list[Event]:
+        cands = [*self._held_first(cands[0]), *cands]
         self._rebounds += sum(any(r is c for c in cands) for r in self._held_rebounds)
         self._held_rebounds = []
         self._dropped = []
