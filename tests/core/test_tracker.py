@@ -295,6 +295,16 @@ def test_a_first_rep_cut_long_but_in_the_sets_rhythm_counts() -> None:
     assert [n for n, _ in _sizes_and_notes(reps)] == [8]
 
 
+def test_a_first_rep_one_usual_period_before_the_chain_counts() -> None:
+    # Quick 12° reps: the first 1.85 s before the next, then 2.8 s, 2.25 s, 2.5 s ...
+    # (a real fast set's first kick).  The first three are not alike (1.85 against
+    # 2.8 s: over 1.5 times), so the first was dropped; it started one usual period
+    # (2.5 s) before the chain, within 1.5 times: the set's first rep.
+    starts = [0.0, 1.85, 4.65, 6.9, 9.4, 11.9, 14.4, 16.9]
+    reps = [_small(s, 1.2) for s in starts]
+    assert [n for n, _ in _sizes_and_notes(reps)] == [8]
+
+
 def test_a_fidget_out_of_the_sets_rhythm_is_not_taken_back() -> None:
     fidget = _small(-6.0, 3.5)  # 11 s before the set's 4 s rhythm
     reps = [fidget, *(_small(5.0 + 4.0 * k, 1.2) for k in range(7))]
