@@ -113,6 +113,13 @@ def _alike(reps: Sequence[RepCandidate], durations: bool = False) -> bool:
     return (len(periods) >= 2 and not durations) or max(durs) <= 2.0 * min(durs)
 
 
+def _walk_like(cand: RepCandidate) -> bool:
+    """A way back over ``LONE_SNAP_BACK`` times quicker than the way out, or more than
+    ``RESTLESS_HUMPS`` surges: getting up and the first strides look like that."""
+    return (cand.return_speed_dps > LONE_SNAP_BACK * cand.away_speed_dps
+            or cand.humps > RESTLESS_HUMPS)
+
+
 def _one_period_before(c: RepCandidate, chain: Sequence[RepCandidate]) -> bool:
     """Did ``c`` start one period of ``chain`` (its median start-to-start time, within
     1.5 times either way) before it, alike in range?  Judged against the chain's
@@ -309,8 +316,7 @@ class SetTracker:
         # rep whose way back was far quicker than its way out, a second before the gait
         # detector knows (so do the first strides inside one restless excursion): such
         # a rep opens a set only if no walking follows soon.
-        walk_like = (cand.return_speed_dps > LONE_SNAP_BACK * cand.away_speed_dps
-                     or cand.humps > RESTLESS_HUMPS)
+        walk_like = _walk_like(cand)
         if confident and not quick and not walk_like and not self._held:
             return events + self._open_set([*self._partial_lead(cand), cand], cand.detected_s)
         held = [c for c in self._held if cand.start_s - c.end_s <= self.set_gap_s]
@@ -428,8 +434,7 @@ class SetTracker:
                 and abs(c.rom_deg - first.rom_deg) <= tol
                 and angle_deg(c.rest_up, first.rest_up) <= tol
                 and angle_deg(c.far_up, first.far_up) <= tol
-                and c.return_speed_dps <= LONE_SNAP_BACK * c.away_speed_dps
-                and c.humps <= RESTLESS_HUMPS):
+                and not _walk_like(c)):
             return []
         return [c]
 
