@@ -175,9 +175,9 @@ def main(argv: list[str] | None = None) -> int:
                    header=HEADER_6, comments="", fmt="%.6f")
         (dirs["rate_10hz"] / meta_path.name).write_text(json.dumps(dict(meta, sample_rate_hz=10.0)))
         for name, k in (("slower", SLOWER), ("faster", FASTER)):
-            np.savetxt(dirs[name] / csv.name, _stretched(turned, k), delimiter=",",
+            np.savetxt(dirs[name] / csv.name, stretched(turned, k), delimiter=",",
                        header=HEADER_6, comments="", fmt="%.6f")
-            (dirs[name] / meta_path.name).write_text(json.dumps(_stretched_labels(meta, k)))
+            (dirs[name] / meta_path.name).write_text(json.dumps(stretched_labels(meta, k)))
         n += 1
     print(f"{n} recordings written to {', '.join(str(d) for d in dirs.values())}")
     return 0
@@ -193,7 +193,7 @@ def _at_10hz(data: np.ndarray) -> np.ndarray:
     return np.column_stack([grid, *cols])
 
 
-def _stretched(data: np.ndarray, k: float) -> np.ndarray:
+def stretched(data: np.ndarray, k: float) -> np.ndarray:
     """``data`` (time, acc, gyr) performed ``k`` times slower, at the same sample rate."""
     moved = data.copy()
     moved[:, 4:7] /= k  # the same angles turned in k times the time
@@ -204,7 +204,7 @@ def _stretched(data: np.ndarray, k: float) -> np.ndarray:
     return np.column_stack([grid, *cols])
 
 
-def _stretched_labels(meta: dict, k: float) -> dict:
+def stretched_labels(meta: dict, k: float) -> dict:
     """The sidecar with every label time multiplied by ``k``."""
     meta = json.loads(json.dumps(meta))
     for s in meta.get("labels", {}).get("sets", []):
