@@ -524,3 +524,66 @@ def test_a_slow_rep_under_way_holds_its_set_open(
         assert [type(e).__name__ for e in tracker.tick(t + 1.0)] == ["Rest"]
         assert set_ends[0].end_s == pytest.approx(last_end, abs=0.2)
         assert len(set_ends[0].reps) == 3
+
+
+def _run_ticking(reps: list[RepCandidate], until: float) -> list[int]:
+    """Set sizes when ``reps`` come as detected and time is ticked each 0.5 s."""
+    ids = itertools.count()
+    tracker = SetTracker("leg_curl", "shank", lambda: (f"e{next(ids)}", next(ids)))
+    events = []
+    pending = sorted(reps, key=lambda c: c.detected_s)
+    t = 0.0
+    while t <= until:
+        while pending and pending[0].detected_s <= t:
+            events += tracker.add_rep(pending.pop(0))
+        events += tracker.tick(t)
+        t += 0.5
+    events += tracker.end_set(until)
+    return [len(e.reps) for e in events if isinstance(e, SetEnd)]
+
+
+def _slow_small(start: float, rom: float = 12.0, dur: float = 6.0) -> RepCandidate:
+    """A small, slow rep held at the top: it waits for alike ones before it opens a set."""
+    return replace(_rep(start, 0.0), away_end_s=start + 0.3 * dur,
+                   return_start_s=start + 0.7 * dur, end_s=start + dur,
+                   detected_s=start + dur + 0.1, rom_deg=rom)
+
+
+@pytest.mark.parametrize(("roms", "sizes"), [
+    # slow bridges 12.5 s apart: 19 s from the first's end to the third's start, more
+    # than the quiet time that ends a set, yet each follows the one before within it
+    ((12.0, 11.0, 12.5, 11.5, 12.0), [5]),
+    # movements as far apart at random sizes (2.2 times apart) are fidgets, no set
+    ((3.6, 7.8, 4.8), []),
+])
+def test_slow_reps_far_apart_make_a_set_when_each_follows_the_last(
+        roms: tuple[float, ...], sizes: list[int]) -> None:
+    reps = [_slow_small(12.5 * k, rom) for k, rom in enumerate(roms)]
+    assert _run_ticking(reps, 12.5 * len(roms) + 30.0) == sizes
+
+
+def test_a_quicker_rep_the_set_counts_restarts_its_quiet_time() -> None:
+    # Reps of 6 s, 2 s apart; the fourth cut short at a jolt (2.5 s: held back, as
+    # letting the leg down after a set looks like that, but like the set's in range);
+    # the fifth begins 11.5 s after the third ended and is over 17.6 s after it, past
+    # the 15 s of quiet that end a set.
+    reps = [_slow_small(8.0 * k, rom=60.0) for k in range(3)]
+    quick = _slow_small(8.0 * 2 + 6.0 + 4.0, rom=60.0, dur=2.5)
+    late = _slow_small(quick.end_s + 5.0, rom=60.0)
+    assert _run_ticking([*reps, quick, late], 80.0) == [5]
+
+
+@pytest.mark.parametrize(("began", "ends"), [
+    (11.0, False),  # in the set's rhythm (10 s between reps): the set waits for it
+    (16.0, True),  # over 1.5 times the set's pauses after: no rep of this set
+])
+def test_a_rep_under_way_in_a_slow_sets_rhythm_holds_the_set_open(
+        began: float, ends: bool) -> None:
+    ids = itertools.count()
+    tracker = SetTracker("leg_curl", "shank", lambda: (f"e{next(ids)}", next(ids)))
+    for k in range(3):
+        tracker.add_rep(_slow_small(16.0 * k, rom=60.0))
+    last_end = 16.0 * 2 + 6.0
+    t = last_end + 15.5
+    events = tracker.tick(t, last_end + began)
+    assert any(isinstance(e, SetEnd) for e in events) == ends

@@ -58,6 +58,12 @@ HELD_FIRST_PAUSE = 2.0
 """... and followed by that rep within this many times its duration, as a set's reps
 follow each other (MEx: 1.3 times; a movement alike the set's reps 6 times their
 duration before the set, out of its rhythm, was no rep)."""
+LONG_CHAIN_ROM = 1.5
+LONG_CHAIN_DUR = 2.0
+"""A chain of held reps longer than ``set_gap_s`` from the first's end to the newest's
+start holds together only when its ranges are within LONG_CHAIN_ROM times of each other
+and its durations within LONG_CHAIN_DUR times (simulated fidgets 8-13 s apart between
+sets: ranges 2-2.4 times apart)."""
 REP_COMING_S = 8.0
 """A movement alike a set's reps that begins this soon after its last rep holds the set
 open past ``set_gap_s`` while it lasts: a slow rep (6 s up, 2 s held, 6 s down) ends more
@@ -65,6 +71,9 @@ than ``set_gap_s`` after the rep before it.  Slow reps leave and come back to th
 slowly, so the detector sees them begin 3-5 s after the rep before, for a 2 s pause.  It
 holds the set open only until it has lasted REP_COMING_LONGER times the set's longest rep."""
 REP_COMING_LONGER = 2.0
+RHYTHM_SLACK = 1.5
+"""... or begins within this many times the set's median pause between reps, where its
+reps pause longer (a real bridge set done slower: 9-12 s lying between bridges)."""
 JERK_PER_S = 10.0
 """Outside a set, a quick movement whose tilt speed peaked above this many times its range
 (deg/s per deg) may be the leg or the strap in the hand jerked about other axes (a strap
@@ -319,7 +328,7 @@ class SetTracker:
         walk_like = _walk_like(cand)
         if confident and not quick and not walk_like and not self._held:
             return events + self._open_set([*self._partial_lead(cand), cand], cand.detected_s)
-        held = [c for c in self._held if cand.start_s - c.end_s <= self.set_gap_s]
+        held = self._chain_for(cand)
         if held and _rebound_of(cand, held[-1].rom_deg, held[-1].end_s):
             # The leg swaying back between held reps, as inside a set: counted in the
             # note if that rep opens a set (kept only while their reps are held).
@@ -353,6 +362,26 @@ class SetTracker:
             self._held = []
             return events + self._open_set(self._readmit(held), cand.detected_s)
         return events
+
+    def _chain_for(self, cand: RepCandidate) -> list[RepCandidate]:
+        """The held reps ``cand`` may go on: those within ``set_gap_s`` of it, and older
+        ones of the same chain (each within ``set_gap_s`` of the next, as :meth:`due`
+        forgets them) when the whole chain is closely alike (``LONG_CHAIN_ROM`` and
+        ``LONG_CHAIN_DUR``): slow reps 11-16 s apart have more than ``set_gap_s`` between
+        a chain's first and third; fidgets between sets come that far apart too, but
+        at random sizes."""
+        if not self._held or cand.start_s - self._held[-1].end_s > self.set_gap_s:
+            return []
+        held = list(self._held)
+        recent = [c for c in held if cand.start_s - c.end_s <= self.set_gap_s]
+        if len(recent) == len(held):
+            return held
+        chain = [*held, cand]
+        roms = [c.rom_deg for c in chain]
+        durs = [c.end_s - c.start_s for c in chain]
+        if max(roms) <= LONG_CHAIN_ROM * min(roms) and max(durs) <= LONG_CHAIN_DUR * min(durs):
+            return held
+        return recent
 
     def _pieces(self, cand: RepCandidate) -> list[RepCandidate]:
         """``cand``, cut at its far dips when they are reps of their own.
@@ -560,13 +589,39 @@ class SetTracker:
             soon = min(soon, self._next_rest_tick)
         return soon
 
+    def _pending_counted(self) -> list[RepCandidate]:
+        """The quick reps held after the set's last one that its end counts: the first
+        ones like the set's reps in range (0.6-1.6 times) and not too hurried (0.3 times
+        their duration or longer; a last rep done faster).  The others were letting the
+        leg down, getting up or the first strides away."""
+        if not self._reps:
+            return []
+        rom = float(np.median([c.rom_deg for c in self._reps]))
+        dur = float(np.median([c.end_s - c.start_s for c in self._reps]))
+        n = 0
+        for c in self._pending:
+            if not (0.6 * rom <= c.rom_deg <= 1.6 * rom and c.end_s - c.start_s >= 0.3 * dur):
+                break
+            n += 1
+        return self._pending[:n]
+
+    def _quiet_from(self) -> float:
+        """When the set's quiet time began: its last rep's end, or a quicker rep's held
+        since that the set's end would count and whose tilt speed is the set's (a slow
+        set's rep cut short at a jolt of the tilt; a quick swing as fast as the first
+        stride away waits for walking as the quiet time ends, see ``_quiet_end``)."""
+        speed = float(np.median([c.peak_speed_dps for c in self._reps]))
+        counted = [c for c in self._pending_counted()
+                   if c.peak_speed_dps <= STRAY_FAST * speed]
+        return max(c.end_s for c in [self._reps[-1], *counted])
+
     def _quiet_end(self) -> float:
         """When the set ends if nothing more comes: ``set_gap_s`` after its last rep, but
         not before quick reps held since (maybe the first strides of walking away) have
         waited ``SNAP_WAIT_S`` for walking, nor before the gait check has judged a whole
         window of what followed the first of them (``walk_judged_s``); walking discards
         them (:meth:`walking`)."""
-        end = self._reps[-1].end_s + self.set_gap_s
+        end = self._quiet_from() + self.set_gap_s
         if self._pending:
             end = max(end, self._pending[-1].detected_s + SNAP_WAIT_S,
                       self._pending[0].start_s + self.walk_judged_s)
@@ -575,8 +630,16 @@ class SetTracker:
     @staticmethod
     def _rep_coming(t: float, rep_since: float | None, reps: list[RepCandidate]) -> bool:
         """A movement alike ``reps`` began soon after the last of them and has not yet
-        lasted longer than they took (see :meth:`due`)."""
-        if rep_since is None or not reps or rep_since - reps[-1].end_s > REP_COMING_S:
+        lasted longer than they took (see :meth:`due`).  Soon is ``REP_COMING_S``, or
+        the reps' own rhythm where that is slower: ``RHYTHM_SLACK`` times their median
+        pause from one's end to the next one's start."""
+        if rep_since is None or not reps:
+            return False
+        soon = REP_COMING_S
+        if len(reps) >= 2:
+            pauses = [b.start_s - a.end_s for a, b in zip(reps, reps[1:], strict=False)]
+            soon = max(soon, RHYTHM_SLACK * float(np.median(pauses)))
+        if rep_since - reps[-1].end_s > soon:
             return False
         return t - rep_since <= REP_COMING_LONGER * max(c.end_s - c.start_s for c in reps)
 
@@ -609,7 +672,7 @@ class SetTracker:
             events += self._open_after_wait(t)  # no walking followed: it was a rep
         if (self._reps and t >= self._quiet_end()
                 and not self._rep_coming(t, rep_since, self._reps)):
-            events += self.end_set(self._reps[-1].end_s + self.set_gap_s)
+            events += self.end_set(self._quiet_from() + self.set_gap_s)
             if self._next_rest_tick is not None:
                 # Ended late (a rep seemed to be coming): rest updates go on from now,
                 # not in a burst for the seconds that passed.
@@ -637,11 +700,10 @@ class SetTracker:
         # Quick reps after the set's last one count if they are like the set's reps
         # in range and not too hurried (a last rep done faster); otherwise they were
         # letting the leg down, getting up or the first strides away.
-        rom = float(np.median([c.rom_deg for c in self._reps]))
-        dur = float(np.median([c.end_s - c.start_s for c in self._reps]))
-        while self._pending and 0.6 * rom <= self._pending[0].rom_deg <= 1.6 * rom and (
-                self._pending[0].end_s - self._pending[0].start_s >= 0.3 * dur):
-            events += self._rep_events(self._pending.pop(0), t)
+        counted = self._pending_counted()
+        self._pending = self._pending[len(counted):]
+        for c in counted:
+            events += self._rep_events(c, t)
         ex, conf, note = self._exercise_now()
         if self._pending:
             n = len(self._pending)
