@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sensor_variants import stretched, stretched_labels  # noqa: E402
+from sensor_variants import HEADER_3, HEADER_6, stretched, stretched_labels  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,15 +44,33 @@ def main(argv: list[str] | None = None) -> int:
     if any(k <= 0 for k in factors):
         print("--factor: must be above 0 (1.8 is 1.8 times slower)", file=sys.stderr)
         return 2
-    n = 0
+    # Everything is read and checked before anything is written: a bad file leaves no
+    # half-written copies behind.
+    recordings = []
     for csv in sorted(args.src.glob("*.csv")):
         meta_path = csv.with_suffix(".json")
         if not meta_path.exists():
             continue
         with csv.open() as fh:
             header = fh.readline().strip()
-        data = np.loadtxt(csv, delimiter=",", skiprows=1, ndmin=2)
-        meta = json.loads(meta_path.read_text())
+        if header not in (HEADER_6, HEADER_3):
+            print(f"{csv}: header {header!r} is not repsense's canonical one "
+                  f"({HEADER_6!r}, or its first four columns); convert the file first",
+                  file=sys.stderr)
+            return 2
+        try:
+            data = np.loadtxt(csv, delimiter=",", skiprows=1, ndmin=2)
+            meta = json.loads(meta_path.read_text())
+        except ValueError as exc:
+            print(f"{csv}: unreadable ({exc}); fix or remove the file", file=sys.stderr)
+            return 2
+        if data.shape[0] < 2 or np.any(np.diff(data[:, 0]) <= 0):
+            print(f"{csv}: time_s must rise from row to row over two rows or more; "
+                  "fix or remove the file", file=sys.stderr)
+            return 2
+        recordings.append((csv, meta_path, header, data, meta))
+    n = 0
+    for csv, meta_path, header, data, meta in recordings:
         for k in factors:
             out = args.out / f"slower_{k:g}"
             out.mkdir(parents=True, exist_ok=True)
