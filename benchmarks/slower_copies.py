@@ -26,7 +26,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sensor_variants import HEADER_3, HEADER_6, stretched, stretched_labels  # noqa: E402
+from sensor_variants import (  # noqa: E402
+    HEADER_3,
+    HEADER_6,
+    recordings_with_sidecars,
+    stretched,
+    stretched_labels,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,12 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     # Everything is read and checked before anything is written: a bad file leaves no
     # half-written copies behind.
     recordings = []
-    for csv in sorted(args.src.glob("*.csv")):
-        meta_path = csv.with_suffix(".json")
-        if not meta_path.exists():
-            continue
-        with csv.open() as fh:
-            header = fh.readline().strip()
+    for csv, meta_path, header in recordings_with_sidecars(args.src):
         if header not in (HEADER_6, HEADER_3):
             print(f"{csv}: header {header!r} is not repsense's canonical one "
                   f"({HEADER_6!r}, or its first four columns); convert the file first",
