@@ -119,7 +119,7 @@ def set_rep_bounds(meta: dict[str, Any]) -> list[list[tuple[float, float]]]:
     return out
 
 
-def _write_all(script: str, out: Path,
+def write_all(script: str, out: Path,
                read: Callable[[], list[tuple[Path, Any, dict[str, Any]]]]) -> int:
     """Write every ``(path, sample chunk, sidecar)`` that ``read()`` gives; the exit code.
 
@@ -160,7 +160,7 @@ def write_copies(
                              "(rep_detail or rep_bounds_s)")
         return kept
 
-    return _write_all(script, out, read)
+    return write_all(script, out, read)
 
 
 def convert_dataset(
@@ -170,7 +170,7 @@ def convert_dataset(
     """The command line of a converter from a copy of a public dataset: ``SOURCE OUT``.
 
     ``read(source, out)`` gives every ``(path, sample chunk, sidecar)`` to write (see
-    :func:`_write_all`).
+    :func:`write_all`).
     """
     import argparse
 
@@ -178,7 +178,7 @@ def convert_dataset(
     ap.add_argument("source", type=Path, help=source_help)
     ap.add_argument("out", type=Path, help=out_help)
     args = ap.parse_args(argv)
-    return _write_all(script, args.out, lambda: read(args.source, args.out))
+    return write_all(script, args.out, lambda: read(args.source, args.out))
 
 
 def command_line() -> str:

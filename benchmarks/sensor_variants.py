@@ -74,7 +74,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -116,7 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
     n = 0
-    for csv, meta_path, header in recordings_with_sidecars(args.src):
+    for csv in sorted(args.src.glob("*.csv")):
+        meta_path = csv.with_suffix(".json")
+        if not meta_path.exists():
+            continue
+        with csv.open() as fh:
+            header = fh.readline().strip()
         if header != HEADER_6:
             continue  # only 6-axis recordings in the canonical units have all three variants
         data = np.loadtxt(csv, delimiter=",", skiprows=1, ndmin=2)
@@ -177,16 +181,6 @@ def main(argv: list[str] | None = None) -> int:
         n += 1
     print(f"{n} recordings written to {', '.join(str(d) for d in dirs.values())}")
     return 0
-
-
-def recordings_with_sidecars(src: Path) -> Iterator[tuple[Path, Path, str]]:
-    """Each ``*.csv`` in ``src`` that has a ``.json`` sidecar: the CSV, its sidecar and
-    the CSV's header line."""
-    for csv in sorted(src.glob("*.csv")):
-        meta_path = csv.with_suffix(".json")
-        if meta_path.exists():
-            with csv.open() as fh:
-                yield csv, meta_path, fh.readline().strip()
 
 
 def _at_10hz(data: np.ndarray) -> np.ndarray:

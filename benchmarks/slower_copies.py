@@ -19,20 +19,28 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sensor_variants import (  # noqa: E402
-    HEADER_3,
-    HEADER_6,
-    recordings_with_sidecars,
-    stretched,
-    stretched_labels,
-)
+from _common import write_all  # noqa: E402
+from repsense.errors import InputError  # noqa: E402
+from repsense.io.csv_recording import CsvRecording  # noqa: E402
+from repsense.samples import SampleChunk  # noqa: E402
+from sensor_variants import stretched, stretched_labels  # noqa: E402
+
+
+def slower(path: Path, k: float) -> tuple[SampleChunk, dict[str, Any]]:
+    """The recording at ``path`` done ``k`` times slower, and its sidecar."""
+    rec = CsvRecording(path)
+    whole = SampleChunk.concat(list(rec.chunks()))
+    cols = [whole.t[:, None], whole.acc] + ([] if whole.gyr is None else [whole.gyr])
+    data = stretched(np.hstack(cols), k)
+    gyr = data[:, 4:7] if whole.gyr is not None else None
+    return SampleChunk(data[:, 0], data[:, 1:4], gyr), stretched_labels(rec.meta, k)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,45 +51,21 @@ def main(argv: list[str] | None = None) -> int:
                    help="time-axis factor (repeatable; default 1.8 and 2.2)")
     args = p.parse_args(argv)
     factors = args.factor or [1.8, 2.2]
-    if not args.src.is_dir():
-        print(f"{args.src}: no such directory; give a directory of recordings with sidecars",
-              file=sys.stderr)
-        return 2
-    if any(k <= 0 for k in factors):
-        print("--factor: must be above 0 (1.8 is 1.8 times slower)", file=sys.stderr)
-        return 2
-    # Everything is read and checked before anything is written: a bad file leaves no
-    # half-written copies behind.
-    recordings = []
-    for csv, meta_path, header in recordings_with_sidecars(args.src):
-        if header not in (HEADER_6, HEADER_3):
-            print(f"{csv}: header {header!r} is not repsense's canonical one "
-                  f"({HEADER_6!r}, or its first four columns); convert the file first",
-                  file=sys.stderr)
-            return 2
-        try:
-            data = np.loadtxt(csv, delimiter=",", skiprows=1, ndmin=2)
-            meta = json.loads(meta_path.read_text())
-        except ValueError as exc:
-            print(f"{csv}: unreadable ({exc}); fix or remove the file", file=sys.stderr)
-            return 2
-        if data.shape[0] < 2 or np.any(np.diff(data[:, 0]) <= 0):
-            print(f"{csv}: time_s must rise from row to row over two rows or more; "
-                  "fix or remove the file", file=sys.stderr)
-            return 2
-        recordings.append((csv, meta_path, header, data, meta))
-    n = 0
-    for csv, meta_path, header, data, meta in recordings:
-        for k in factors:
-            out = args.out / f"slower_{k:g}"
-            out.mkdir(parents=True, exist_ok=True)
-            np.savetxt(out / csv.name, stretched(data, k), delimiter=",", header=header,
-                       comments="", fmt="%.6f")
-            (out / meta_path.name).write_text(json.dumps(stretched_labels(meta, k)))
-        n += 1
-    print(f"{n} recordings written to "
-          + ", ".join(str(args.out / f"slower_{k:g}") for k in factors))
-    return 0
+
+    def read() -> list[tuple[Path, SampleChunk, dict[str, Any]]]:
+        if not args.src.is_dir():
+            raise InputError(f"{args.src}: no such directory; give a directory of recordings "
+                             "with sidecars")
+        if any(k <= 0 for k in factors):
+            raise InputError("--factor: must be above 0 (1.8 is 1.8 times slower)")
+        made = []
+        for csv in sorted(args.src.glob("*.csv")):
+            if csv.with_suffix(".json").exists():
+                for k in factors:
+                    made.append((args.out / f"slower_{k:g}" / csv.name, *slower(csv, k)))
+        return made
+
+    return write_all("slower_copies.py", args.out, read)
 
 
 if __name__ == "__main__":
