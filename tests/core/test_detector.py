@@ -25,7 +25,7 @@ def _frame(zero_deg: float) -> tuple[np.ndarray, np.ndarray]:
 def _run(
     t: np.ndarray, tilt: np.ndarray, speed_of: np.ndarray | None = None,
     frames: tuple[np.ndarray, np.ndarray] | None = None, skip_rest: bool = False,
-    finish: bool = False,
+    finish: bool = False, gait: np.ndarray | None = None,
 ) -> list[RepCandidate]:
     """Detector candidates for a tilt about x, in one-second blocks.
 
@@ -35,7 +35,8 @@ def _run(
     they are zero there is no axis yet, and the angle is the unsigned tilt from the
     first sample, as the movement signal gives it);
     ``skip_rest`` lets the detector take stretches of rest in one step, as the
-    pipeline does when nothing is due; ``finish`` ends the stream after the last sample.
+    pipeline does when nothing is due; ``finish`` ends the stream after the last sample;
+    ``gait`` the movement signal's walking flag per sample (default: never).
     """
     a = np.radians(tilt)
     up = np.column_stack([np.zeros(t.size), -np.sin(a), np.cos(a)])
@@ -47,6 +48,7 @@ def _run(
     theta = np.degrees(np.arctan2(np.einsum("ij,ij->i", up, sides),
                                   np.einsum("ij,ij->i", up, refs)))
     theta = np.where(refs.any(axis=1), theta, np.abs(tilt - tilt[0]))
+    walking = np.zeros(t.size, dtype=bool) if gait is None else gait
     timer = SpeedPhaseTimer([MovementSignal(RATE).sos], RATE,
                             angle_chain=[GravityEstimator(RATE).sos])
     det = RepDetector(timer)
@@ -54,7 +56,7 @@ def _run(
     for i in range(0, t.size, 25):  # one-second chunks
         k = slice(i, i + 25)
         block = MovementBlock(t[k], up[k], theta[k], speed[k], speed[k] < 3.0,
-                              np.zeros(t[k].size, dtype=bool), refs[k], sides[k])
+                              walking[k], refs[k], sides[k])
         if skip_rest:
             out += det.push(block, lambda _t, _w: None, None, lambda: math.inf)
         else:
@@ -512,3 +514,30 @@ def test_a_rep_under_way_at_the_first_sample_is_marked_cut(cut_s: float, cut: bo
     assert cands and cands[0].cut_at_start is cut
     assert not any(c.cut_at_start for c in cands[1:])
     assert cands[0].start_s >= t[keep][0]
+
+
+def _kicks_after_a_false_walk(pause_s: float) -> list[RepCandidate]:
+    """Quick kicks of 80° (0.8 s out, 0.8 s back, ``pause_s`` at the bottom) from 3 s on,
+    the walking flag up from 6 to 8 s (a gait check fooled by their stride-like cadence).
+    Still samples are those under 3 °/s: 0.1 s at the top, ``pause_s`` + 0.1 s at the
+    bottom."""
+    t = np.arange(0.0, 40.0, 1.0 / RATE)
+    tilt = np.zeros(t.size)
+    for s in np.arange(3.0, 36.0, 1.6 + pause_s):
+        tilt += 80.0 * (minimum_jerk((t - s) / 0.8) - minimum_jerk((t - s - 0.8) / 0.8))
+    return _run(t, tilt, gait=(t >= 6.0) & (t < 8.0), finish=True)
+
+
+@pytest.mark.parametrize("pause_s", [0.16, 0.6])
+def test_reps_that_never_stop_for_long_go_on_counting_after_a_walk(pause_s: float) -> None:
+    # After walking the detector waits for the leg to settle before it takes a rest pose.
+    # Kicks that stop at the bottom for 0.26 s are still for too short a time: no
+    # settling and no brief stop of 0.4 s, and every kick after a false walk was lost.
+    # The still moment is now the rest pose when nothing longer comes in 8 s (the first
+    # of the longest: the bottom, not the top's 0.1 s).  With a stop of 0.7 s, a brief
+    # stop, it was so before.
+    planned = np.arange(3.0, 36.0, 1.6 + pause_s)
+    planned = planned[planned > 8.0]
+    after = [c for c in _kicks_after_a_false_walk(pause_s) if c.start_s > 7.0]
+    assert [c.start_s for c in after] == pytest.approx(planned.tolist(), abs=0.3)
+    assert all(round(c.rom_deg) == 80 for c in after)

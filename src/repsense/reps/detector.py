@@ -225,6 +225,14 @@ class DetectorConfig:
     """After walking or a change of posture, stillness this long makes the new rest pose."""
     settle_wait_s: float = 4.0
     """... or, if the lifter never settles that long, the first brief stop, this long after it."""
+    touch_wait_s: float = 8.0
+    """... or, if there is no brief stop either, the first still moment, this long after it:
+    quick reps that turn at the bottom without stopping (the gait check may take their
+    cadence for a stride's) give the leg no other rest pose.  Half as long, getting onto a
+    bench with a moment's stop on the way took that moment for the rest pose (a simulated
+    superset, its hyperextension set counted inside out).  With a gyroscope only: without
+    one the gait flag can fall inside a walk for 8 s (10 Hz shanks), and its strides were
+    counted from such a moment."""
     dip_set_min_deg: float = 10.0
     """A far dip restarts an excursion's ``max_rep_s`` only in a set whose typical range is
     at least this: fidgets of 2-5° between sets make a typical range too."""
@@ -420,6 +428,7 @@ class RepDetector:
         )
         self._replaying = False
         self._brief_stop: float | None = None  # a short stop while waiting to settle
+        self._touch_stop: float | None = None  # a still moment while waiting to settle
         self._lapsed: _Lapsed | None = None  # a too-long excursion that may be a slow rep
 
     # -- thresholds ---------------------------------------------------------------
@@ -688,7 +697,7 @@ class RepDetector:
     ) -> list[RepCandidate]:
         cfg = self.cfg
         if gait:
-            self._brief_stop = None
+            self._brief_stop = self._touch_stop = None
         if gait and self._state != STALE:
             # Walking: nothing that swings now is a rep; find the rest pose again after.
             self._state = STALE
@@ -753,14 +762,19 @@ class RepDetector:
                 if self._still_s >= cfg.settle_s:
                     self._set_rest(theta, up)
                     self._state = IDLE
-                    self._brief_stop = None
+                    self._brief_stop = self._touch_stop = None
                 elif self._still_s >= cfg.still_s and self._brief_stop is None:
                     self._brief_stop = t
+                if self._touch_stop is None and not gait and not self.angle_timing:
+                    self._touch_stop = t
             else:
                 self._still_s = 0.0
-            if (self._brief_stop is not None and not self._replaying
-                    and t - self._brief_stop >= cfg.settle_wait_s):
-                return self._restart_from(self._brief_stop)
+            if self._brief_stop is not None:
+                if not self._replaying and t - self._brief_stop >= cfg.settle_wait_s:
+                    return self._restart_from(self._brief_stop)
+            elif (self._touch_stop is not None and not self._replaying
+                    and t - self._touch_stop >= cfg.touch_wait_s):
+                return self._restart_from(self._touch_stop)
         else:
             delta = self._dir * (theta - self._base)
             rep = self._excursion(t, delta, speed, still, up)
@@ -795,7 +809,7 @@ class RepDetector:
 
     def _restart_from(self, t_stop: float) -> list[RepCandidate]:
         """Take the brief stop at ``t_stop`` as the rest pose after all; run what followed."""
-        self._brief_stop = None
+        self._brief_stop = self._touch_stop = None
         recent = list(self._recent)
         i = next((k for k, x in enumerate(recent) if x[0] >= t_stop), None)
         if i is None:
@@ -807,6 +821,7 @@ class RepDetector:
         recent = self._in_frame(recent)
         ta, upa, tha, _, _, _ = recent[end]
         self._state = IDLE
+        self._brief_stop = self._touch_stop = None  # stops before the new rest pose
         self._set_rest(tha, upa)
         self._still_s = self.cfg.still_s
         self._last_t, self._prev_theta = ta, tha
