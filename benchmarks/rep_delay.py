@@ -15,6 +15,13 @@ that ended at its lockout).  A rep with no such event was first shown by its
 so this is the algorithmic delay alone (no batching or transport; see
 ``latency.py`` for those).
 
+A rep found when the detector runs its last seconds again from a new rest pose
+(after a change of posture, or after walking) carries the time of the sample it
+ended at in that re-run, earlier than the moment it was shown.  So the samples go
+in 0.1 s at a time, and a rep counts as shown no earlier than the first sample of
+the push that returned it: within 0.1 s of when it was shown, and the same as its
+own time for every rep found as the samples came.
+
 With ``--labelled`` the delay is measured from the end of the labelled rep
 instead (the sidecar's ``rep_detail`` or ``rep_bounds_s``; each finished rep
 paired with the labelled rep it overlaps most, unpaired ones left out): where
@@ -37,11 +44,33 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import command_line, emit, machine_info, set_rep_bounds, table  # noqa: E402
-from repsense.analysis import open_recording, pipeline_for, run_events  # noqa: E402
-from repsense.events import Rep, SetEnd  # noqa: E402
+from repsense.analysis import feed, open_recording, pipeline_for, source_items  # noqa: E402
+from repsense.events import Event, Rep, SetEnd  # noqa: E402
+from repsense.pipeline import Pipeline  # noqa: E402
+from repsense.samples import SampleChunk  # noqa: E402
 
 MATCH_S = 0.5
 """A live rep and a finished one are the same rep when they end this close."""
+PUSH_S = 0.1
+"""Seconds of samples per push (see the module's docstring)."""
+
+
+def _shown(source: Any, pipeline: Pipeline) -> list[tuple[Event, float]]:
+    """Every event of a recording with when it was shown at the earliest: its own time,
+    or the first sample of the push that returned it if that is later."""
+    out: list[tuple[Event, float]] = []
+    first = 0.0
+    for item in source_items(source):
+        if not isinstance(item, SampleChunk) or len(item) == 0:
+            out += [(ev, max(ev.time_s, first)) for ev in feed(pipeline, item)]
+            continue
+        t = item.t
+        cuts = np.searchsorted(t, np.arange(t[0], t[-1], PUSH_S)[1:]).tolist()
+        for a, b in zip([0, *cuts], [*cuts, len(item)], strict=True):
+            if b > a:
+                first = float(t[a])
+                out += [(ev, max(ev.time_s, first)) for ev in feed(pipeline, item.slice(a, b))]
+    return out + [(ev, ev.time_s) for ev in pipeline.finish()]
 
 
 def _labelled_end(start: float, end: float, labels: list[tuple[float, float]]) -> float | None:
@@ -57,13 +86,13 @@ def rep_delays(path: Path, labelled: bool = False) -> list[dict[str, Any]]:
     its end as found, or with ``labelled`` from its labelled rep's end)."""
     source = open_recording(path)
     labels = [b for s in set_rep_bounds(source.meta) for b in s] if labelled else []
-    events = list(run_events(source, pipeline_for(source)))
-    live: dict[int, list[Rep]] = {}
-    for ev in events:
+    events = _shown(source, pipeline_for(source))
+    live: dict[int, list[tuple[Rep, float]]] = {}
+    for ev, when in events:
         if isinstance(ev, Rep):
-            live.setdefault(ev.set_index, []).append(ev)
+            live.setdefault(ev.set_index, []).append((ev, when))
     rows = []
-    for ev in events:
+    for ev, when in events:
         if not isinstance(ev, SetEnd):
             continue
         standing = "standing up" in ev.note
@@ -71,7 +100,7 @@ def rep_delays(path: Path, labelled: bool = False) -> list[dict[str, Any]]:
             end = rep.end_s
             if ev.exercise == "deadlift" and standing and rep.starts_concentric:
                 end = rep.start_s + rep.concentric_s  # shown live at its lockout
-            shown = [r.time_s for r in live.get(ev.set_index, [])
+            shown = [w for r, w in live.get(ev.set_index, [])
                      if abs(r.rep.end_s - end) < MATCH_S]
             if labelled:
                 paired = _labelled_end(rep.start_s, rep.end_s, labels)
@@ -80,7 +109,7 @@ def rep_delays(path: Path, labelled: bool = False) -> list[dict[str, Any]]:
                 end = paired
             rows.append({"file": path.name, "set": ev.set_index, "rep": rep.index,
                          "exercise": ev.exercise, "shown_by": "rep" if shown else "set_end",
-                         "delay_s": (min(shown) if shown else ev.time_s) - end})
+                         "delay_s": (min(shown) if shown else when) - end})
     return rows
 
 
