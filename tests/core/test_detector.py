@@ -516,28 +516,37 @@ def test_a_rep_under_way_at_the_first_sample_is_marked_cut(cut_s: float, cut: bo
     assert cands[0].start_s >= t[keep][0]
 
 
-def _kicks_after_a_false_walk(pause_s: float) -> list[RepCandidate]:
+def _kicks_through_a_walk(pause_s: float, walk: tuple[float, float]) -> list[RepCandidate]:
     """Quick kicks of 80° (0.8 s out, 0.8 s back, ``pause_s`` at the bottom) from 3 s on,
-    the walking flag up from 6 to 8 s (a gait check fooled by their stride-like cadence).
-    Still samples are those under 3 °/s: 0.1 s at the top, ``pause_s`` + 0.1 s at the
-    bottom."""
+    the walking flag up from ``walk[0]`` to ``walk[1]``.  Still samples are those under
+    3 °/s: 0.1 s at the top, ``pause_s`` + 0.1 s at the bottom."""
     t = np.arange(0.0, 40.0, 1.0 / RATE)
     tilt = np.zeros(t.size)
     for s in np.arange(3.0, 36.0, 1.6 + pause_s):
         tilt += 80.0 * (minimum_jerk((t - s) / 0.8) - minimum_jerk((t - s - 0.8) / 0.8))
-    return _run(t, tilt, gait=(t >= 6.0) & (t < 8.0), finish=True)
+    return _run(t, tilt, gait=(t >= walk[0]) & (t < walk[1]), finish=True)
 
 
-@pytest.mark.parametrize("pause_s", [0.16, 0.6])
-def test_reps_that_never_stop_for_long_go_on_counting_after_a_walk(pause_s: float) -> None:
+@pytest.mark.parametrize(("pause_s", "walk", "counted_from"), [
+    (0.16, (6.0, 8.0), 3.0), (0.6, (6.0, 8.0), 8.0), (0.16, (4.5, 12.0), 12.0)])
+def test_reps_that_never_stop_for_long_go_on_counting_after_a_walk(
+        pause_s: float, walk: tuple[float, float], counted_from: float) -> None:
     # After walking the detector waits for the leg to settle before it takes a rest pose.
     # Kicks that stop at the bottom for 0.26 s are still for too short a time: no
     # settling and no brief stop of 0.4 s, and every kick after a false walk was lost.
-    # The still moment is now the rest pose when nothing longer comes in 8 s (the first
-    # of the longest: the bottom, not the top's 0.1 s).  With a stop of 0.7 s, a brief
-    # stop, it was so before.
+    # The still moment is now the rest pose when nothing longer comes in 8 s, and a
+    # "walk" of 2 s (the gait check fooled by the kicks' cadence) is run again as none,
+    # from the last rep's end: every kick counts.  After a walk of 7.5 s the kicks
+    # during it stay out, and those after it count.  With a stop of 0.7 s at the bottom
+    # (a brief stop) the kicks after the 2 s walk counted before, and still do.
     planned = np.arange(3.0, 36.0, 1.6 + pause_s)
-    planned = planned[planned > 8.0]
-    after = [c for c in _kicks_after_a_false_walk(pause_s) if c.start_s > 7.0]
-    assert [c.start_s for c in after] == pytest.approx(planned.tolist(), abs=0.3)
+    planned = planned[planned >= counted_from]
+    found = _kicks_through_a_walk(pause_s, walk)
+    after = [c for c in found if c.start_s > counted_from - 1.0]
+    assert len(after) == len(planned)
     assert all(round(c.rom_deg) == 80 for c in after)
+    if walk[1] - walk[0] < 3.0:
+        assert [c.start_s for c in after] == pytest.approx(planned.tolist(), abs=0.3)
+    # (After the long walk the first still moment is a kick's 0.1 s at the top: counted
+    # from there, each rep runs top to top, as many.)
+    assert not [c for c in found if walk[0] - 1.0 < c.start_s <= counted_from - 1.0]

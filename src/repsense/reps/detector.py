@@ -69,6 +69,10 @@ MAX_DIPPING = 3.0
 HELD_LIFT_S = 1.0
 """An excursion still for this long while away was held there on purpose (a lift-and-hold):
 settling more than half-way back ends it after ``still_s``, not twice that."""
+SHORT_WALK_S = 2.5
+"""A gait flag up for no longer than this, and reps after it that never stop for long,
+was a false walk (see ``RepDetector._restart_before_walk``): a real walk raises it only
+after ``GAIT_WINDOW_S`` of strides, and keeps it up while it goes on."""
 REFRAME_TOL = 0.05
 """A re-estimated axis moving the frame's unit vectors by more than this (about 3°)
 re-measures the detector's kept angles in the new frame; smaller changes are the axis
@@ -429,6 +433,8 @@ class RepDetector:
         self._replaying = False
         self._brief_stop: float | None = None  # a short stop while waiting to settle
         self._touch_stop: float | None = None  # a still moment while waiting to settle
+        self._walk_from: float | None = None  # when the last walk (gait flag) began
+        self._walk_to: float | None = None  # ... and the last sample it was up
         self._lapsed: _Lapsed | None = None  # a too-long excursion that may be a slow rep
 
     # -- thresholds ---------------------------------------------------------------
@@ -698,6 +704,10 @@ class RepDetector:
         cfg = self.cfg
         if gait:
             self._brief_stop = self._touch_stop = None
+        if gait:
+            if self._walk_to is None or self._state != STALE:
+                self._walk_from = t
+            self._walk_to = t
         if gait and self._state != STALE:
             # Walking: nothing that swings now is a rep; find the rest pose again after.
             self._state = STALE
@@ -763,6 +773,7 @@ class RepDetector:
                     self._set_rest(theta, up)
                     self._state = IDLE
                     self._brief_stop = self._touch_stop = None
+                    self._walk_from = self._walk_to = None
                 elif self._still_s >= cfg.still_s and self._brief_stop is None:
                     self._brief_stop = t
                 if self._touch_stop is None and not gait and not self.angle_timing:
@@ -774,7 +785,7 @@ class RepDetector:
                     return self._restart_from(self._brief_stop)
             elif (self._touch_stop is not None and not self._replaying
                     and t - self._touch_stop >= cfg.touch_wait_s):
-                return self._restart_from(self._touch_stop)
+                return self._restart_before_walk() or self._restart_from(self._touch_stop)
         else:
             delta = self._dir * (theta - self._base)
             rep = self._excursion(t, delta, speed, still, up)
@@ -807,6 +818,29 @@ class RepDetector:
             return []
         return self._replay_from(recent, _stretch_end(recent, anchor))
 
+    def _restart_before_walk(self) -> list[RepCandidate]:
+        """A walk too short to be one (the gait flag up for less than ``SHORT_WALK_S``)
+        that reps never stopping for long followed: run it again as no walk, from the end
+        of the last rep reported, or with none kept, from the last still sample before it.
+        ``[]`` (nothing run) if there was no such walk or no such sample kept."""
+        a, b = self._walk_from, self._walk_to
+        if a is None or b is None or b - a > SHORT_WALK_S:
+            return []
+        recent = list(self._recent)
+        after_rep = [i for i in range(1, len(recent)) if self._last_rep_end <= recent[i][0] < a]
+        if not after_rep:
+            return []
+        # Where the last rep ended (back at its rest pose; a still sample between it and
+        # the walk may be the next rep's far pose), or else the last still sample.
+        if recent[0][0] <= self._last_rep_end:
+            before = after_rep[:1]
+        else:
+            before = [i for i in after_rep if recent[i][4]]
+            if not before:
+                return []
+        unwalked = [x if not (a <= x[0] <= b) else (*x[:5], False) for x in recent]
+        return self._replay_from(unwalked, before[-1])
+
     def _restart_from(self, t_stop: float) -> list[RepCandidate]:
         """Take the brief stop at ``t_stop`` as the rest pose after all; run what followed."""
         self._brief_stop = self._touch_stop = None
@@ -822,6 +856,7 @@ class RepDetector:
         ta, upa, tha, _, _, _ = recent[end]
         self._state = IDLE
         self._brief_stop = self._touch_stop = None  # stops before the new rest pose
+        self._walk_from = self._walk_to = None
         self._set_rest(tha, upa)
         self._still_s = self.cfg.still_s
         self._last_t, self._prev_theta = ta, tha
