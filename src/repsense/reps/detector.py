@@ -704,9 +704,8 @@ class RepDetector:
         cfg = self.cfg
         if gait:
             self._brief_stop = self._touch_stop = None
-        if gait:
             if self._walk_to is None or self._state != STALE:
-                self._walk_from = t
+                self._walk_from = t  # a walk begins (flickers inside one are the same walk)
             self._walk_to = t
         if gait and self._state != STALE:
             # Walking: nothing that swings now is a rep; find the rest pose again after.
@@ -819,7 +818,7 @@ class RepDetector:
         return self._replay_from(recent, _stretch_end(recent, anchor))
 
     def _restart_before_walk(self) -> list[RepCandidate]:
-        """A walk too short to be one (the gait flag up for less than ``SHORT_WALK_S``)
+        """A walk too short to be one (the gait flag up for no longer than ``SHORT_WALK_S``)
         that reps never stopping for long followed: run it again as no walk, from the end
         of the last rep reported, or with none kept, from the last still sample before it.
         ``[]`` (nothing run) if there was no such walk or no such sample kept."""
@@ -838,7 +837,10 @@ class RepDetector:
             before = [i for i in after_rep if recent[i][4]]
             if not before:
                 return []
+        # Kept as no walk, so that a later re-run sees it as this one did.
         unwalked = [x if not (a <= x[0] <= b) else (*x[:5], False) for x in recent]
+        self._recent.clear()
+        self._recent.extend(unwalked)
         return self._replay_from(unwalked, before[-1])
 
     def _restart_from(self, t_stop: float) -> list[RepCandidate]:
