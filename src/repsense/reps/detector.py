@@ -771,12 +771,11 @@ class RepDetector:
                 if self._still_s >= cfg.settle_s:
                     self._set_rest(theta, up)
                     self._state = IDLE
-                    self._brief_stop = self._touch_stop = None
-                    self._walk_from = self._walk_to = None
-                elif self._still_s >= cfg.still_s and self._brief_stop is None:
-                    self._brief_stop = t
-                if self._touch_stop is None and not gait and not self.angle_timing:
-                    self._touch_stop = t
+                else:
+                    if self._still_s >= cfg.still_s and self._brief_stop is None:
+                        self._brief_stop = t
+                    if self._touch_stop is None and not gait and not self.angle_timing:
+                        self._touch_stop = t
             else:
                 self._still_s = 0.0
             if self._brief_stop is not None:
@@ -857,8 +856,6 @@ class RepDetector:
         recent = self._in_frame(recent)
         ta, upa, tha, _, _, _ = recent[end]
         self._state = IDLE
-        self._brief_stop = self._touch_stop = None  # stops before the new rest pose
-        self._walk_from = self._walk_to = None
         self._set_rest(tha, upa)
         self._still_s = self.cfg.still_s
         self._last_t, self._prev_theta = ta, tha
@@ -872,6 +869,10 @@ class RepDetector:
         return out
 
     def _set_rest(self, theta: float, up: list[float]) -> None:
+        # What was kept while waiting for a rest pose is of no use once there is one (a
+        # stop kept past it was re-run from later, and reported a set's last rep again).
+        self._brief_stop = self._touch_stop = None
+        self._walk_from = self._walk_to = None
         self._base, self._base_up = theta, up
         self._follow_from = None
         self.rest_up_ = (up[0], up[1], up[2])
