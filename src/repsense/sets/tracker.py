@@ -697,9 +697,7 @@ class SetTracker:
         events: list[Event] = self._open_after_wait(t) if self._waiting is not None else []
         if not self._reps:
             return events
-        # Quick reps after the set's last one count if they are like the set's reps
-        # in range and not too hurried (a last rep done faster); otherwise they were
-        # letting the leg down, getting up or the first strides away.
+        # The quick reps held after the set's last one that count (see _pending_counted).
         counted = self._pending_counted()
         self._pending = self._pending[len(counted):]
         for c in counted:
