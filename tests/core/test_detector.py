@@ -550,3 +550,17 @@ def test_reps_that_never_stop_for_long_go_on_counting_after_a_walk(
     # (After the long walk the first still moment is a kick's 0.1 s at the top: counted
     # from there, each rep runs top to top, as many.)
     assert not [c for c in found if walk[0] - 1.0 < c.start_s <= counted_from - 1.0]
+
+
+def test_a_rep_found_as_the_leg_moves_out_again_says_so() -> None:
+    # Three 60° reps with 1.5 s at rest between, then a 25° dip whose way back turns
+    # a fifth of the way short of rest into a fourth rep without stopping: the dip is
+    # found with that rep under way (the tracker waits to see whether it was a sway
+    # into it).
+    t, tilt = _slow_reps([2.0, 6.0, 10.0], out_s=1.2, hold_s=0.3, back_s=1.0, rom=60.0,
+                         end_s=22.0)
+    tilt += 25.0 * minimum_jerk((t - 14.0) / 0.6) - 20.0 * minimum_jerk((t - 14.7) / 0.5)
+    tilt += 55.0 * minimum_jerk((t - 15.1) / 1.2) - 60.0 * minimum_jerk((t - 16.6) / 1.0)
+    reps = _run(t, tilt)
+    assert [round(c.rom_deg) for c in reps] == [60, 60, 60, 25, 55]  # the last from the turn
+    assert [c.moving_on for c in reps] == [False, False, False, True, False]

@@ -199,6 +199,9 @@ class RepCandidate:
     """Under way at the stream's first sample (its speed profile begins before it):
     ``start_s`` is that sample, so its duration and its start-to-start time to the next
     rep are lower bounds, not measurements."""
+    moving_on: bool = False
+    """When it was found the segment was already on its way out again (the excursion
+    after it began in its tail): the next rep may have begun before it ended."""
 
 
 @dataclass
@@ -1283,4 +1286,5 @@ class RepDetector:
             humps=humps,
             far_dips=tuple(timed),
             cut_at_start=cut_at_start,
+            moving_on=self._state == AWAY,
         )
