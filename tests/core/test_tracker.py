@@ -177,6 +177,30 @@ def test_a_small_movement_overlapping_a_rep_is_its_rebound(
     assert ("rebound" in note) == (counted == 7)
 
 
+@pytest.mark.parametrize(("start_after", "dur", "moving_on", "last", "counted"), [
+    # found with the leg already on its way out again, and the next rep began 0.5 s
+    # (a quarter of its time) before it ended: a sway into that rep
+    (0.1, 1.9, True, False, 7),
+    # found with the leg at rest: shown at once, and a shown rep is not taken back
+    (0.1, 1.9, False, False, 8),
+    # the next rep began 0.15 s (under 15 % of its time) before it ended: a partial rep
+    (0.05, 1.6, True, False, 8),
+    # the set's last movement, no rep after it: counted when the set ends
+    (0.1, 1.9, True, True, 8),
+])
+def test_a_partial_rep_found_as_the_next_movement_begins_waits_for_it(
+        start_after: float, dur: float, moving_on: bool, last: bool, counted: int) -> None:
+    # Touch-and-go reps 4.5 s apart, each taking 3 s; the small movement is too slow to
+    # be held as a quick one (half the set's shortest rep).
+    reps = [_rep(4.5 * k, 0.0) for k in range(7)]
+    before = reps[-1] if last else reps[3]
+    small = replace(_small_between(before.end_s, start_after, dur), moving_on=moving_on)
+    order = [*reps, small] if last else [*reps[:4], small, *reps[4:]]
+    (n, note), = _sizes_and_notes(order)
+    assert n == counted
+    assert ("rebound" in note) == (counted == 7)
+
+
 def _move(start: float, dur: float, rom: float, cut: bool = False) -> RepCandidate:
     """A movement of ``rom`` degrees taking ``dur`` s from the rest pose of :func:`_rep`."""
     return replace(_rep(start, 0.0), away_end_s=start + 0.4 * dur,

@@ -266,6 +266,7 @@ class SetTracker:
         # cadence); the wait counts from its detection.
         self._waiting: RepCandidate | None = None
         self._pending: list[RepCandidate] = []  # quick reps inside a set, maybe strides
+        self._partial_held: list[RepCandidate] = []  # of those, partial reps held (add_rep)
         self._found_inside = 0  # reps this set cut from far dips as their excursions ended
         self._rebounds = 0  # rebounds between this set's reps, not counted
         self._held_rebounds: list[RepCandidate] = []  # held reps that rebounded so
@@ -309,6 +310,14 @@ class SetTracker:
                 # the last rep or the first strides of walking away look like that.  It
                 # counts only if a rep like the set's follows (or see end_set).
                 self._pending.append(cand)
+                return events
+            rom = float(np.median([c.rom_deg for c in self._reps]))
+            if len(durs) >= 2 and cand.moving_on and cand.rom_deg < PARTIAL_FRACTION * rom:
+                # A partial rep waits for the next one: if that began before it had ended,
+                # it was the leg's sway into that rep (see REBOUND_OVERLAP), not a rep.
+                # Otherwise it counts when the next one comes, or when the set ends.
+                self._pending.append(cand)
+                self._partial_held.append(cand)
                 return events
             events += self._release(cand)
             pieces = self._pieces(cand)
@@ -521,7 +530,8 @@ class SetTracker:
             return False
         hold = cand.return_start_s - cand.away_end_s
         holds = [c.return_start_s - c.away_end_s for c in self._reps]
-        gap = cand.start_s - self._reps[-1].end_s
+        # After the last rep or a partial one waiting for the next (see add_rep).
+        gap = cand.start_s - max(c.end_s for c in [self._reps[-1], *self._partial_held])
         gaps = [b.start_s - a.end_s for a, b in zip(self._reps, self._reps[1:], strict=False)]
         late = gap > max(STRAY_GAP_S, 3.0 * float(np.median(gaps))) if gaps else False
         return late or (partial and hold > self.max_lone_hold_s
@@ -563,12 +573,14 @@ class SetTracker:
         self._dropped = []
         self._waiting = None
         self._pending = []
+        self._partial_held = []
 
     def _release(self, cand: RepCandidate) -> list[Event]:
         """A rep like the set's (``cand``) followed the quick ones held before it: they
         were reps -- but for one that ``cand`` began before it had ended, a rebound
         into it (see ``REBOUND_OVERLAP``)."""
         pending, self._pending = self._pending, []
+        self._partial_held = []
         events: list[Event] = []
         for c in pending:
             if self._rebound(c, cand.start_s):
@@ -592,15 +604,17 @@ class SetTracker:
     def _pending_counted(self) -> list[RepCandidate]:
         """The quick reps held after the set's last one that its end counts: the first
         ones like the set's reps in range (0.6-1.6 times) and not too hurried (0.3 times
-        their duration or longer; a last rep done faster).  The others were letting the
-        leg down, getting up or the first strides away."""
+        their duration or longer; a last rep done faster), or partial reps held for the
+        next rep (see ``add_rep``).  The others were letting the leg down, getting up or
+        the first strides away."""
         if not self._reps:
             return []
         rom = float(np.median([c.rom_deg for c in self._reps]))
         dur = float(np.median([c.end_s - c.start_s for c in self._reps]))
         n = 0
         for c in self._pending:
-            if not (0.6 * rom <= c.rom_deg <= 1.6 * rom and c.end_s - c.start_s >= 0.3 * dur):
+            if not ((0.6 * rom <= c.rom_deg <= 1.6 * rom and c.end_s - c.start_s >= 0.3 * dur)
+                    or any(c is p for p in self._partial_held)):
                 break
             n += 1
         return self._pending[:n]
@@ -703,6 +717,7 @@ class SetTracker:
         for c in counted:
             events += self._rep_events(c, t)
         ex, conf, note = self._exercise_now()
+        self._partial_held = []
         if self._pending:
             n = len(self._pending)
             self._pending = []
