@@ -1,9 +1,9 @@
 """Real recordings as other sensors would have given them, to check that counting carries over.
 
 For every recording (``*.csv`` + sidecar) in SRC, writes to OUT/rotated,
-OUT/accel_only, OUT/half_rate, OUT/rate_10hz, OUT/lossy, OUT/slower, OUT/faster,
-OUT/mirrored, OUT/clipped, OUT/gyro_swapped, OUT/gyro_rad, OUT/gyro_zero, OUT/acc_scaled,
-OUT/acc_offset and OUT/gyro_offset:
+OUT/accel_only, OUT/half_rate, OUT/rate_10hz, OUT/rate_100hz, OUT/lossy, OUT/slower,
+OUT/faster, OUT/mirrored, OUT/clipped, OUT/gyro_swapped, OUT/gyro_rad, OUT/gyro_zero,
+OUT/acc_scaled, OUT/acc_offset and OUT/gyro_offset:
 
 * ``rotated``: the same samples in a random sensor frame (a strap put on any
   way round); accelerometer and gyroscope turned alike.
@@ -13,6 +13,12 @@ OUT/acc_offset and OUT/gyro_offset:
 * ``rate_10hz``: the rotated samples as a 10 Hz sensor (WitMotion's default) gives
   them: its own low-pass (4th-order Butterworth at 4 Hz, causal, as a sensor's
   digital filter is), then sampled every 0.1 s (linear interpolation).
+* ``rate_100hz``: the rotated samples as a 100 Hz sensor gives them: resampled to
+  100 Hz on a regular grid (``scipy.signal.resample_poly``: band-limited, nothing
+  added above the original's band), then the white noise such a sensor adds over
+  its wider band, at the simulator's LSM6DS3 densities (90 ug/sqrt(Hz) and
+  7 mdps/sqrt(Hz) over 50 Hz: 0.64 mg and 0.05 deg/s).  Nothing new moves; what
+  changes is the rate the stages filter and decimate at.
 * ``lossy``: the rotated samples as a Bluetooth link delivers them on a bad
   day: 20 bursts of 2-10 lost samples and 1 % single losses at random, and
   3 ms of timestamp jitter (clamped so that time goes on by at least a tenth of a
@@ -64,7 +70,7 @@ Usage::
     python benchmarks/sensor_variants.py ../shared/datasets/uci-pt /tmp/uci-variants
     python benchmarks/accuracy.py /tmp/uci-variants/rotated /tmp/uci-variants/accel_only \\
         /tmp/uci-variants/half_rate /tmp/uci-variants/lossy
-    python benchmarks/accuracy.py /tmp/uci-variants/rate_10hz
+    python benchmarks/accuracy.py /tmp/uci-variants/rate_10hz /tmp/uci-variants/rate_100hz
     python benchmarks/accuracy.py /tmp/uci-variants/slower /tmp/uci-variants/faster
     python benchmarks/accuracy.py /tmp/uci-variants/rotated /tmp/uci-variants/mirrored
 """
@@ -74,10 +80,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import butter, sosfilt
+from scipy.signal import butter, resample_poly, sosfilt
 from scipy.spatial.transform import Rotation
 
 HEADER_6 = "time_s,acc_x_g,acc_y_g,acc_z_g,gyr_x_dps,gyr_y_dps,gyr_z_dps"
@@ -96,6 +103,10 @@ ACC_OFFSET_G = 0.1
 """Size of the ``acc_offset`` variant's accelerometer offset."""
 GYRO_OFFSET_DPS = 15.0
 """Size of the ``gyro_offset`` variant's gyroscope offset."""
+HIGH_RATE_HZ = 100.0
+"""Rate of the ``rate_100hz`` variant ..."""
+HIGH_RATE_NOISE = (90e-6 * 50.0 ** 0.5, 0.007 * 50.0 ** 0.5)
+"""... and the white noise it adds (g, deg/s; standard deviations over a 50 Hz band)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,9 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     loss_rng = np.random.default_rng(args.seed + 1)  # apart: the rotations stay as they were
     offset_rng = np.random.default_rng(args.seed + 2)
     gyro_offset_rng = np.random.default_rng(args.seed + 3)
-    names = ("rotated", "accel_only", "half_rate", "rate_10hz", "lossy", "slower", "faster",
-             "mirrored", "clipped", "gyro_swapped", "gyro_rad", "gyro_zero", "acc_scaled",
-             "acc_offset", "gyro_offset")
+    noise_rng = np.random.default_rng(args.seed + 4)
+    names = ("rotated", "accel_only", "half_rate", "rate_10hz", "rate_100hz", "lossy",
+             "slower", "faster", "mirrored", "clipped", "gyro_swapped", "gyro_rad",
+             "gyro_zero", "acc_scaled", "acc_offset", "gyro_offset")
     dirs = {name: args.out / name for name in names}
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
@@ -174,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
         np.savetxt(dirs["rate_10hz"] / csv.name, _at_10hz(turned), delimiter=",",
                    header=HEADER_6, comments="", fmt="%.6f")
         (dirs["rate_10hz"] / meta_path.name).write_text(json.dumps(dict(meta, sample_rate_hz=10.0)))
+        np.savetxt(dirs["rate_100hz"] / csv.name, _at_high_rate(turned, noise_rng),
+                   delimiter=",", header=HEADER_6, comments="", fmt="%.6f")
+        (dirs["rate_100hz"] / meta_path.name).write_text(
+            json.dumps(dict(meta, sample_rate_hz=HIGH_RATE_HZ)))
         for name, k in (("slower", SLOWER), ("faster", FASTER)):
             np.savetxt(dirs[name] / csv.name, stretched(turned, k), delimiter=",",
                        header=HEADER_6, comments="", fmt="%.6f")
@@ -191,6 +207,23 @@ def _at_10hz(data: np.ndarray) -> np.ndarray:
     grid = np.arange(data[0, 0], data[-1, 0], 0.1)
     cols = [np.interp(grid, data[:, 0], filtered[:, j]) for j in range(filtered.shape[1])]
     return np.column_stack([grid, *cols])
+
+
+def _at_high_rate(data: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``data`` (time, acc, gyr) as a ``HIGH_RATE_HZ`` sensor gives it (``rate_100hz``)."""
+    step = float(np.median(np.diff(data[:, 0])))
+    ratio = Fraction(HIGH_RATE_HZ * step).limit_denominator(100)
+    # The ends held for a second, so that the resampling filter does not ring there.
+    pad = int(round(1.0 / step))
+    x = data[:, 1:]
+    padded = np.concatenate([np.repeat(x[:1], pad, axis=0), x, np.repeat(x[-1:], pad, axis=0)])
+    y = resample_poly(padded, ratio.numerator, ratio.denominator, axis=0)
+    lead = int(round(pad * ratio))
+    n = int((data[-1, 0] - data[0, 0]) * HIGH_RATE_HZ) + 1
+    y = y[lead: lead + n].copy()
+    y[:, :3] += rng.normal(0.0, HIGH_RATE_NOISE[0], (len(y), 3))
+    y[:, 3:] += rng.normal(0.0, HIGH_RATE_NOISE[1], (len(y), 3))
+    return np.column_stack([data[0, 0] + np.arange(len(y)) / HIGH_RATE_HZ, y])
 
 
 def stretched(data: np.ndarray, k: float) -> np.ndarray:
