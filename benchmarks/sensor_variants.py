@@ -57,9 +57,10 @@ OUT/acc_scaled, OUT/acc_offset and OUT/gyro_offset:
 * ``acc_offset``: the rotated samples with a constant ``ACC_OFFSET_G`` added to the
   accelerometer in a random direction per file (an uncalibrated MEMS part's zero-g
   offset; a real ESP32 squat recorder read 1.27-1.49 g at rest).
-* ``gyro_offset``: the rotated samples with a constant ``GYRO_OFFSET_DPS`` added to the
-  gyroscope in a random direction per file (an uncalibrated MEMS gyroscope's zero-rate
-  offset: up to +-10 deg/s for an LSM6DS3, +-20 deg/s for an MPU-6050, per axis).
+* ``gyro_offset``: the rotated samples with a constant ``GYRO_OFFSET_DPS`` (or
+  ``--gyro-offset``) added to the gyroscope in a random direction per file (an
+  uncalibrated MEMS gyroscope's zero-rate offset: up to +-10 deg/s for an LSM6DS3,
+  +-20 deg/s for an MPU-6050, per axis).
 
 The labels are kept (stretched with the time axis in ``slower``/``faster``).
 Then run ``benchmarks/accuracy.py`` on the directories.  Nothing is written
@@ -114,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("src", type=Path, help="directory of recordings with sidecars")
     p.add_argument("out", type=Path, help="output directory (created)")
     p.add_argument("--seed", type=int, default=5, help="seed of the random rotations")
+    p.add_argument("--gyro-offset", type=float, default=GYRO_OFFSET_DPS, metavar="DPS",
+                   help=f"size of the gyro_offset variant's offset (default {GYRO_OFFSET_DPS:g})")
     args = p.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     loss_rng = np.random.default_rng(args.seed + 1)  # apart: the rotations stay as they were
@@ -163,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         offset[:, 1:4] += ACC_OFFSET_G * way / np.linalg.norm(way)
         gyro_offset = turned.copy()
         way = gyro_offset_rng.normal(size=3)
-        gyro_offset[:, 4:7] += GYRO_OFFSET_DPS * way / np.linalg.norm(way)
+        gyro_offset[:, 4:7] += args.gyro_offset * way / np.linalg.norm(way)
         rate = float(meta.get("sample_rate_hz") or 0) or None
         for name, arr, head, r in (
             ("rotated", turned, HEADER_6, rate),
